@@ -1,0 +1,217 @@
+//! The content-addressed artifact store: a directory of files named by the
+//! blake3 digest of their bytes.
+//!
+//! Writes go to a temporary file in `<root>/.tmp` while being hashed, then
+//! are renamed into place, so a reader never sees a partial artifact and
+//! storing the same bytes twice keeps one copy.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::digest::Digest;
+
+/// An error of the artifact store.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactStoreError {
+    /// An I/O error on a path of the store.
+    #[error("artifact store: {action} {path}: {source}")]
+    Io {
+        /// What the store was doing.
+        action: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// No artifact with this digest is stored.
+    #[error("artifact {digest} is not in the store at {root}")]
+    Missing {
+        /// The digest asked for.
+        digest: Digest,
+        /// The store's root.
+        root: PathBuf,
+    },
+    /// The stored bytes no longer hash to their name.
+    #[error("artifact {expected} is corrupt: its bytes hash to {actual}")]
+    Corrupt {
+        /// The digest the file is stored under.
+        expected: Digest,
+        /// What its bytes hash to now.
+        actual: Digest,
+    },
+}
+
+type Result<T> = std::result::Result<T, ArtifactStoreError>;
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ArtifactStoreError {
+    let path = path.to_path_buf();
+    move |source| ArtifactStoreError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// A directory of artifacts named by digest.
+#[derive(Clone, Debug)]
+pub struct ArtifactStore {
+    root: PathBuf,
+}
+
+impl ArtifactStore {
+    /// Opens (creating if needed) the store at `root`.
+    pub fn open(root: impl Into<PathBuf>) -> Result<ArtifactStore> {
+        let root = root.into();
+        let tmp = root.join(".tmp");
+        fs::create_dir_all(&tmp).map_err(io_err("create", &tmp))?;
+        Ok(ArtifactStore { root })
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the artifact `digest` lives (whether or not it exists).
+    pub fn path_of(&self, digest: &Digest) -> PathBuf {
+        self.root.join(digest.to_hex())
+    }
+
+    /// Whether the artifact `digest` is stored.
+    pub fn contains(&self, digest: &Digest) -> bool {
+        self.path_of(digest).is_file()
+    }
+
+    /// Starts a streaming write.
+    pub fn writer(&self) -> Result<ArtifactWriter> {
+        let dir = self.root.join(".tmp");
+        let file = tempfile::NamedTempFile::new_in(&dir).map_err(io_err("create in", &dir))?;
+        Ok(ArtifactWriter {
+            store: self.clone(),
+            file,
+            hasher: blake3::Hasher::new(),
+            len: 0,
+        })
+    }
+
+    /// Stores `bytes` and returns their digest.
+    pub fn put(&self, bytes: &[u8]) -> Result<Digest> {
+        let mut writer = self.writer()?;
+        writer.write(bytes)?;
+        Ok(writer.finish()?.0)
+    }
+
+    /// Reads the artifact `digest`, checking that its bytes still match.
+    pub fn get(&self, digest: &Digest) -> Result<Vec<u8>> {
+        let path = self.path_of(digest);
+        let bytes = fs::read(&path).map_err(|source| {
+            if source.kind() == io::ErrorKind::NotFound {
+                ArtifactStoreError::Missing {
+                    digest: *digest,
+                    root: self.root.clone(),
+                }
+            } else {
+                io_err("read", &path)(source)
+            }
+        })?;
+        let actual = Digest::of(&bytes);
+        if actual != *digest {
+            return Err(ArtifactStoreError::Corrupt {
+                expected: *digest,
+                actual,
+            });
+        }
+        Ok(bytes)
+    }
+}
+
+/// An artifact being written: bytes are hashed as they arrive and the file
+/// is moved into place under its digest by [`ArtifactWriter::finish`].
+/// Dropping a writer without finishing removes its temporary file.
+pub struct ArtifactWriter {
+    store: ArtifactStore,
+    file: tempfile::NamedTempFile,
+    hasher: blake3::Hasher,
+    len: u64,
+}
+
+impl ArtifactWriter {
+    /// Appends `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        let path = self.file.path().to_path_buf();
+        self.file.write_all(bytes).map_err(io_err("write", &path))
+    }
+
+    /// Copies everything from `reader` into the artifact; returns the count.
+    pub fn copy_from(&mut self, reader: &mut impl Read) -> io::Result<u64> {
+        let mut buf = vec![0u8; 256 << 10];
+        let mut total = 0u64;
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                return Ok(total);
+            }
+            self.write(&buf[..n]).map_err(io::Error::other)?;
+            total += n as u64;
+        }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing has been written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Moves the artifact into place; returns its digest and size.
+    pub fn finish(self) -> Result<(Digest, u64)> {
+        let digest = Digest::from(self.hasher.finalize());
+        let target = self.store.path_of(&digest);
+        if target.is_file() {
+            // Same bytes already stored; the temporary file is dropped.
+            return Ok((digest, self.len));
+        }
+        let tmp = self.file.path().to_path_buf();
+        let mut file = self.file;
+        file.flush().map_err(io_err("flush", &tmp))?;
+        file.persist(&target)
+            .map_err(|e| io_err("rename into", &target)(e.error))?;
+        Ok((digest, self.len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_and_dedup() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ArtifactStore::open(dir.path()).expect("open");
+        let a = store.put(b"model bytes").expect("put");
+        let b = store.put(b"model bytes").expect("put again");
+        assert_eq!(a, b);
+        assert_eq!(a, Digest::of(b"model bytes"));
+        assert_eq!(store.get(&a).expect("get"), b"model bytes");
+        let leftovers = fs::read_dir(dir.path().join(".tmp")).expect("tmp").count();
+        assert_eq!(leftovers, 0, "temporary files are cleaned up");
+    }
+
+    #[test]
+    fn detects_corruption() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = ArtifactStore::open(dir.path()).expect("open");
+        let d = store.put(b"abc").expect("put");
+        fs::write(store.path_of(&d), b"abd").expect("corrupt it");
+        assert!(matches!(
+            store.get(&d),
+            Err(ArtifactStoreError::Corrupt { .. })
+        ));
+    }
+}

@@ -1,0 +1,201 @@
+//! `djx exec`: run one job with no database.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::Value;
+
+use djx_host::artifact_store::ArtifactStore;
+use djx_host::dataset::{DatasetKind, digest_path};
+use djx_host::runtime::limits::{parse_duration, parse_size};
+use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Runtime, job_seed};
+
+use super::{EXIT_JOB_FAILED, Exit, paths};
+
+/// Arguments of `djx exec`.
+#[derive(Args)]
+pub struct ExecArgs {
+    /// The job component (built for wasm32-wasip2).
+    module: PathBuf,
+    /// Parameters: a JSON object, or @FILE to read it from a file.
+    #[arg(long, default_value = "{}")]
+    params: String,
+    /// Labels: a JSON object, or @FILE.
+    #[arg(long, default_value = "{}")]
+    labels: String,
+    /// A dataset NAME=PATH (a file or directory), mounted read-only at
+    /// /data/NAME. Repeatable.
+    #[arg(long = "data", value_name = "NAME=PATH")]
+    data: Vec<String>,
+    /// Write the job's artifacts here, each named by its digest.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Wall-clock limit, e.g. 30s, 5m.
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Memory limit, e.g. 256MiB.
+    #[arg(long, value_parser = parse_size)]
+    memory: Option<u64>,
+    /// Floating-point determinism profile.
+    #[arg(long, value_enum, default_value = "native")]
+    determinism: DeterminismArg,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum DeterminismArg {
+    Native,
+    Portable,
+}
+
+/// Runs `djx exec`.
+pub fn run(args: ExecArgs) -> anyhow::Result<()> {
+    // Validate everything before loading the engine.
+    let params = json_object_arg("--params", &args.params)?;
+    let labels = json_object_arg("--labels", &args.labels)?;
+    let data = args
+        .data
+        .iter()
+        .map(|spec| parse_data_arg(spec))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut limits = Limits::default();
+    if let Some(timeout) = args.timeout {
+        limits.timeout = timeout;
+    }
+    if let Some(memory) = args.memory {
+        limits.memory = memory;
+    }
+    let determinism = match args.determinism {
+        DeterminismArg::Native => Determinism::Native,
+        DeterminismArg::Portable => Determinism::Portable,
+    };
+
+    let staging = tempfile::Builder::new()
+        .prefix("djx-exec-")
+        .tempdir_in(paths::scratch_root())
+        .context("creating a staging directory")?;
+    let datasets = data
+        .into_iter()
+        .map(|(name, path)| mount(&name, &path, staging.path()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (store, keep) = match &args.out {
+        Some(dir) => (ArtifactStore::open(dir)?, true),
+        None => (ArtifactStore::open(staging.path().join("artifacts"))?, false),
+    };
+
+    let runtime = Runtime::new(determinism, paths::cache_dir(), paths::scratch_root())?;
+    let module = runtime.load_file(&args.module)?;
+    let spec = JobSpec {
+        seed: job_seed(&module.digest, &params, &datasets),
+        params,
+        labels,
+        datasets,
+        limits,
+    };
+    let outcome = runtime.run(&module, &spec, &store);
+
+    let log = outcome.log_text();
+    if !log.is_empty() {
+        eprint!("{log}");
+        if !log.ends_with('\n') {
+            eprintln!();
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    for record in &outcome.records {
+        serde_json::to_writer(&mut stdout, &record.to_json())?;
+        stdout.write_all(b"\n")?;
+    }
+    stdout.flush()?;
+    if keep {
+        let _ = fs::remove_dir(store.root().join(".tmp"));
+    } else if !outcome.artifacts.is_empty() {
+        eprintln!(
+            "djx: {} artifact(s) not kept; pass --out DIR to keep them",
+            outcome.artifacts.len()
+        );
+    }
+    match outcome.failure {
+        None => Ok(()),
+        Some(failure) => {
+            eprintln!("djx: job failed: {}", failure.reason());
+            Err(Exit(EXIT_JOB_FAILED).into())
+        }
+    }
+}
+
+/// Reads a JSON object given inline or as `@file`.
+fn json_object_arg(flag: &str, text: &str) -> anyhow::Result<Value> {
+    let (source, body) = match text.strip_prefix('@') {
+        Some(path) => (
+            format!("{flag} file {path}"),
+            fs::read_to_string(path).with_context(|| format!("reading {flag} file {path}"))?,
+        ),
+        None => (flag.to_owned(), text.to_owned()),
+    };
+    let value: Value =
+        serde_json::from_str(&body).with_context(|| format!("{source} is not valid JSON"))?;
+    if !value.is_object() {
+        bail!("{source} must be a JSON object");
+    }
+    Ok(value)
+}
+
+/// Splits `NAME=PATH`, checking the name is a single path segment.
+fn parse_data_arg(spec: &str) -> anyhow::Result<(String, PathBuf)> {
+    let Some((name, path)) = spec.split_once('=') else {
+        bail!("--data {spec:?}: expected NAME=PATH");
+    };
+    let valid = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !valid {
+        bail!("--data {spec:?}: the name must be letters, digits, '_', '-' or '.'");
+    }
+    let path = PathBuf::from(path);
+    if !path.exists() {
+        bail!("--data {spec:?}: {} does not exist", path.display());
+    }
+    Ok((name.to_owned(), path))
+}
+
+/// Mounts a dataset. A directory is preopened as it is; a single file is
+/// linked (or copied) alone into a staging directory, so that the sandbox
+/// sees only that file and not its siblings.
+fn mount(name: &str, path: &Path, staging: &Path) -> anyhow::Result<DatasetMount> {
+    let (digest, kind) = digest_path(path)?;
+    match kind {
+        DatasetKind::Dir => Ok(DatasetMount {
+            name: name.to_owned(),
+            host_dir: path.to_path_buf(),
+            file: None,
+            digest,
+        }),
+        DatasetKind::File => {
+            let file_name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .with_context(|| format!("dataset {name}: {} has no UTF-8 file name", path.display()))?
+                .to_owned();
+            let dir = staging.join("data").join(name);
+            fs::create_dir_all(&dir)?;
+            let target = dir.join(&file_name);
+            if fs::hard_link(path, &target).is_err() {
+                fs::copy(path, &target)
+                    .with_context(|| format!("staging dataset {name} from {}", path.display()))?;
+            }
+            Ok(DatasetMount {
+                name: name.to_owned(),
+                host_dir: dir,
+                file: Some(file_name),
+                digest,
+            })
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Argument parsing and dispatch: one clap struct and one `run` per
+//! subcommand. Commands validate their input before they touch a store or
+//! the engine.
+
+mod exec;
+mod paths;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: a job failed.
+pub const EXIT_JOB_FAILED: u8 = 1;
+/// Exit code: bad usage or input; nothing ran.
+pub const EXIT_USAGE: u8 = 2;
+
+/// djx: reproducible, traceable data-science experiments as sandboxed
+/// WebAssembly jobs.
+#[derive(Parser)]
+#[command(name = "djx", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one job of a module with no database, for writing and debugging
+    /// guests. Prints the records as JSON lines.
+    Exec(exec::ExecArgs),
+}
+
+/// An error that has already been reported, carrying the exit code.
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
+
+/// Parses the arguments, runs the command, prints the error chain if any.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Exec(args) => exec::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if let Some(Exit(code)) = error.downcast_ref::<Exit>() {
+                return ExitCode::from(*code);
+            }
+            if is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("djx: error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

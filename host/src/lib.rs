@@ -1,0 +1,17 @@
+//! # djx host
+//!
+//! djx runs data-science experiments as sandboxed WebAssembly jobs. This
+//! crate is the host: the `djx` binary and the library behind it.
+//!
+//! - [`runtime`] compiles job components (cached on disk) and runs each job
+//!   in a deny-by-default WASI sandbox with limits.
+//! - [`artifact_store`] keeps artifacts by blake3 digest.
+//! - [`record`] is the host's form of what jobs report.
+//! - [`canonical`] and [`digest`] give one encoding and one hash per value.
+
+pub mod artifact_store;
+pub mod canonical;
+pub mod dataset;
+pub mod digest;
+pub mod record;
+pub mod runtime;

@@ -1,0 +1,130 @@
+//! What the runtime needs to run one job, and what comes out of it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::digest::Digest;
+use crate::record::{ArtifactInfo, Record};
+use crate::runtime::limits::{LimitKind, Limits};
+use crate::runtime::log::{LogChunk, Stream};
+
+/// A dataset as the sandbox shows it: a host directory preopened read-only
+/// at `/data/<name>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatasetMount {
+    /// The dataset's name, e.g. `iris`.
+    pub name: String,
+    /// The host directory that becomes `/data/<name>`. It must hold nothing
+    /// but the dataset.
+    pub host_dir: PathBuf,
+    /// For a single-file dataset, the file's name inside `host_dir`.
+    pub file: Option<String>,
+    /// The dataset's content digest.
+    pub digest: Digest,
+}
+
+impl DatasetMount {
+    /// The directory inside the sandbox.
+    pub fn guest_dir(&self) -> String {
+        format!("/data/{}", self.name)
+    }
+
+    /// The path a guest opens: the file of a single-file dataset, or the
+    /// directory.
+    pub fn guest_path(&self) -> String {
+        match &self.file {
+            Some(file) => format!("/data/{}/{file}", self.name),
+            None => self.guest_dir(),
+        }
+    }
+}
+
+/// One job, resolved: everything the sandbox will see.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    /// The `parameter` subtree (a JSON object).
+    pub params: Value,
+    /// The `labels` subtree (a JSON object).
+    pub labels: Value,
+    /// The job's datasets.
+    pub datasets: Vec<DatasetMount>,
+    /// The job's limits.
+    pub limits: Limits,
+    /// The seed of the job's clocks and random sources. Derive it from what
+    /// defines the job (see [`crate::runtime::job_seed`]) so reruns match.
+    pub seed: [u8; 32],
+}
+
+/// Why a job failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Failure {
+    /// The guest returned `err(message)` from `run`.
+    Guest(String),
+    /// The job broke a limit.
+    Limit {
+        /// Which limit.
+        kind: LimitKind,
+        /// What happened, naming the limit.
+        message: String,
+    },
+    /// The guest trapped (a panic, a stack overflow, an unreachable).
+    Trap(String),
+    /// The host failed to set up or run the job.
+    Host(String),
+}
+
+impl Failure {
+    /// The failure reason shown to users.
+    pub fn reason(&self) -> String {
+        match self {
+            Failure::Guest(message) => format!("guest error: {message}"),
+            Failure::Limit { message, .. } => message.clone(),
+            Failure::Trap(message) => format!("guest trapped: {message}"),
+            Failure::Host(message) => format!("host error: {message}"),
+        }
+    }
+}
+
+/// What running a job produced. Records and artifacts are kept even for a
+/// failed job, for debugging; a store decides what to keep.
+#[derive(Clone, Debug)]
+pub struct JobOutcome {
+    /// `None` when the job finished, else why it failed.
+    pub failure: Option<Failure>,
+    /// The records, in order.
+    pub records: Vec<Record>,
+    /// The artifacts, in the order they were stored.
+    pub artifacts: Vec<ArtifactInfo>,
+    /// The job's log.
+    pub log: Vec<LogChunk>,
+    /// Wall-clock time of instantiation and `run`.
+    pub duration: Duration,
+}
+
+impl JobOutcome {
+    /// Whether the job finished without failing.
+    pub fn is_finished(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The whole log as text (invalid UTF-8 replaced).
+    pub fn log_text(&self) -> String {
+        let bytes: Vec<u8> = self.log.iter().flat_map(|c| c.bytes.iter().copied()).collect();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// The last `max_lines` non-empty lines of stderr.
+    pub fn stderr_tail(&self, max_lines: usize) -> String {
+        let bytes: Vec<u8> = self
+            .log
+            .iter()
+            .filter(|c| c.stream == Stream::Stderr)
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect();
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines[lines.len().saturating_sub(max_lines)..].join("\n")
+    }
+}

@@ -1,0 +1,198 @@
+//! The sandboxed job runtime: compile a component once, then run jobs from
+//! it, each in a fresh store with its own limits.
+//!
+//! ```no_run
+//! use djx_host::artifact_store::ArtifactStore;
+//! use djx_host::runtime::{Determinism, JobSpec, Limits, Runtime, job_seed};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let runtime = Runtime::new(Determinism::Native, "cache-dir".into(), std::env::temp_dir())?;
+//! let module = runtime.load_file("guest.wasm".as_ref())?;
+//! let params = serde_json::json!({"alpha": 0.5});
+//! let spec = JobSpec {
+//!     seed: job_seed(&module.digest, &params, &[]),
+//!     params,
+//!     labels: serde_json::json!({}),
+//!     datasets: vec![],
+//!     limits: Limits::default(),
+//! };
+//! let outcome = runtime.run(&module, &spec, &ArtifactStore::open("artifacts")?);
+//! println!("{:?} {} records", outcome.failure, outcome.records.len());
+//! # Ok(()) }
+//! ```
+
+pub mod bindings;
+pub mod clock;
+pub mod compile_cache;
+pub mod ctx;
+pub mod engine;
+pub mod host;
+pub mod job;
+pub mod limits;
+pub mod log;
+pub mod memory;
+pub mod random;
+pub mod run;
+pub mod sandbox;
+pub mod ticker;
+
+use std::path::{Path, PathBuf};
+
+pub use self::engine::{Determinism, JobEngine};
+pub use self::job::{DatasetMount, Failure, JobOutcome, JobSpec};
+pub use self::limits::{LimitKind, Limits};
+
+use wasmtime::component::Linker;
+
+use crate::artifact_store::ArtifactStore;
+use crate::digest::Digest;
+use crate::runtime::bindings::JobPre;
+use crate::runtime::compile_cache::CompileCache;
+use crate::runtime::ctx::JobState;
+use crate::runtime::ticker::EpochTicker;
+
+/// An error loading a module.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read module {path}: {source}")]
+    Read {
+        /// The module's path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a WebAssembly component.
+    #[error("{what} is not a WebAssembly component: {message}")]
+    NotComponent {
+        /// The module's name or path.
+        what: String,
+        /// What wasmtime said.
+        message: String,
+    },
+    /// The component does not implement the `djx:job` world.
+    #[error("{what} does not implement the djx:job@0.1.0 world `job`: {message}")]
+    WrongWorld {
+        /// The module's name or path.
+        what: String,
+        /// What is missing or mistyped.
+        message: String,
+    },
+}
+
+/// A compiled, type-checked job module, ready to instantiate.
+#[derive(Clone)]
+pub struct Module {
+    /// blake3 of the component's bytes.
+    pub digest: Digest,
+    /// Whether the compiled form came from the compile cache.
+    pub cache_hit: bool,
+    pre: JobPre<JobState>,
+}
+
+/// The job runtime: one engine, its linker, the compile cache and the epoch
+/// ticker. Share one `Runtime` across threads; each job gets its own store.
+pub struct Runtime {
+    engine: JobEngine,
+    linker: Linker<JobState>,
+    cache: CompileCache,
+    scratch_root: PathBuf,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    /// A runtime for `determinism`, caching compiled modules in `cache_dir`
+    /// and making each job's scratch directory under `scratch_root`.
+    pub fn new(determinism: Determinism, cache_dir: PathBuf, scratch_root: PathBuf) -> wasmtime::Result<Runtime> {
+        let engine = JobEngine::new(determinism)?;
+        let mut linker = Linker::new(engine.engine());
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        host::add_to_linker(&mut linker)?;
+        let ticker = EpochTicker::start(engine.engine().clone());
+        Ok(Runtime {
+            engine,
+            linker,
+            cache: CompileCache::new(cache_dir),
+            scratch_root,
+            _ticker: ticker,
+        })
+    }
+
+    /// The engine and its fingerprint.
+    pub fn engine(&self) -> &JobEngine {
+        &self.engine
+    }
+
+    /// Reads, compiles (or loads from cache) and type-checks a module file.
+    pub fn load_file(&self, path: &Path) -> Result<Module, LoadError> {
+        let wasm = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.load(&path.display().to_string(), &wasm)
+    }
+
+    /// Compiles (or loads from cache) and type-checks module bytes. `what`
+    /// names the module in errors.
+    pub fn load(&self, what: &str, wasm: &[u8]) -> Result<Module, LoadError> {
+        if !wasmparser_is_component(wasm) {
+            return Err(LoadError::NotComponent {
+                what: what.to_owned(),
+                message: if wasm.starts_with(b"\0asm") {
+                    "it is a core WebAssembly module; build for wasm32-wasip2 to get a component".into()
+                } else {
+                    "it does not start with the WebAssembly magic bytes".into()
+                },
+            });
+        }
+        let digest = Digest::of(wasm);
+        let (component, cache_hit) = self
+            .cache
+            .load(&self.engine, &digest, wasm)
+            .map_err(|e| LoadError::NotComponent {
+                what: what.to_owned(),
+                message: format!("{e:#}"),
+            })?;
+        let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
+            what: what.to_owned(),
+            message: format!("{e:#}"),
+        };
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(wrong_world)?;
+        let pre = JobPre::new(instance_pre).map_err(wrong_world)?;
+        Ok(Module {
+            digest,
+            cache_hit,
+            pre,
+        })
+    }
+
+    /// Runs one job of `module`. Never panics on guest behaviour: every
+    /// failure, the guest's or the host's, is in the outcome.
+    pub fn run(&self, module: &Module, spec: &JobSpec, artifacts: &ArtifactStore) -> JobOutcome {
+        run::run_job(self, module, spec, artifacts)
+    }
+}
+
+/// Whether `wasm` has the component-model preamble (version 0x0d, layer 1).
+fn wasmparser_is_component(wasm: &[u8]) -> bool {
+    wasm.len() >= 8 && wasm[0..4] == *b"\0asm" && wasm[6..8] == [1, 0]
+}
+
+/// The seed of a job's clocks and random sources: blake3 over the module
+/// digest, the canonical parameters and the dataset digests. Jobs that
+/// differ only in labels get the same seed, so they give the same results.
+pub fn job_seed(module: &Digest, params: &serde_json::Value, datasets: &[DatasetMount]) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new_derive_key("djx job seed v1");
+    hasher.update(module.as_bytes());
+    let params = crate::canonical::to_string(params);
+    hasher.update(&(params.len() as u64).to_le_bytes());
+    hasher.update(params.as_bytes());
+    let mut sorted: Vec<&DatasetMount> = datasets.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for d in sorted {
+        hasher.update(&(d.name.len() as u64).to_le_bytes());
+        hasher.update(d.name.as_bytes());
+        hasher.update(d.digest.as_bytes());
+    }
+    *hasher.finalize().as_bytes()
+}

@@ -1,0 +1,132 @@
+//! Running one job: a fresh store, the sandbox, the limits, and turning
+//! whatever happens into a [`JobOutcome`].
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use serde_json::Map;
+use wasmtime::{Store, Trap};
+use wasmtime::component::ResourceTable;
+
+use crate::artifact_store::ArtifactStore;
+use crate::canonical;
+use crate::runtime::ctx::{JobCtx, JobState};
+use crate::runtime::engine::EPOCH_TICK_MS;
+use crate::runtime::job::{Failure, JobOutcome, JobSpec};
+use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
+use crate::runtime::log::JobLog;
+use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::{Module, Runtime, sandbox};
+
+/// Lines of stderr quoted in a trap's failure reason.
+const STDERR_TAIL_LINES: usize = 8;
+
+pub(crate) fn run_job(runtime: &Runtime, module: &Module, spec: &JobSpec, artifacts: &ArtifactStore) -> JobOutcome {
+    let started = Instant::now();
+    let log = JobLog::new(spec.limits.log_bytes);
+    let host_failure = |message: String| JobOutcome {
+        failure: Some(Failure::Host(message)),
+        records: vec![],
+        artifacts: vec![],
+        log: log.chunks(),
+        duration: started.elapsed(),
+    };
+    // The scratch directory is removed when `scratch` drops, after the job.
+    let scratch = match std::fs::create_dir_all(&runtime.scratch_root)
+        .and_then(|()| tempfile::Builder::new().prefix("djx-job-").tempdir_in(&runtime.scratch_root))
+    {
+        Ok(dir) => dir,
+        Err(e) => {
+            return host_failure(format!(
+                "cannot create a scratch directory in {}: {e}",
+                runtime.scratch_root.display()
+            ));
+        }
+    };
+    let wasi = match sandbox::wasi_ctx(spec, scratch.path(), &log) {
+        Ok(wasi) => wasi,
+        Err(e) => return host_failure(format!("{e:#}")),
+    };
+    let mut datasets = spec.datasets.clone();
+    datasets.sort_by(|a, b| a.name.cmp(&b.name));
+    let state = JobState {
+        wasi,
+        table: ResourceTable::new(),
+        job: JobCtx {
+            params_json: canonical::to_string(&spec.params),
+            labels_json: canonical::to_string(&spec.labels),
+            datasets,
+            limits: spec.limits.clone(),
+            artifact_store: artifacts.clone(),
+            scratch: scratch.path().to_path_buf(),
+            bound: Map::new(),
+            records: Vec::new(),
+            record_bytes: 0,
+            artifacts: Vec::new(),
+            artifact_digests: BTreeSet::new(),
+            artifact_bytes: 0,
+            log: log.clone(),
+        },
+        limiter: MemoryLimiter::new(spec.limits.memory),
+    };
+    let mut store = Store::new(runtime.engine.engine(), state);
+    store.limiter(|state| &mut state.limiter);
+    let ticks = (spec.limits.timeout.as_millis() as u64).div_ceil(EPOCH_TICK_MS).max(1);
+    store.set_epoch_deadline(ticks);
+
+    let result = module
+        .pre
+        .instantiate(&mut store)
+        .and_then(|job| job.call_run(&mut store));
+    let duration = started.elapsed();
+    let state = store.into_data();
+    let mut outcome = JobOutcome {
+        failure: None,
+        records: state.job.records,
+        artifacts: state.job.artifacts,
+        log: log.chunks(),
+        duration,
+    };
+    outcome.failure = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(message)) => Some(Failure::Guest(message)),
+        Err(error) => Some(classify(&error, spec, &outcome)),
+    };
+    outcome
+}
+
+/// Turns a trap or host error into a failure that says why.
+fn classify(error: &wasmtime::Error, spec: &JobSpec, outcome: &JobOutcome) -> Failure {
+    for cause in error.chain() {
+        if let Some(limit) = cause.downcast_ref::<LimitExceeded>() {
+            return Failure::Limit {
+                kind: limit.kind,
+                message: limit.to_string(),
+            };
+        }
+    }
+    let with_stderr = |message: String| {
+        let tail = outcome.stderr_tail(STDERR_TAIL_LINES);
+        if tail.is_empty() {
+            message
+        } else {
+            format!("{message}\nstderr:\n{tail}")
+        }
+    };
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Failure::Limit {
+            kind: LimitKind::Timeout,
+            message: LimitExceeded {
+                kind: LimitKind::Timeout,
+                limit: format_duration(spec.limits.timeout),
+                detail: "the job was still running; it was stopped".into(),
+            }
+            .to_string(),
+        },
+        Some(Trap::StackOverflow) => Failure::Trap(with_stderr(
+            "stack overflow: the guest recursed deeper than the wasm stack allows".into(),
+        )),
+        Some(trap) => Failure::Trap(with_stderr(trap.to_string())),
+        None => Failure::Host(format!("{error:#}")),
+    }
+}

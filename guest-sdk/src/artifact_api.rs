@@ -10,6 +10,12 @@ use crate::error::{Error, Result};
 pub struct Digest(String);
 
 impl Digest {
+    /// A digest from hex text, e.g. one read back from a record. The host
+    /// checks it when a record references it.
+    pub fn from_hex(hex: &str) -> Digest {
+        Digest(hex.to_owned())
+    }
+
     /// The digest as hex text.
     pub fn as_str(&self) -> &str {
         &self.0

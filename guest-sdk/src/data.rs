@@ -72,7 +72,11 @@ pub fn dataset_info(name: &str) -> Result<Dataset> {
             let known: Vec<String> = wit::all().into_iter().map(|d| d.name).collect();
             Err(Error::msg(format!(
                 "the job has no dataset {name:?} (it has: {})",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             )))
         }
     }

@@ -76,6 +76,9 @@
 //! an error from `run` fails the job with that message; so does a panic,
 //! whose message djx quotes from stderr.
 
+// Lets the generated bindings name this crate as `::djx` from inside it too.
+extern crate self as djx;
+
 mod artifact_api;
 mod data;
 mod error;
@@ -100,7 +103,9 @@ pub mod bindings {
 pub use wit_bindgen as __wit_bindgen;
 
 pub use artifact_api::{Digest, artifact};
-pub use data::{Dataset, dataset, dataset_info, datasets, labels, labels_json, params, params_json};
+pub use data::{
+    Dataset, dataset, dataset_info, datasets, labels, labels_json, params, params_json,
+};
 pub use error::{Context, Error, Result};
 pub use record_api::{RecordBuilder, bind, bind_json, record, unbind};
 
@@ -133,6 +138,8 @@ macro_rules! main {
 }
 
 #[doc(hidden)]
-pub fn __into_wit<E: std::fmt::Display>(result: std::result::Result<(), E>) -> std::result::Result<(), String> {
+pub fn __into_wit<E: std::fmt::Display>(
+    result: std::result::Result<(), E>,
+) -> std::result::Result<(), String> {
     result.map_err(|e| e.to_string())
 }

@@ -96,7 +96,10 @@ pub fn bind(key: impl Into<String>, value: impl Serialize) {
     let mut map = Map::new();
     // Serialising a plain value into JSON cannot fail; a failing custom
     // Serialize impl binds null.
-    map.insert(key.into(), serde_json::to_value(value).unwrap_or(Value::Null));
+    map.insert(
+        key.into(),
+        serde_json::to_value(value).unwrap_or(Value::Null),
+    );
     // The host accepts any JSON object, which this is.
     let _ = wit::bind(&Value::Object(map).to_string());
 }

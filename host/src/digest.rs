@@ -108,6 +108,9 @@ mod tests {
     fn rejects_bad_hex() {
         assert!("abc".parse::<Digest>().is_err());
         assert!("G".repeat(64).parse::<Digest>().is_err());
-        assert!("A".repeat(64).parse::<Digest>().is_err(), "uppercase is not canonical");
+        assert!(
+            "A".repeat(64).parse::<Digest>().is_err(),
+            "uppercase is not canonical"
+        );
     }
 }

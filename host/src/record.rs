@@ -39,7 +39,12 @@ impl Record {
         let metrics: Map<String, Value> = self
             .metrics
             .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
+                )
+            })
             .collect();
         let artifacts: Map<String, Value> = self
             .artifacts

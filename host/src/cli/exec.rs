@@ -40,6 +40,10 @@ pub struct ExecArgs {
     /// Memory limit, e.g. 256MiB.
     #[arg(long, value_parser = parse_size)]
     memory: Option<u64>,
+    /// Any limit as KEY=VALUE, e.g. `artifact_bytes=10MiB`, `records=1000`
+    /// (keys as under `limits:` in an experiment file). Repeatable.
+    #[arg(long = "limit", value_name = "KEY=VALUE")]
+    limit: Vec<String>,
     /// Floating-point determinism profile.
     #[arg(long, value_enum, default_value = "native")]
     determinism: DeterminismArg,
@@ -61,7 +65,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         .iter()
         .map(|spec| parse_data_arg(spec))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut limits = Limits::default();
+    let mut limits = parse_limits(&args.limit)?;
     if let Some(timeout) = args.timeout {
         limits.timeout = timeout;
     }
@@ -83,7 +87,10 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (store, keep) = match &args.out {
         Some(dir) => (ArtifactStore::open(dir)?, true),
-        None => (ArtifactStore::open(staging.path().join("artifacts"))?, false),
+        None => (
+            ArtifactStore::open(staging.path().join("artifacts"))?,
+            false,
+        ),
     };
 
     let runtime = Runtime::new(determinism, paths::cache_dir(), paths::scratch_root())?;
@@ -144,6 +151,18 @@ fn json_object_arg(flag: &str, text: &str) -> anyhow::Result<Value> {
     Ok(value)
 }
 
+/// Reads `--limit KEY=VALUE` flags over the default limits.
+fn parse_limits(flags: &[String]) -> anyhow::Result<Limits> {
+    let mut map = serde_json::Map::new();
+    for flag in flags {
+        let Some((key, value)) = flag.split_once('=') else {
+            bail!("--limit {flag:?}: expected KEY=VALUE");
+        };
+        map.insert(key.to_owned(), Value::String(value.to_owned()));
+    }
+    serde_json::from_value(Value::Object(map)).context("--limit")
+}
+
 /// Splits `NAME=PATH`, checking the name is a single path segment.
 fn parse_data_arg(spec: &str) -> anyhow::Result<(String, PathBuf)> {
     let Some((name, path)) = spec.split_once('=') else {
@@ -181,7 +200,9 @@ fn mount(name: &str, path: &Path, staging: &Path) -> anyhow::Result<DatasetMount
             let file_name = path
                 .file_name()
                 .and_then(|n| n.to_str())
-                .with_context(|| format!("dataset {name}: {} has no UTF-8 file name", path.display()))?
+                .with_context(|| {
+                    format!("dataset {name}: {} has no UTF-8 file name", path.display())
+                })?
                 .to_owned();
             let dir = staging.join("data").join(name);
             fs::create_dir_all(&dir)?;

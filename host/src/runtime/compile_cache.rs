@@ -41,7 +41,12 @@ impl CompileCache {
 
     /// Loads the compiled form of `wasm` (whose digest is `module`), compiling
     /// and caching it when absent or unusable. Returns whether it was a hit.
-    pub fn load(&self, engine: &JobEngine, module: &Digest, wasm: &[u8]) -> wasmtime::Result<(Component, bool)> {
+    pub fn load(
+        &self,
+        engine: &JobEngine,
+        module: &Digest,
+        wasm: &[u8],
+    ) -> wasmtime::Result<(Component, bool)> {
         let key = Self::key(engine, module);
         let cwasm = self.dir.join(format!("{key}.cwasm"));
         let sum = self.dir.join(format!("{key}.b3"));

@@ -111,7 +111,11 @@ impl JobOutcome {
 
     /// The whole log as text (invalid UTF-8 replaced).
     pub fn log_text(&self) -> String {
-        let bytes: Vec<u8> = self.log.iter().flat_map(|c| c.bytes.iter().copied()).collect();
+        let bytes: Vec<u8> = self
+            .log
+            .iter()
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 

@@ -21,6 +21,7 @@ pub struct Limits {
     #[serde(with = "size_text")]
     pub memory: u64,
     /// Records one job may emit.
+    #[serde(with = "count_text")]
     pub records: u64,
     /// Encoded bytes of one record (event, context, metrics, references).
     #[serde(with = "size_text")]
@@ -173,7 +174,7 @@ pub fn parse_size(text: &str) -> Result<u64, InvalidLimit> {
 /// Formats a byte count with the largest binary unit that divides it.
 pub fn format_size(bytes: u64) -> String {
     for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
-        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }
@@ -183,11 +184,11 @@ pub fn format_size(bytes: u64) -> String {
 /// Formats a duration the way `parse_duration` reads it.
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 3_600_000 == 0 {
+    if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -235,6 +236,24 @@ enum NumberOrText {
     Text(String),
 }
 
+/// A count: a number, or a string of digits (from the command line).
+mod count_text {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(*n)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match NumberOrText::deserialize(d)? {
+            NumberOrText::Number(n) => Ok(n),
+            NumberOrText::Text(text) => text.trim().parse().map_err(|_| {
+                serde::de::Error::custom(format!("invalid count {text:?}: expected a whole number"))
+            }),
+        }
+    }
+}
+
 impl fmt::Display for Limits {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -259,7 +278,10 @@ mod tests {
     fn durations() {
         assert_eq!(parse_duration("60s").ok(), Some(Duration::from_secs(60)));
         assert_eq!(parse_duration("5m").ok(), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("250ms").ok(), Some(Duration::from_millis(250)));
+        assert_eq!(
+            parse_duration("250ms").ok(),
+            Some(Duration::from_millis(250))
+        );
         assert_eq!(parse_duration("2").ok(), Some(Duration::from_secs(2)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("ten").is_err());

@@ -103,7 +103,11 @@ pub struct Runtime {
 impl Runtime {
     /// A runtime for `determinism`, caching compiled modules in `cache_dir`
     /// and making each job's scratch directory under `scratch_root`.
-    pub fn new(determinism: Determinism, cache_dir: PathBuf, scratch_root: PathBuf) -> wasmtime::Result<Runtime> {
+    pub fn new(
+        determinism: Determinism,
+        cache_dir: PathBuf,
+        scratch_root: PathBuf,
+    ) -> wasmtime::Result<Runtime> {
         let engine = JobEngine::new(determinism)?;
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
@@ -139,25 +143,29 @@ impl Runtime {
             return Err(LoadError::NotComponent {
                 what: what.to_owned(),
                 message: if wasm.starts_with(b"\0asm") {
-                    "it is a core WebAssembly module; build for wasm32-wasip2 to get a component".into()
+                    "it is a core WebAssembly module; build for wasm32-wasip2 to get a component"
+                        .into()
                 } else {
                     "it does not start with the WebAssembly magic bytes".into()
                 },
             });
         }
         let digest = Digest::of(wasm);
-        let (component, cache_hit) = self
-            .cache
-            .load(&self.engine, &digest, wasm)
-            .map_err(|e| LoadError::NotComponent {
-                what: what.to_owned(),
-                message: format!("{e:#}"),
-            })?;
+        let (component, cache_hit) =
+            self.cache
+                .load(&self.engine, &digest, wasm)
+                .map_err(|e| LoadError::NotComponent {
+                    what: what.to_owned(),
+                    message: format!("{e:#}"),
+                })?;
         let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
             what: what.to_owned(),
             message: format!("{e:#}"),
         };
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(wrong_world)?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(wrong_world)?;
         let pre = JobPre::new(instance_pre).map_err(wrong_world)?;
         Ok(Module {
             digest,
@@ -181,7 +189,11 @@ fn wasmparser_is_component(wasm: &[u8]) -> bool {
 /// The seed of a job's clocks and random sources: blake3 over the module
 /// digest, the canonical parameters and the dataset digests. Jobs that
 /// differ only in labels get the same seed, so they give the same results.
-pub fn job_seed(module: &Digest, params: &serde_json::Value, datasets: &[DatasetMount]) -> [u8; 32] {
+pub fn job_seed(
+    module: &Digest,
+    params: &serde_json::Value,
+    datasets: &[DatasetMount],
+) -> [u8; 32] {
     let mut hasher = blake3::Hasher::new_derive_key("djx job seed v1");
     hasher.update(module.as_bytes());
     let params = crate::canonical::to_string(params);

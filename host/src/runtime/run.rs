@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::time::Instant;
 
 use serde_json::Map;
-use wasmtime::{Store, Trap};
 use wasmtime::component::ResourceTable;
+use wasmtime::{Store, Trap};
 
 use crate::artifact_store::ArtifactStore;
 use crate::canonical;
@@ -21,7 +21,12 @@ use crate::runtime::{Module, Runtime, sandbox};
 /// Lines of stderr quoted in a trap's failure reason.
 const STDERR_TAIL_LINES: usize = 8;
 
-pub(crate) fn run_job(runtime: &Runtime, module: &Module, spec: &JobSpec, artifacts: &ArtifactStore) -> JobOutcome {
+pub(crate) fn run_job(
+    runtime: &Runtime,
+    module: &Module,
+    spec: &JobSpec,
+    artifacts: &ArtifactStore,
+) -> JobOutcome {
     let started = Instant::now();
     let log = JobLog::new(spec.limits.log_bytes);
     let host_failure = |message: String| JobOutcome {
@@ -32,9 +37,11 @@ pub(crate) fn run_job(runtime: &Runtime, module: &Module, spec: &JobSpec, artifa
         duration: started.elapsed(),
     };
     // The scratch directory is removed when `scratch` drops, after the job.
-    let scratch = match std::fs::create_dir_all(&runtime.scratch_root)
-        .and_then(|()| tempfile::Builder::new().prefix("djx-job-").tempdir_in(&runtime.scratch_root))
-    {
+    let scratch = match std::fs::create_dir_all(&runtime.scratch_root).and_then(|()| {
+        tempfile::Builder::new()
+            .prefix("djx-job-")
+            .tempdir_in(&runtime.scratch_root)
+    }) {
         Ok(dir) => dir,
         Err(e) => {
             return host_failure(format!(
@@ -71,7 +78,9 @@ pub(crate) fn run_job(runtime: &Runtime, module: &Module, spec: &JobSpec, artifa
     };
     let mut store = Store::new(runtime.engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
-    let ticks = (spec.limits.timeout.as_millis() as u64).div_ceil(EPOCH_TICK_MS).max(1);
+    let ticks = (spec.limits.timeout.as_millis() as u64)
+        .div_ceil(EPOCH_TICK_MS)
+        .max(1);
     store.set_epoch_deadline(ticks);
 
     let result = module

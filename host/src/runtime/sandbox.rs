@@ -35,14 +35,23 @@ pub fn wasi_ctx(spec: &JobSpec, scratch: &Path, log: &JobLog) -> wasmtime::Resul
         .monotonic_clock(DeterministicMonotonicClock::default())
         .secure_random(SeededRandom::new(&spec.seed, "djx wasi random v1"))
         .insecure_random(SeededRandom::new(&spec.seed, "djx wasi insecure-random v1"))
-        .insecure_random_seed(SeededRandom::derive_u128(&spec.seed, "djx wasi insecure-seed v1"))
+        .insecure_random_seed(SeededRandom::derive_u128(
+            &spec.seed,
+            "djx wasi insecure-seed v1",
+        ))
         .max_random_size(MAX_RANDOM_BYTES);
     // Every socket address is refused, whatever the flags above allow.
     builder.socket_addr_check(|_, _| Box::pin(async { false }));
     for dataset in &spec.datasets {
         builder
             .preopened_dir(&dataset.host_dir, dataset.guest_dir(), FsPerms::ReadOnly)
-            .map_err(|e| e.context(format!("preopening dataset {:?} from {}", dataset.name, dataset.host_dir.display())))?;
+            .map_err(|e| {
+                e.context(format!(
+                    "preopening dataset {:?} from {}",
+                    dataset.name,
+                    dataset.host_dir.display()
+                ))
+            })?;
     }
     builder
         .preopened_dir(scratch, "/tmp", FsPerms::ReadWrite)

@@ -32,7 +32,10 @@ impl JobCtx {
             return Err(wasmtime::Error::new(LimitExceeded::bytes(
                 LimitKind::ArtifactBytes,
                 self.limits.artifact_bytes,
-                format!("artifact {name:?} brings the job to {} bytes", self.artifact_bytes),
+                format!(
+                    "artifact {name:?} brings the job to {} bytes",
+                    self.artifact_bytes
+                ),
             )));
         }
         Ok(())
@@ -55,14 +58,19 @@ impl Host for JobView<'_> {
         Ok(Ok(self.ctx.stored(name, digest, size)))
     }
 
-    fn save_file(&mut self, name: String, path: String) -> wasmtime::Result<Result<String, String>> {
+    fn save_file(
+        &mut self,
+        name: String,
+        path: String,
+    ) -> wasmtime::Result<Result<String, String>> {
         let Some(relative) = path.strip_prefix("/tmp/") else {
             return Ok(Err(format!("save-file: {path:?} is not inside /tmp")));
         };
         // cap-std resolves the path inside the scratch directory only: `..`
         // and symlinks cannot leave it.
-        let scratch = cap_std::fs::Dir::open_ambient_dir(&self.ctx.scratch, cap_std::ambient_authority())
-            .map_err(fault)?;
+        let scratch =
+            cap_std::fs::Dir::open_ambient_dir(&self.ctx.scratch, cap_std::ambient_authority())
+                .map_err(fault)?;
         let mut file = match scratch.open(relative) {
             Ok(file) => file,
             Err(e) => return Ok(Err(format!("save-file: cannot open {path:?}: {e}"))),
@@ -90,7 +98,11 @@ impl HostWriter for JobView<'_> {
         })?)
     }
 
-    fn write(&mut self, this: Resource<GuestWriter>, data: Vec<u8>) -> wasmtime::Result<Result<(), String>> {
+    fn write(
+        &mut self,
+        this: Resource<GuestWriter>,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), String>> {
         let name = self.table.get(&this)?.name.clone();
         self.ctx.charge_artifact_bytes(&name, data.len() as u64)?;
         let guest = self.table.get_mut(&this)?;

@@ -14,7 +14,12 @@ fn to_wit(mount: &DatasetMount) -> Dataset {
 
 impl Host for JobView<'_> {
     fn get(&mut self, name: String) -> wasmtime::Result<Option<Dataset>> {
-        Ok(self.ctx.datasets.iter().find(|d| d.name == name).map(to_wit))
+        Ok(self
+            .ctx
+            .datasets
+            .iter()
+            .find(|d| d.name == name)
+            .map(to_wit))
     }
 
     fn all(&mut self) -> wasmtime::Result<Vec<Dataset>> {

@@ -15,7 +15,10 @@ pub fn add_to_linker(linker: &mut wasmtime::component::Linker<JobState>) -> wasm
 }
 
 /// Parses `text` as a JSON object, for the guest-visible error channel.
-fn json_object(what: &str, text: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+fn json_object(
+    what: &str,
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     match serde_json::from_str(text) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
         Ok(_) => Err(format!("{what} must be a JSON object, got: {}", cut(text))),

@@ -23,7 +23,11 @@ impl Host for JobView<'_> {
             return Err(wasmtime::Error::new(LimitExceeded {
                 kind: LimitKind::Records,
                 limit: limits.records.to_string(),
-                detail: format!("record {:?} would be number {}", cut(&event), limits.records + 1),
+                detail: format!(
+                    "record {:?} would be number {}",
+                    cut(&event),
+                    limits.records + 1
+                ),
             }));
         }
         let record = match build(self, event, &context, metrics, artifacts) {
@@ -43,7 +47,11 @@ impl Host for JobView<'_> {
             return Err(wasmtime::Error::new(LimitExceeded::bytes(
                 LimitKind::RecordBytes,
                 limits.record_bytes,
-                format!("{} records take {} bytes", self.ctx.records.len() + 1, self.ctx.record_bytes + size),
+                format!(
+                    "{} records take {} bytes",
+                    self.ctx.records.len() + 1,
+                    self.ctx.record_bytes + size
+                ),
             )));
         }
         self.ctx.record_bytes += size;
@@ -80,7 +88,10 @@ fn build(
             return Err("a metric name is empty".into());
         }
         if !names.insert(metric.name.as_str()) {
-            return Err(format!("metric {:?} appears twice in one record", metric.name));
+            return Err(format!(
+                "metric {:?} appears twice in one record",
+                metric.name
+            ));
         }
     }
     let mut refs = Vec::with_capacity(artifacts.len());

@@ -1,0 +1,28 @@
+//! djx host tests: the real `djx` binary and the real runtime, on real
+//! guests built from `tests/guests`.
+
+mod cache;
+mod determinism;
+mod exec;
+mod failures;
+mod limits;
+mod runtime;
+mod sandbox;
+mod support;
+
+/// Every guest in `tests/guests` must have a test of the same name.
+mod every_guest_has_a_test {
+    pub use super::determinism::nondet;
+    pub use super::exec::{noop, roundtrip};
+    pub use super::failures::{fail, not_a_job};
+    pub use super::limits::limits;
+    pub use super::sandbox::sandbox;
+
+    macro_rules! assert_test_exists {
+        ($name:ident) => {
+            #[allow(unused_imports)]
+            use self::$name as _;
+        };
+    }
+    djx_fixtures::foreach_guest!(assert_test_exists);
+}

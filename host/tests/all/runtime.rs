@@ -1,0 +1,112 @@
+//! The runtime as a library: one process runs failing and good jobs in turn.
+
+use std::time::Duration;
+
+use djx_host::artifact_store::ArtifactStore;
+use djx_host::runtime::{Failure, JobSpec, LimitKind, Limits, Module, Runtime, job_seed};
+use serde_json::{Value, json};
+
+/// A job of `module` with `params` and no datasets.
+pub fn spec(module: &Module, params: Value) -> JobSpec {
+    JobSpec {
+        seed: job_seed(&module.digest, &params, &[]),
+        params,
+        labels: json!({}),
+        datasets: vec![],
+        limits: Limits::default(),
+    }
+}
+
+#[test]
+fn the_host_survives_every_failure_and_runs_the_next_job() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rt = Runtime::new(
+        djx_host::runtime::Determinism::Native,
+        crate::support::shared_cache(),
+        dir.path().join("scratch"),
+    )
+    .expect("runtime");
+    let store = ArtifactStore::open(dir.path().join("artifacts")).expect("store");
+    let limits = rt
+        .load_file(djx_fixtures::LIMITS.as_ref())
+        .expect("load limits");
+    let fail = rt
+        .load_file(djx_fixtures::FAIL.as_ref())
+        .expect("load fail");
+    let noop = rt
+        .load_file(djx_fixtures::NOOP.as_ref())
+        .expect("load noop");
+
+    let mut timeout = spec(&limits, json!({"break": "timeout"}));
+    timeout.limits.timeout = Duration::from_millis(200);
+    let mut memory = spec(&limits, json!({"break": "memory"}));
+    memory.limits.memory = 32 << 20;
+    let jobs = [
+        (&limits, timeout, "timeout"),
+        (&limits, memory, "memory"),
+        (&limits, spec(&limits, json!({"break": "stack"})), "stack"),
+        (&fail, spec(&fail, json!({"how": "panic"})), "panic"),
+        (&fail, spec(&fail, json!({"how": "error"})), "error"),
+    ];
+    for (module, job, what) in jobs {
+        let outcome = rt.run(module, &job, &store);
+        match (what, &outcome.failure) {
+            (
+                "timeout",
+                Some(Failure::Limit {
+                    kind: LimitKind::Timeout,
+                    ..
+                }),
+            )
+            | (
+                "memory",
+                Some(Failure::Limit {
+                    kind: LimitKind::Memory,
+                    ..
+                }),
+            )
+            | ("stack", Some(Failure::Trap(_)))
+            | ("panic", Some(Failure::Trap(_)))
+            | ("error", Some(Failure::Guest(_))) => {}
+            (what, other) => panic!("{what}: unexpected outcome {other:?}"),
+        }
+        let good = rt.run(&noop, &spec(&noop, json!({})), &store);
+        assert!(good.is_finished(), "after {what}: {:?}", good.failure);
+    }
+    let left = std::fs::read_dir(dir.path().join("scratch"))
+        .expect("scratch")
+        .count();
+    assert_eq!(left, 0, "every job's scratch directory is removed");
+}
+
+#[test]
+fn jobs_run_concurrently_from_one_module() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rt = Runtime::new(
+        djx_host::runtime::Determinism::Native,
+        crate::support::shared_cache(),
+        dir.path().join("scratch"),
+    )
+    .expect("runtime");
+    let store = ArtifactStore::open(dir.path().join("artifacts")).expect("store");
+    let module = rt.load_file(djx_fixtures::NONDET.as_ref()).expect("load");
+    let outputs: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let outcome = rt.run(&module, &spec(&module, json!({})), &store);
+                    assert!(outcome.is_finished(), "{:?}", outcome.failure);
+                    serde_json::to_string(&outcome.records).expect("json")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(
+        outputs.windows(2).all(|w| w[0] == w[1]),
+        "same job, same records on every thread"
+    );
+}

@@ -1,0 +1,94 @@
+//! Test support: a temp dir per test, and running the real `djx` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A test's own directory, removed at the end.
+pub struct TestDir {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        TestDir {
+            dir: tempfile::Builder::new()
+                .prefix("djx-test-")
+                .tempdir()
+                .expect("create test dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `djx` with its working directory, caches and temp dirs under this
+    /// test's directory (the compile cache is shared between tests).
+    pub fn djx(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_djx"));
+        cmd.current_dir(self.path())
+            .env("DJX_CACHE_DIR", shared_cache())
+            .env("DJX_DATA_TEMP", self.path().join("scratch"))
+            .env_remove("DJX_DATABASE_URL");
+        std::fs::create_dir_all(self.path().join("scratch")).expect("scratch dir");
+        cmd
+    }
+
+    /// Copies the iris CSV into `<test dir>/<sub>/iris.csv`; returns the dir.
+    pub fn iris_dir(&self, sub: &str) -> PathBuf {
+        let dir = self.path().join(sub);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::copy(iris_csv(), dir.join("iris.csv")).expect("copy iris");
+        dir
+    }
+}
+
+/// The compile cache all tests share (writes are atomic).
+pub fn shared_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("djx-compile-cache")
+}
+
+/// The iris CSV shipped with the example.
+pub fn iris_csv() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/iris/data/iris.csv")
+}
+
+/// Runs the command, returning its output.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run djx")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The JSON lines of stdout.
+pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit code; stderr:\n{}\nstdout:\n{}",
+        stderr(out),
+        stdout(out)
+    );
+}
+
+/// blake3 of a file, hex.
+pub fn b3(path: &Path) -> String {
+    blake3::hash(&std::fs::read(path).expect("read"))
+        .to_hex()
+        .to_string()
+}

@@ -15,3 +15,4 @@ pub mod dataset;
 pub mod digest;
 pub mod record;
 pub mod runtime;
+pub mod spec;

@@ -8,6 +8,7 @@ mod failures;
 mod limits;
 mod runtime;
 mod sandbox;
+mod spec_golden;
 mod support;
 
 /// Every guest in `tests/guests` must have a test of the same name.

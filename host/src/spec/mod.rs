@@ -1,0 +1,292 @@
+//! The experiment file: its typed form, and parsing it from YAML.
+//!
+//! This module knows serde and YAML, not wasmtime or the store. Parsing
+//! checks everything that can be checked from the text; the loader
+//! ([`crate::resolve`]) then checks files and the module.
+//!
+//! ```yaml
+//! project: fit a random forest to the iris dataset
+//! name: try different regularisations
+//! module: ../../target/wasm32-wasip2/release/iris.wasm   # relative to this file
+//! data:
+//!   iris: data/iris.csv            # a file or a directory
+//! limits: {timeout: 60s, memory: 256MiB}
+//! job:
+//!   labels: {itteration: 1}
+//!   parameter: {model_args: {max_depth: 2}}
+//! experiment:
+//!   grid:
+//!     - parameter.model_args.max_depth: [2, 4, 6]
+//! ```
+
+pub mod error;
+pub mod grid;
+pub mod locate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use crate::runtime::{Determinism, Limits};
+
+pub use self::error::SpecError;
+pub use self::grid::{ExpandedJob, expand};
+use self::locate::{Seg, locate};
+
+/// An experiment file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentFile {
+    /// What the experiments of this project are about.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// The experiment's name.
+    pub name: String,
+    /// A longer description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The job component, relative to the experiment file.
+    pub module: PathBuf,
+    /// Datasets by name: a file or directory, relative to the file.
+    #[serde(default)]
+    pub data: BTreeMap<String, DataSpec>,
+    /// Limits of every job.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Floating-point determinism profile.
+    #[serde(default)]
+    pub determinism: Determinism,
+    /// How often a job whose worker died is retried before it fails.
+    #[serde(default)]
+    pub retries: u32,
+    /// The base job.
+    #[serde(default)]
+    pub job: JobSection,
+    /// The grid over the base job.
+    #[serde(default)]
+    pub experiment: Option<ExperimentSection>,
+}
+
+/// A dataset: `name: path` or `name: {source: path}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataSpec {
+    /// The file or directory, relative to the experiment file.
+    pub source: PathBuf,
+}
+
+impl<'de> Deserialize<'de> for DataSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DataSpec, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Long {
+            source: PathBuf,
+        }
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::String(path) => Ok(DataSpec { source: path.into() }),
+            other @ serde_yaml::Value::Mapping(_) => serde_yaml::from_value::<Long>(other)
+                .map(|l| DataSpec { source: l.source })
+                .map_err(serde::de::Error::custom),
+            _ => Err(serde::de::Error::custom(
+                "a dataset is a path, or a mapping with `source: path`",
+            )),
+        }
+    }
+}
+
+/// The `job` section: the base job's labels and parameters.
+#[derive(Debug, Default, Deserialize)]
+pub struct JobSection {
+    /// Labels: descriptive values that identify the job in tables.
+    #[serde(default)]
+    pub labels: serde_yaml::Mapping,
+    /// Parameters: what the job computes with.
+    #[serde(default)]
+    pub parameter: serde_yaml::Mapping,
+    /// Any other key. The original djx allowed them (its iris example has a
+    /// stray `save: false` here); djx warns and ignores them.
+    #[serde(flatten)]
+    pub other: serde_yaml::Mapping,
+}
+
+/// The `experiment` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSection {
+    /// The dimensions of the grid; their product is the job list.
+    #[serde(default)]
+    pub grid: Vec<serde_yaml::Value>,
+}
+
+/// A parsed experiment file with its text, for locating errors.
+#[derive(Debug)]
+pub struct ParsedFile {
+    /// The file's path.
+    pub path: PathBuf,
+    /// The file's bytes (for the experiment's source digest).
+    pub text: String,
+    /// The typed form.
+    pub file: ExperimentFile,
+    /// Non-fatal findings, e.g. ignored keys.
+    pub warnings: Vec<SpecError>,
+}
+
+impl ParsedFile {
+    /// An error at `path` (a key path) in this file.
+    pub fn error(&self, path: &[Seg<'_>], message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.path.clone(),
+            line: locate(&self.text, path),
+            key: key_text(path),
+            message: message.into(),
+        }
+    }
+
+    /// The directory the file's relative paths start from.
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+}
+
+/// `a.b[2].c` for a key path.
+pub fn key_text(path: &[Seg<'_>]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Seg::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Reads and parses an experiment file.
+pub fn parse_file(path: &Path) -> Result<ParsedFile, SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+        file: path.to_path_buf(),
+        line: None,
+        key: String::new(),
+        message: format!("cannot read the experiment file: {e}"),
+    })?;
+    parse_str(path, text)
+}
+
+/// Parses experiment text that came from `path`.
+pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
+    let file: ExperimentFile = serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+    let mut parsed = ParsedFile {
+        path: path.to_path_buf(),
+        text,
+        file,
+        warnings: Vec::new(),
+    };
+    let ignored: Vec<String> = parsed
+        .file
+        .job
+        .other
+        .keys()
+        .map(|k| yaml_key(k))
+        .collect();
+    for key in ignored {
+        let warning = parsed.error(
+            &[Seg::Key("job"), Seg::Key(&key)],
+            "ignored: a job has only `labels` and `parameter` (did you mean `parameter.",
+        );
+        parsed.warnings.push(SpecError {
+            message: format!("{}{key}`?)", warning.message),
+            ..warning
+        });
+    }
+    for name in parsed.file.data.keys() {
+        if !valid_dataset_name(name) {
+            return Err(parsed.error(
+                &[Seg::Key("data"), Seg::Key(name)],
+                "a dataset name must be letters, digits, '_', '-' or '.', and not `.` or `..`",
+            ));
+        }
+    }
+    if parsed.file.name.trim().is_empty() {
+        return Err(parsed.error(&[Seg::Key("name")], "the experiment needs a name"));
+    }
+    Ok(parsed)
+}
+
+/// Whether `name` can be a directory name under `/data`.
+pub fn valid_dataset_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Turns a serde_yaml error into one naming file, line and key.
+fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
+    let mut message = e.to_string();
+    // serde_yaml appends " at line L column C"; the line goes in front.
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
+    // …and prefixes the key path, "experiment.grid: …".
+    let (key, message) = match message.split_once(": ") {
+        Some((key, rest)) if !key.contains(' ') && !key.is_empty() => (key.to_owned(), rest.to_owned()),
+        _ => (String::new(), message),
+    };
+    SpecError {
+        file: path.to_path_buf(),
+        line: e.location().map(|l| l.line()),
+        key,
+        message,
+    }
+}
+
+/// A YAML mapping key as text.
+pub fn yaml_key(key: &serde_yaml::Value) -> String {
+    match key {
+        serde_yaml::Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other)
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// A YAML value as JSON. YAML that JSON cannot express (a non-string key,
+/// a tag) is an error message.
+pub fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
+    match value {
+        serde_yaml::Value::Null => Ok(Value::Null),
+        serde_yaml::Value::Bool(b) => Ok(Value::Bool(*b)),
+        serde_yaml::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Ok(Value::from(i))
+            } else if let Some(u) = n.as_u64() {
+                Ok(Value::from(u))
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(f)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("{f} cannot be a parameter: JSON has no NaN or infinity"))
+            }
+        }
+        serde_yaml::Value::String(s) => Ok(Value::String(s.clone())),
+        serde_yaml::Value::Sequence(items) => items.iter().map(to_json).collect::<Result<_, _>>().map(Value::Array),
+        serde_yaml::Value::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let serde_yaml::Value::String(key) = k else {
+                    return Err(format!("mapping keys must be strings, found {}", yaml_key(k)));
+                };
+                out.insert(key.clone(), to_json(v)?);
+            }
+            Ok(Value::Object(out))
+        }
+        serde_yaml::Value::Tagged(t) => Err(format!("YAML tags are not supported ({})", t.tag)),
+    }
+}

@@ -11,8 +11,15 @@
 
 pub mod artifact_store;
 pub mod canonical;
+pub mod content_store;
 pub mod dataset;
 pub mod digest;
+pub mod layout;
 pub mod record;
+pub mod resolve;
 pub mod runtime;
 pub mod spec;
+pub mod store;
+pub mod timestamp;
+pub mod worker;
+pub mod worker_id;

@@ -2,8 +2,18 @@
 //! subcommand. Commands validate their input before they touch a store or
 //! the engine.
 
+mod add;
+mod artifact;
+mod common;
 mod exec;
+mod jobs;
+mod logs;
+mod ls;
 mod paths;
+mod records;
+mod run;
+mod show;
+mod table;
 
 use std::process::ExitCode;
 
@@ -13,6 +23,8 @@ use clap::{Parser, Subcommand};
 pub const EXIT_JOB_FAILED: u8 = 1;
 /// Exit code: bad usage or input; nothing ran.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: interrupted (Ctrl-C).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// djx: reproducible, traceable data-science experiments as sandboxed
 /// WebAssembly jobs.
@@ -28,6 +40,22 @@ enum Command {
     /// Run one job of a module with no database, for writing and debugging
     /// guests. Prints the records as JSON lines.
     Exec(exec::ExecArgs),
+    /// Add an experiment file: check it, pin its inputs, write its jobs.
+    Add(add::AddArgs),
+    /// Run the jobs of experiments (ids, `last`, or a file to add first).
+    Run(run::RunArgs),
+    /// List experiments with job counts by status.
+    Ls(ls::LsArgs),
+    /// List the jobs of an experiment.
+    Jobs(jobs::JobsArgs),
+    /// The records of experiments, one row per record (table, CSV, JSON).
+    Records(records::RecordsArgs),
+    /// Everything about one job: inputs, digests, records, artifacts, log.
+    Show(show::ShowArgs),
+    /// A job's log.
+    Logs(logs::LogsArgs),
+    /// Get artifacts out of the store.
+    Artifact(artifact::ArtifactArgs),
 }
 
 /// An error that has already been reported, carrying the exit code.
@@ -47,6 +75,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Exec(args) => exec::run(args),
+        Command::Add(args) => add::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Ls(args) => ls::run(args),
+        Command::Jobs(args) => jobs::run(args),
+        Command::Records(args) => records::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Logs(args) => logs::run(args),
+        Command::Artifact(args) => artifact::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -73,6 +73,8 @@ pub enum Failure {
     Trap(String),
     /// The host failed to set up or run the job.
     Host(String),
+    /// The run was cancelled (Ctrl-C) before the job ended.
+    Cancelled,
 }
 
 impl Failure {
@@ -83,6 +85,7 @@ impl Failure {
             Failure::Limit { message, .. } => message.clone(),
             Failure::Trap(message) => format!("guest trapped: {message}"),
             Failure::Host(message) => format!("host error: {message}"),
+            Failure::Cancelled => "cancelled".into(),
         }
     }
 }

@@ -36,7 +36,10 @@ pub mod run;
 pub mod sandbox;
 pub mod ticker;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 pub use self::engine::{Determinism, JobEngine};
 pub use self::job::{DatasetMount, Failure, JobOutcome, JobSpec};
@@ -177,7 +180,19 @@ impl Runtime {
     /// Runs one job of `module`. Never panics on guest behaviour: every
     /// failure, the guest's or the host's, is in the outcome.
     pub fn run(&self, module: &Module, spec: &JobSpec, artifacts: &ArtifactStore) -> JobOutcome {
-        run::run_job(self, module, spec, artifacts)
+        run::run_job(self, module, spec, artifacts, None)
+    }
+
+    /// Like [`Runtime::run`], but the job stops with [`Failure::Cancelled`]
+    /// within one epoch tick of `cancel` becoming true.
+    pub fn run_cancellable(
+        &self,
+        module: &Module,
+        spec: &JobSpec,
+        artifacts: &ArtifactStore,
+        cancel: Arc<AtomicBool>,
+    ) -> JobOutcome {
+        run::run_job(self, module, spec, artifacts, Some(cancel))
     }
 }
 
@@ -207,4 +222,39 @@ pub fn job_seed(
         hasher.update(d.digest.as_bytes());
     }
     *hasher.finalize().as_bytes()
+}
+
+/// One runtime per determinism profile, created when first needed and
+/// shared by every job of that profile.
+pub struct Runtimes {
+    cache_dir: PathBuf,
+    scratch_root: PathBuf,
+    made: Mutex<HashMap<Determinism, Arc<Runtime>>>,
+}
+
+impl Runtimes {
+    /// Runtimes caching compiled modules in `cache_dir`, with job scratch
+    /// directories under `scratch_root`.
+    pub fn new(cache_dir: PathBuf, scratch_root: PathBuf) -> Runtimes {
+        Runtimes {
+            cache_dir,
+            scratch_root,
+            made: Mutex::default(),
+        }
+    }
+
+    /// The runtime of `determinism`.
+    pub fn get(&self, determinism: Determinism) -> wasmtime::Result<Arc<Runtime>> {
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(rt) = made.get(&determinism) {
+            return Ok(rt.clone());
+        }
+        let rt = Arc::new(Runtime::new(
+            determinism,
+            self.cache_dir.clone(),
+            self.scratch_root.clone(),
+        )?);
+        made.insert(determinism, rt.clone());
+        Ok(rt)
+    }
 }

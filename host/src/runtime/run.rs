@@ -2,16 +2,17 @@
 //! whatever happens into a [`JobOutcome`].
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde_json::Map;
 use wasmtime::component::ResourceTable;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::artifact_store::ArtifactStore;
 use crate::canonical;
 use crate::runtime::ctx::{JobCtx, JobState};
-use crate::runtime::engine::EPOCH_TICK_MS;
 use crate::runtime::job::{Failure, JobOutcome, JobSpec};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
 use crate::runtime::log::JobLog;
@@ -21,11 +22,17 @@ use crate::runtime::{Module, Runtime, sandbox};
 /// Lines of stderr quoted in a trap's failure reason.
 const STDERR_TAIL_LINES: usize = 8;
 
+/// The error a job is stopped with when its run is cancelled.
+#[derive(Debug, thiserror::Error)]
+#[error("the job was cancelled")]
+pub struct Cancelled;
+
 pub(crate) fn run_job(
     runtime: &Runtime,
     module: &Module,
     spec: &JobSpec,
     artifacts: &ArtifactStore,
+    cancel: Option<Arc<AtomicBool>>,
 ) -> JobOutcome {
     let started = Instant::now();
     let log = JobLog::new(spec.limits.log_bytes);
@@ -78,10 +85,24 @@ pub(crate) fn run_job(
     };
     let mut store = Store::new(runtime.engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
-    let ticks = (spec.limits.timeout.as_millis() as u64)
-        .div_ceil(EPOCH_TICK_MS)
-        .max(1);
-    store.set_epoch_deadline(ticks);
+    // Every epoch tick the job checks its deadline and the cancel flag; the
+    // check costs nothing between ticks.
+    let deadline = started + spec.limits.timeout;
+    let timeout = spec.limits.timeout;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |_| {
+        if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(wasmtime::Error::new(Cancelled));
+        }
+        if Instant::now() >= deadline {
+            return Err(wasmtime::Error::new(LimitExceeded {
+                kind: LimitKind::Timeout,
+                limit: format_duration(timeout),
+                detail: "the job was still running; it was stopped".into(),
+            }));
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
 
     let result = module
         .pre
@@ -99,14 +120,17 @@ pub(crate) fn run_job(
     outcome.failure = match result {
         Ok(Ok(())) => None,
         Ok(Err(message)) => Some(Failure::Guest(message)),
-        Err(error) => Some(classify(&error, spec, &outcome)),
+        Err(error) => Some(classify(&error, &outcome)),
     };
     outcome
 }
 
 /// Turns a trap or host error into a failure that says why.
-fn classify(error: &wasmtime::Error, spec: &JobSpec, outcome: &JobOutcome) -> Failure {
+fn classify(error: &wasmtime::Error, outcome: &JobOutcome) -> Failure {
     for cause in error.chain() {
+        if cause.downcast_ref::<Cancelled>().is_some() {
+            return Failure::Cancelled;
+        }
         if let Some(limit) = cause.downcast_ref::<LimitExceeded>() {
             return Failure::Limit {
                 kind: limit.kind,
@@ -123,15 +147,6 @@ fn classify(error: &wasmtime::Error, spec: &JobSpec, outcome: &JobOutcome) -> Fa
         }
     };
     match error.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => Failure::Limit {
-            kind: LimitKind::Timeout,
-            message: LimitExceeded {
-                kind: LimitKind::Timeout,
-                limit: format_duration(spec.limits.timeout),
-                detail: "the job was still running; it was stopped".into(),
-            }
-            .to_string(),
-        },
         Some(Trap::StackOverflow) => Failure::Trap(with_stderr(
             "stack overflow: the guest recursed deeper than the wasm stack allows".into(),
         )),

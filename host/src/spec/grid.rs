@@ -56,7 +56,10 @@ pub fn expand(parsed: &ParsedFile) -> Result<Vec<ExpandedJob>, SpecError> {
     };
     let mut base = Map::new();
     base.insert("labels".into(), section("labels", &parsed.file.job.labels)?);
-    base.insert("parameter".into(), section("parameter", &parsed.file.job.parameter)?);
+    base.insert(
+        "parameter".into(),
+        section("parameter", &parsed.file.job.parameter)?,
+    );
     let grid = parsed
         .file
         .experiment
@@ -71,7 +74,8 @@ pub fn expand(parsed: &ParsedFile) -> Result<Vec<ExpandedJob>, SpecError> {
         for job in &jobs {
             for point in 0..dim.len() {
                 let mut job = job.clone();
-                apply(&mut job, &dim, point).map_err(|(key, m)| parsed.error(&at(i, &[Seg::Key(&key)]), m))?;
+                apply(&mut job, &dim, point)
+                    .map_err(|(key, m)| parsed.error(&at(i, &[Seg::Key(&key)]), m))?;
                 next.push(job);
             }
         }
@@ -81,7 +85,10 @@ pub fn expand(parsed: &ParsedFile) -> Result<Vec<ExpandedJob>, SpecError> {
         .into_iter()
         .map(|mut job| ExpandedJob {
             labels: job.get_mut("labels").map(Value::take).unwrap_or_default(),
-            parameter: job.get_mut("parameter").map(Value::take).unwrap_or_default(),
+            parameter: job
+                .get_mut("parameter")
+                .map(Value::take)
+                .unwrap_or_default(),
         })
         .collect())
 }
@@ -94,7 +101,11 @@ fn at<'a>(i: usize, tail: &[Seg<'a>]) -> Vec<Seg<'a>> {
     path
 }
 
-fn dimension(parsed: &ParsedFile, raw: &serde_yaml::Value, i: usize) -> Result<Dimension, SpecError> {
+fn dimension(
+    parsed: &ParsedFile,
+    raw: &serde_yaml::Value,
+    i: usize,
+) -> Result<Dimension, SpecError> {
     match raw {
         serde_yaml::Value::Mapping(map) => {
             if map.is_empty() {
@@ -189,7 +200,8 @@ fn apply(job: &mut Value, dim: &Dimension, i: usize) -> Result<(), (String, Stri
             }
             if let [key] = keys.as_slice() {
                 let last = key.rsplit('.').next().unwrap_or(key);
-                set(job, &format!("labels.{last}"), values[0][i].clone()).map_err(|m| (key.clone(), m))?;
+                set(job, &format!("labels.{last}"), values[0][i].clone())
+                    .map_err(|m| (key.clone(), m))?;
             }
         }
         Dimension::Points(points) => {

@@ -87,7 +87,12 @@ fn find<'a>(block: &[Line<'a>], seg: Seg<'_>) -> Option<(Line<'a>, Vec<Line<'a>>
                 text: trimmed,
             });
         }
-        child.extend(block[i + 1..].iter().take_while(|l| l.indent > base).copied());
+        child.extend(
+            block[i + 1..]
+                .iter()
+                .take_while(|l| l.indent > base)
+                .copied(),
+        );
         return Some((*line, child));
     }
     None
@@ -130,19 +135,46 @@ experiment:
     fn finds_keys_and_items() {
         assert_eq!(locate(DOC, &[Key("data"), Key("iris")]), Some(3));
         assert_eq!(locate(DOC, &[Key("data"), Key("other")]), Some(4));
-        assert_eq!(locate(DOC, &[Key("experiment"), Key("grid"), Index(0)]), Some(7));
-        assert_eq!(locate(DOC, &[Key("experiment"), Key("grid"), Index(0), Key("labels.b")]), Some(8));
-        assert_eq!(locate(DOC, &[Key("experiment"), Key("grid"), Index(1)]), Some(10));
-        assert_eq!(locate(DOC, &[Key("experiment"), Key("grid"), Index(1), Index(1)]), Some(11));
         assert_eq!(
-            locate(DOC, &[Key("experiment"), Key("grid"), Index(1), Index(1), Key("labels.d")]),
+            locate(DOC, &[Key("experiment"), Key("grid"), Index(0)]),
+            Some(7)
+        );
+        assert_eq!(
+            locate(
+                DOC,
+                &[Key("experiment"), Key("grid"), Index(0), Key("labels.b")]
+            ),
+            Some(8)
+        );
+        assert_eq!(
+            locate(DOC, &[Key("experiment"), Key("grid"), Index(1)]),
+            Some(10)
+        );
+        assert_eq!(
+            locate(DOC, &[Key("experiment"), Key("grid"), Index(1), Index(1)]),
+            Some(11)
+        );
+        assert_eq!(
+            locate(
+                DOC,
+                &[
+                    Key("experiment"),
+                    Key("grid"),
+                    Index(1),
+                    Index(1),
+                    Key("labels.d")
+                ]
+            ),
             Some(12)
         );
     }
 
     #[test]
     fn falls_back_to_the_deepest_ancestor() {
-        assert_eq!(locate(DOC, &[Key("data"), Key("other"), Key("source")]), Some(4));
+        assert_eq!(
+            locate(DOC, &[Key("data"), Key("other"), Key("source")]),
+            Some(4)
+        );
         assert_eq!(locate(DOC, &[Key("nope")]), None);
     }
 }

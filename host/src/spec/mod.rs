@@ -84,7 +84,9 @@ impl<'de> Deserialize<'de> for DataSpec {
             source: PathBuf,
         }
         match serde_yaml::Value::deserialize(d)? {
-            serde_yaml::Value::String(path) => Ok(DataSpec { source: path.into() }),
+            serde_yaml::Value::String(path) => Ok(DataSpec {
+                source: path.into(),
+            }),
             other @ serde_yaml::Value::Mapping(_) => serde_yaml::from_value::<Long>(other)
                 .map(|l| DataSpec { source: l.source })
                 .map_err(serde::de::Error::custom),
@@ -186,13 +188,7 @@ pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
         file,
         warnings: Vec::new(),
     };
-    let ignored: Vec<String> = parsed
-        .file
-        .job
-        .other
-        .keys()
-        .map(|k| yaml_key(k))
-        .collect();
+    let ignored: Vec<String> = parsed.file.job.other.keys().map(yaml_key).collect();
     for key in ignored {
         let warning = parsed.error(
             &[Seg::Key("job"), Seg::Key(&key)],
@@ -236,7 +232,9 @@ fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
     }
     // …and prefixes the key path, "experiment.grid: …".
     let (key, message) = match message.split_once(": ") {
-        Some((key, rest)) if !key.contains(' ') && !key.is_empty() => (key.to_owned(), rest.to_owned()),
+        Some((key, rest)) if !key.contains(' ') && !key.is_empty() => {
+            (key.to_owned(), rest.to_owned())
+        }
         _ => (String::new(), message),
     };
     SpecError {
@@ -272,16 +270,25 @@ pub fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 serde_json::Number::from_f64(f)
                     .map(Value::Number)
-                    .ok_or_else(|| format!("{f} cannot be a parameter: JSON has no NaN or infinity"))
+                    .ok_or_else(|| {
+                        format!("{f} cannot be a parameter: JSON has no NaN or infinity")
+                    })
             }
         }
         serde_yaml::Value::String(s) => Ok(Value::String(s.clone())),
-        serde_yaml::Value::Sequence(items) => items.iter().map(to_json).collect::<Result<_, _>>().map(Value::Array),
+        serde_yaml::Value::Sequence(items) => items
+            .iter()
+            .map(to_json)
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
         serde_yaml::Value::Mapping(map) => {
             let mut out = Map::new();
             for (k, v) in map {
                 let serde_yaml::Value::String(key) = k else {
-                    return Err(format!("mapping keys must be strings, found {}", yaml_key(k)));
+                    return Err(format!(
+                        "mapping keys must be strings, found {}",
+                        yaml_key(k)
+                    ));
                 };
                 out.insert(key.clone(), to_json(v)?);
             }

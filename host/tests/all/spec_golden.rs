@@ -39,7 +39,11 @@ fn golden_files() {
     assert!(cases.len() >= 10, "golden cases are missing");
     let mut failures = Vec::new();
     for case in &cases {
-        let name = case.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+        let name = case
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
         let text = std::fs::read_to_string(case).expect("read case");
         let (actual, kind) = evaluate(&name, text);
         let expected_path = case.with_extension(kind);
@@ -71,8 +75,12 @@ fn the_original_iris_example_expands_to_36_jobs_in_order() {
     // First dimension slowest, last fastest.
     let key = |j: &djx_host::spec::ExpandedJob| {
         (
-            j.parameter["cross_val_args"]["random_state"].as_i64().expect("int"),
-            j.parameter["model_args"]["max_depth"].as_i64().expect("int"),
+            j.parameter["cross_val_args"]["random_state"]
+                .as_i64()
+                .expect("int"),
+            j.parameter["model_args"]["max_depth"]
+                .as_i64()
+                .expect("int"),
             j.labels["min_samples"].as_str().expect("str").to_owned(),
         )
     };
@@ -94,5 +102,11 @@ fn the_original_iris_example_expands_to_36_jobs_in_order() {
     assert_eq!(jobs[12].parameter["save"], false);
     // The stray `save: false` under `job` is a warning, not a parameter.
     assert_eq!(parsed.warnings.len(), 1);
-    assert!(parsed.warnings[0].to_string().contains("original_iris.yml:29: job.save: ignored"), "{}", parsed.warnings[0]);
+    assert!(
+        parsed.warnings[0]
+            .to_string()
+            .contains("original_iris.yml:29: job.save: ignored"),
+        "{}",
+        parsed.warnings[0]
+    );
 }

@@ -92,3 +92,69 @@ pub fn b3(path: &Path) -> String {
         .to_hex()
         .to_string()
 }
+
+/// Writes `examples/iris/iris.yml` into the test dir with its module pointing
+/// at the built iris guest and its data copied beside it; returns the path.
+pub fn iris_experiment(t: &TestDir) -> PathBuf {
+    t.iris_dir("data");
+    let yml = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/iris/iris.yml"),
+    )
+    .expect("read iris.yml");
+    let yml = yml.replace(
+        "module: ../../target/wasm32-wasip2/release/iris.wasm",
+        &format!("module: {}", djx_fixtures::IRIS_EXAMPLE),
+    );
+    assert!(
+        yml.contains(djx_fixtures::IRIS_EXAMPLE),
+        "the example's module line moved"
+    );
+    let path = t.path().join("iris.yml");
+    std::fs::write(&path, yml).expect("write iris.yml");
+    path
+}
+
+/// Writes an experiment of the `steps` guest with `jobs` jobs (labels.id =
+/// 0..jobs) and returns its path.
+pub fn steps_experiment(
+    t: &TestDir,
+    name: &str,
+    jobs: usize,
+    records: u64,
+    spin: u64,
+    extra: &str,
+) -> PathBuf {
+    let ids: Vec<String> = (0..jobs).map(|i| i.to_string()).collect();
+    let yml = format!(
+        "name: {name}\nmodule: {}\n{extra}\njob:\n  parameter: {{records: {records}, spin: {spin}}}\nexperiment:\n  grid:\n    - labels.id: [{}]\n",
+        djx_fixtures::STEPS,
+        ids.join(", ")
+    );
+    let path = t.path().join(format!("{name}.yml"));
+    std::fs::write(&path, yml).expect("write experiment");
+    path
+}
+
+/// `djx <args>` in the test dir, asserting exit code 0; returns stdout.
+#[track_caller]
+pub fn djx_ok(t: &TestDir, args: &[&str]) -> String {
+    let out = run(t.djx().args(args));
+    assert_exit(&out, 0);
+    stdout(&out)
+}
+
+/// The JSON lines of `djx jobs <exp> --json`.
+pub fn jobs_json(t: &TestDir, exp: &str) -> Vec<serde_json::Value> {
+    djx_ok(t, &["jobs", exp, "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("job json"))
+        .collect()
+}
+
+/// The JSON lines of `djx records <exp> --format json`.
+pub fn records_json(t: &TestDir, exp: &str) -> Vec<serde_json::Value> {
+    djx_ok(t, &["records", exp, "--format", "json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record json"))
+        .collect()
+}

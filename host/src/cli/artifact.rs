@@ -1,0 +1,54 @@
+//! `djx artifact get`: copy an artifact out of the store, checking that its
+//! bytes still match its digest.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use djx_host::artifact_store::ArtifactStore;
+use djx_host::digest::Digest;
+
+use super::common::layout;
+
+/// Arguments of `djx artifact`.
+#[derive(Args)]
+pub struct ArtifactArgs {
+    #[command(subcommand)]
+    command: ArtifactCommand,
+}
+
+#[derive(Subcommand)]
+enum ArtifactCommand {
+    /// Write an artifact to a file (or stdout with `-o -`).
+    Get {
+        /// The artifact's digest.
+        digest: Digest,
+        /// Where to write it.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+}
+
+/// Runs `djx artifact`.
+pub fn run(args: ArtifactArgs) -> anyhow::Result<()> {
+    match args.command {
+        ArtifactCommand::Get { digest, output } => {
+            let layout = layout()?;
+            let store = ArtifactStore::open(&layout.artifacts)?;
+            let bytes = store.get(&digest)?;
+            if output.as_os_str() == "-" {
+                std::io::stdout().lock().write_all(&bytes)?;
+            } else {
+                std::fs::write(&output, &bytes)
+                    .with_context(|| format!("writing {}", output.display()))?;
+                eprintln!(
+                    "djx: wrote {} ({} bytes, digest verified)",
+                    output.display(),
+                    bytes.len()
+                );
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! What the store commands share: opening the store, naming experiments.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use djx_host::layout::Layout;
+use djx_host::store::Store;
+use djx_host::store::sqlite::SqliteStore;
+
+/// The djx home of this process (`.djx` in the working directory).
+pub fn layout() -> anyhow::Result<Layout> {
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    Ok(Layout::from_env(&cwd))
+}
+
+/// Opens the store.
+pub fn open_store(layout: &Layout) -> anyhow::Result<Box<dyn Store>> {
+    let store = SqliteStore::open(&layout.db)
+        .with_context(|| format!("opening the store {}", layout.db.display()))?;
+    Ok(Box::new(store))
+}
+
+/// An experiment named on the command line: an id, or `last`.
+#[derive(Clone, Debug)]
+pub enum ExpRef {
+    /// By id.
+    Id(i64),
+    /// The most recently added experiment.
+    Last,
+}
+
+/// Parses an experiment reference (for clap).
+pub fn parse_exp(text: &str) -> Result<ExpRef, String> {
+    if text == "last" {
+        return Ok(ExpRef::Last);
+    }
+    text.parse()
+        .map(ExpRef::Id)
+        .map_err(|_| format!("{text:?} is not an experiment id (a number, or `last`)"))
+}
+
+/// Resolves experiment references to ids that exist.
+pub fn resolve_exps(store: &dyn Store, refs: &[ExpRef]) -> anyhow::Result<Vec<i64>> {
+    let all = store.experiments()?;
+    refs.iter()
+        .map(|r| match r {
+            ExpRef::Id(id) if all.iter().any(|e| e.id == *id) => Ok(*id),
+            ExpRef::Id(id) => bail!("no experiment {id} (`djx ls` lists them)"),
+            ExpRef::Last => all
+                .last()
+                .map(|e| e.id)
+                .context("there are no experiments yet (`djx add FILE`)"),
+        })
+        .collect()
+}
+
+/// An output file, or stdout for `None` / `-`.
+pub fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
+    match path {
+        Some(p) if p.as_os_str() != "-" => Ok(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+        ))),
+        _ => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+    }
+}
+
+/// A compact `k=v, k=v` rendering of a JSON object (for tables).
+pub fn compact(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell(v)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => cell(other),
+    }
+}
+
+/// One JSON value as a table or CSV cell: strings bare, null empty, lists
+/// and mappings as JSON.
+pub fn cell(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Formats milliseconds for humans.
+pub fn duration_ms(ms: Option<i64>) -> String {
+    match ms {
+        None => String::new(),
+        Some(ms) if ms < 1000 => format!("{ms}ms"),
+        Some(ms) if ms < 60_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        Some(ms) => format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000),
+    }
+}

@@ -1,0 +1,55 @@
+//! `djx jobs`: the jobs of an experiment, in grid order.
+
+use clap::Args;
+
+use super::common::{ExpRef, compact, duration_ms, layout, open_store, parse_exp, resolve_exps};
+use super::table;
+
+/// Arguments of `djx jobs`.
+#[derive(Args)]
+pub struct JobsArgs {
+    /// The experiment (an id, or `last`).
+    #[arg(value_parser = parse_exp)]
+    experiment: ExpRef,
+    /// One JSON object per line, in job order.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `djx jobs`.
+pub fn run(args: JobsArgs) -> anyhow::Result<()> {
+    let layout = layout()?;
+    let store = open_store(&layout)?;
+    let [exp] = resolve_exps(store.as_ref(), &[args.experiment])?[..] else {
+        unreachable!("one reference gives one id")
+    };
+    let jobs = store.jobs(exp)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        for job in &jobs {
+            serde_json::to_writer(&mut out, job)?;
+            std::io::Write::write_all(&mut out, b"\n")?;
+        }
+        return Ok(());
+    }
+    let header = ["id", "labels", "status", "attempt", "duration", "reason"].map(String::from);
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            vec![
+                j.id.to_string(),
+                compact(&j.labels),
+                j.status.to_string(),
+                j.attempt.to_string(),
+                duration_ms(j.duration_ms),
+                j.reason
+                    .as_deref()
+                    .and_then(|r| r.lines().next())
+                    .unwrap_or("")
+                    .to_owned(),
+            ]
+        })
+        .collect();
+    table::write(&mut out, &header, &rows, 80)?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! `djx run`: run the jobs of experiments (or of a file, added first), with a
+//! progress bar and a summary.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use anyhow::Context;
+use clap::Args;
+use djx_host::runtime::Runtimes;
+use djx_host::store::Store;
+use djx_host::worker::{JobEvent, RunOptions, RunSummary, Runner};
+use djx_host::worker_id::this_worker;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::common::{layout, open_store, parse_exp, resolve_exps};
+use super::{EXIT_INTERRUPTED, EXIT_JOB_FAILED, Exit, add};
+
+/// Arguments of `djx run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// Experiment ids (or `last`), or one experiment file to add and run.
+    #[arg(required = true)]
+    targets: Vec<String>,
+    /// Jobs to run at once in this process.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// No progress bar (it is also off when stderr is not a terminal).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+/// Runs `djx run`.
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let layout = layout()?;
+    let runtimes = Runtimes::new(layout.cache.clone(), layout.temp.clone());
+    // Validate before opening anything: every target is an id or a file.
+    let mut refs = Vec::new();
+    let mut files = Vec::new();
+    for t in &args.targets {
+        match parse_exp(t) {
+            Ok(r) => refs.push(r),
+            Err(_) if Path::new(t).is_file() => files.push(t.clone()),
+            Err(e) => anyhow::bail!("{e}, and no file {t:?} exists"),
+        }
+    }
+    let store = open_store(&layout)?;
+    let mut ids = resolve_exps(store.as_ref(), &refs)?;
+    for file in files {
+        let (id, n) = add::add(Path::new(&file), &layout, &runtimes, store.as_ref())?;
+        eprintln!("djx: added experiment {id} ({n} jobs) from {file}");
+        ids.push(id);
+    }
+    ids.dedup();
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        ctrlc::set_handler(move || {
+            if cancel.swap(true, Ordering::Relaxed) {
+                // A second Ctrl-C: stop now. Running jobs' leases expire.
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            eprintln!(
+                "\ndjx: stopping: running jobs go back to the queue (Ctrl-C again to quit at once)"
+            );
+        })
+        .context("installing the Ctrl-C handler")?;
+    }
+
+    let todo = pending(store.as_ref(), &ids)?;
+    let bar = progress_bar(todo, args.no_progress);
+    let failed = AtomicU64::new(0);
+    let running = AtomicU64::new(0);
+    let on_event = |event: JobEvent| {
+        match event {
+            JobEvent::Started { .. } => {
+                running.fetch_add(1, Ordering::Relaxed);
+            }
+            JobEvent::Finished { .. } => {
+                running.fetch_sub(1, Ordering::Relaxed);
+                bar.inc(1);
+            }
+            JobEvent::Failed { job, reason } => {
+                running.fetch_sub(1, Ordering::Relaxed);
+                failed.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
+                bar.suspend(|| {
+                    eprintln!(
+                        "djx: job {job} failed: {}",
+                        reason.lines().next().unwrap_or("")
+                    )
+                });
+            }
+            JobEvent::Released { .. } => {
+                running.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        bar.set_message(format!(
+            "failed {}  running {}",
+            failed.load(Ordering::Relaxed),
+            running.load(Ordering::Relaxed)
+        ));
+    };
+    let options = RunOptions {
+        workers: args.workers.max(1),
+        ..RunOptions::default()
+    };
+    let runner = Runner {
+        store: store.as_ref(),
+        layout: &layout,
+        runtimes: &runtimes,
+        worker: this_worker(),
+        cancel,
+        options,
+    };
+    let summary = runner.run(&ids, &on_event)?;
+    bar.finish_and_clear();
+    print_summary(store.as_ref(), &ids, &summary)?;
+    if summary.cancelled {
+        return Err(Exit(EXIT_INTERRUPTED).into());
+    }
+    if !summary.failed.is_empty() {
+        return Err(Exit(EXIT_JOB_FAILED).into());
+    }
+    Ok(())
+}
+
+/// Jobs not yet finished or failed.
+fn pending(store: &dyn Store, ids: &[i64]) -> anyhow::Result<u64> {
+    Ok(store
+        .experiments()?
+        .iter()
+        .filter(|e| ids.contains(&e.id))
+        .map(|e| e.jobs.unassigned + e.jobs.assigned)
+        .sum())
+}
+
+fn progress_bar(len: u64, hidden: bool) -> ProgressBar {
+    let target = if hidden {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:30} {pos}/{len} done  {msg}  {per_sec}  ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn print_summary(store: &dyn Store, ids: &[i64], s: &RunSummary) -> anyhow::Result<()> {
+    let secs = s.elapsed.as_secs_f64();
+    let ran = s.finished + s.failed.len() as u64;
+    println!(
+        "ran {ran} jobs in {secs:.2}s ({:.1} jobs/s): {} finished, {} failed{}",
+        if secs > 0.0 { ran as f64 / secs } else { 0.0 },
+        s.finished,
+        s.failed.len(),
+        if s.released > 0 {
+            format!(", {} put back unfinished", s.released)
+        } else {
+            String::new()
+        }
+    );
+    let mut out = std::io::stdout().lock();
+    let header = [
+        "experiment",
+        "jobs",
+        "finished",
+        "failed",
+        "unassigned",
+        "assigned",
+    ]
+    .map(String::from);
+    let rows: Vec<Vec<String>> = store
+        .experiments()?
+        .iter()
+        .filter(|e| ids.contains(&e.id))
+        .map(|e| {
+            vec![
+                format!("{} {}", e.id, e.name),
+                e.jobs.total().to_string(),
+                e.jobs.finished.to_string(),
+                e.jobs.failed.to_string(),
+                e.jobs.unassigned.to_string(),
+                e.jobs.assigned.to_string(),
+            ]
+        })
+        .collect();
+    super::table::write(&mut out, &header, &rows, 60)?;
+    for (job, reason) in s.failed.iter().take(10) {
+        println!("job {job} failed: {}", reason.lines().next().unwrap_or(""));
+    }
+    if s.failed.len() > 10 {
+        println!(
+            "… and {} more failed jobs (`djx jobs ID` lists them)",
+            s.failed.len() - 10
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! Where djx keeps things: everything under `.djx/` in the working
+//! directory, unless the original djx's variables say otherwise.
+//!
+//! | what | default | override |
+//! |---|---|---|
+//! | database | `.djx/djx.db` | |
+//! | datasets (content-addressed) | `.djx/data/` | `DJX_DATA_STORE` |
+//! | artifacts (content-addressed) | `.djx/artifacts/` | `DJX_ARTIFACT_STORE` |
+//! | modules (by digest) | `.djx/modules/` | |
+//! | compiled modules | `.djx/cache/` | `DJX_CACHE_DIR` |
+//! | job scratch dirs, mounts | system temp dir | `DJX_DATA_TEMP` |
+
+use std::path::{Path, PathBuf};
+
+/// The paths of one djx home.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The `.djx` directory.
+    pub root: PathBuf,
+    /// The SQLite database.
+    pub db: PathBuf,
+    /// The data store.
+    pub data: PathBuf,
+    /// The artifact store.
+    pub artifacts: PathBuf,
+    /// The module store.
+    pub modules: PathBuf,
+    /// The compile cache.
+    pub cache: PathBuf,
+    /// Where temporary directories go.
+    pub temp: PathBuf,
+}
+
+impl Layout {
+    /// The layout under `<dir>/.djx`, with environment overrides applied.
+    pub fn from_env(dir: &Path) -> Layout {
+        let root = dir.join(".djx");
+        let var = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        Layout {
+            db: root.join("djx.db"),
+            data: var("DJX_DATA_STORE").unwrap_or_else(|| root.join("data")),
+            artifacts: var("DJX_ARTIFACT_STORE").unwrap_or_else(|| root.join("artifacts")),
+            modules: root.join("modules"),
+            cache: var("DJX_CACHE_DIR").unwrap_or_else(|| root.join("cache")),
+            temp: var("DJX_DATA_TEMP").unwrap_or_else(std::env::temp_dir),
+            root,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Resolving an experiment file into what the store keeps: every input
+//! pinned by digest, the module type-checked against the `djx:job` world,
+//! the grid expanded. Only this resolved form is stored and run.
+
+use std::path::Path;
+
+use crate::content_store::{import_dataset, store_module};
+use crate::dataset::DatasetKind;
+use crate::digest::Digest;
+use crate::layout::Layout;
+use crate::runtime::Runtime;
+use crate::spec::locate::Seg;
+use crate::spec::{self, SpecError};
+use crate::store::{DatasetRef, NewExperiment, NewJob};
+
+/// An experiment ready to add.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The experiment.
+    pub experiment: NewExperiment,
+    /// Its jobs, in grid order.
+    pub jobs: Vec<NewJob>,
+    /// Non-fatal findings to show the user.
+    pub warnings: Vec<SpecError>,
+}
+
+/// Parses, checks and pins the experiment file at `path`. Writes only to
+/// the content-addressed data and module stores (never the database), so a
+/// failure leaves nothing visible behind. `runtime` type-checks the module.
+pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolved, SpecError> {
+    let parsed = spec::parse_file(path)?;
+    let expanded = spec::expand(&parsed)?;
+    let file = &parsed.file;
+
+    let module_path = parsed.base_dir().join(&file.module);
+    let module_key = [Seg::Key("module")];
+    let wasm = std::fs::read(&module_path).map_err(|e| {
+        parsed.error(
+            &module_key,
+            format!("cannot read the module {}: {e}", module_path.display()),
+        )
+    })?;
+    runtime
+        .load(&module_path.display().to_string(), &wasm)
+        .map_err(|e| parsed.error(&module_key, e.to_string()))?;
+
+    let mut datasets = Vec::new();
+    for (name, data) in &file.data {
+        let key = [Seg::Key("data"), Seg::Key(name)];
+        let source = parsed.base_dir().join(&data.source);
+        if !source.exists() {
+            return Err(parsed.error(
+                &key,
+                format!("dataset {name:?}: {} does not exist", source.display()),
+            ));
+        }
+        let (digest, kind) = import_dataset(&layout.data, &source)
+            .map_err(|e| parsed.error(&key, format!("importing dataset {name:?}: {e}")))?;
+        let file_name = match kind {
+            DatasetKind::Dir => None,
+            DatasetKind::File => Some(
+                source
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| parsed.error(&key, "the dataset's file name is not UTF-8"))?
+                    .to_owned(),
+            ),
+        };
+        datasets.push(DatasetRef {
+            name: name.clone(),
+            digest,
+            file: file_name,
+        });
+    }
+    let module_digest = store_module(&layout.modules, &wasm)
+        .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?;
+
+    Ok(Resolved {
+        experiment: NewExperiment {
+            project: file.project.clone(),
+            name: file.name.clone(),
+            description: file.description.clone(),
+            source_path: path.display().to_string(),
+            source_digest: Digest::of(parsed.text.as_bytes()),
+            spec: parsed.text.clone(),
+            module_digest,
+            datasets,
+            limits: file.limits.clone(),
+            determinism: file.determinism,
+            retries: file.retries,
+        },
+        jobs: expanded
+            .into_iter()
+            .map(|job| NewJob {
+                labels: job.labels,
+                parameter: job.parameter,
+            })
+            .collect(),
+        warnings: parsed.warnings,
+    })
+}

@@ -1,0 +1,112 @@
+//! The store: experiments, jobs and records, behind one trait so that the
+//! embedded SQLite store and a PostgreSQL store serve the same commands.
+//!
+//! Every state change after a claim is fenced by the lease owner: a worker
+//! that lost its lease can neither finish the job nor write its records.
+//! Records are written with the job's final status in one transaction, so a
+//! finished job's records are never partial.
+
+pub mod sqlite;
+mod types;
+
+use std::time::Duration;
+
+pub use self::types::*;
+
+/// An error of a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Running the migrations failed.
+    #[error("migrating the database: {0}")]
+    Migration(String),
+    /// A file of the store failed.
+    #[error("store file {path}: {source}")]
+    Io {
+        /// Which file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A stored value does not decode.
+    #[error("corrupt stored {what}: {message}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such experiment.
+    #[error("no experiment {0}")]
+    NoExperiment(i64),
+    /// No such job.
+    #[error("no job {0}")]
+    NoJob(i64),
+}
+
+/// Result with [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What every store implements. Methods are blocking; a store is shared by
+/// the worker threads of one process.
+pub trait Store: Send + Sync {
+    /// Writes an experiment and all its jobs in one transaction.
+    fn add_experiment(&self, experiment: &NewExperiment, jobs: &[NewJob]) -> Result<i64>;
+
+    /// Puts back jobs whose lease expired or whose owner is known dead
+    /// (`dead_owners`), or fails them when they were lost too often.
+    /// Returns how many jobs changed.
+    fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize>;
+
+    /// Claims up to `n` unassigned jobs of `experiments` for `worker`, in
+    /// experiment and grid order, with a lease of `lease`.
+    fn claim(
+        &self,
+        worker: &str,
+        experiments: &[i64],
+        n: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>>;
+
+    /// Extends the leases of every job `worker` holds.
+    fn renew(&self, worker: &str, lease: Duration) -> Result<()>;
+
+    /// Ends an attempt: status, records, artifacts and log in one
+    /// transaction, fenced by the lease. Returns false (and writes nothing)
+    /// when `worker` no longer holds the job.
+    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool>;
+
+    /// Returns jobs `worker` holds to UNASSIGNED (an interrupted run).
+    fn release(&self, worker: &str, jobs: &[i64]) -> Result<()>;
+
+    /// The lease owners of assigned jobs of `experiments`.
+    fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>>;
+
+    /// Every experiment with its job counts.
+    fn experiments(&self) -> Result<Vec<ExperimentSummary>>;
+
+    /// One experiment.
+    fn experiment(&self, id: i64) -> Result<Experiment>;
+
+    /// The jobs of an experiment, in grid order.
+    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>>;
+
+    /// One job.
+    fn job(&self, id: i64) -> Result<JobRow>;
+
+    /// The records of the finished jobs of `experiments`, each from the
+    /// attempt that finished, in experiment, grid and record order.
+    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>>;
+
+    /// The records of one attempt of a job.
+    fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>>;
+
+    /// The artifacts of one attempt of a job.
+    fn attempt_artifacts(&self, job: i64, attempt: i64)
+    -> Result<Vec<crate::record::ArtifactInfo>>;
+
+    /// The log of one attempt of a job (empty if none was kept).
+    fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;
+}

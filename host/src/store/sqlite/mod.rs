@@ -1,0 +1,599 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! Writes are short transactions; claims run under `BEGIN IMMEDIATE`, so two
+//! `djx run` processes on one file never claim the same job. With WAL and
+//! `synchronous = NORMAL` a committed transaction survives a crash of the
+//! djx process; a power loss may lose the last transactions, never corrupt
+//! the file.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, named_params};
+use serde_json::{Map, Value};
+
+use super::{
+    AttemptResult, ClaimedJob, DatasetRef, Experiment, ExperimentSummary, JobRow, JobStatus,
+    NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+};
+use crate::canonical;
+use crate::record::ArtifactInfo;
+use crate::timestamp::{now_ms, now_text};
+
+mod migrations {
+    refinery::embed_migrations!("../migrations/sqlite");
+}
+
+const CLAIM: &str = include_str!("claim.sql");
+const REAP: &str = include_str!("reap.sql");
+const FINISH: &str = include_str!("finish.sql");
+const RELEASE: &str = include_str!("release.sql");
+const RENEW: &str = include_str!("renew.sql");
+const RECORDS: &str = include_str!("records.sql");
+const JOB_COLUMNS: &str = include_str!("job_columns.sql");
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
+    move |e| StoreError::Corrupt {
+        what,
+        message: e.to_string(),
+    }
+}
+
+fn json_ids(ids: &[i64]) -> String {
+    Value::from(ids.to_vec()).to_string()
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(path, &mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: every
+        // write is a transaction that rolled back.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs the embedded migrations once, under a file lock so that several
+/// processes starting at once do not race.
+fn migrate(path: &Path, conn: &mut Connection) -> Result<()> {
+    let lock_path = path.with_extension("migrate.lock");
+    let lock = File::create(&lock_path).map_err(|source| StoreError::Io {
+        path: lock_path.clone(),
+        source,
+    })?;
+    lock.lock().map_err(|source| StoreError::Io {
+        path: lock_path,
+        source,
+    })?;
+    let result = migrations::migrations::runner()
+        .set_grouped(true)
+        .run(conn)
+        .map(|_| ())
+        .map_err(|e| StoreError::Migration(e.to_string()));
+    drop(lock);
+    result
+}
+
+fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, String, String, String)> {
+    Ok((
+        JobRow {
+            id: row.get(0)?,
+            experiment_id: row.get(1)?,
+            position: row.get(2)?,
+            labels: Value::Null,
+            parameter: Value::Null,
+            status: JobStatus::Unassigned,
+            attempt: row.get(6)?,
+            lost: row.get(7)?,
+            worker: row.get(8)?,
+            started_at: row.get(9)?,
+            finished_at: row.get(10)?,
+            duration_ms: row.get(11)?,
+            reason: row.get(12)?,
+        },
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+fn decode_job(
+    (mut job, labels, parameter, status): (JobRow, String, String, String),
+) -> Result<JobRow> {
+    job.labels = serde_json::from_str(&labels).map_err(corrupt("job labels"))?;
+    job.parameter = serde_json::from_str(&parameter).map_err(corrupt("job parameters"))?;
+    job.status = status.parse().map_err(|message| StoreError::Corrupt {
+        what: "job status",
+        message,
+    })?;
+    Ok(job)
+}
+
+fn object(text: &str, what: &'static str) -> Result<Map<String, Value>> {
+    match serde_json::from_str(text).map_err(corrupt(what))? {
+        Value::Object(map) => Ok(map),
+        _ => Err(StoreError::Corrupt {
+            what,
+            message: "not a JSON object".into(),
+        }),
+    }
+}
+
+fn metrics_json(metrics: &[(String, f64)]) -> String {
+    let map: Map<String, Value> = metrics
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
+            )
+        })
+        .collect();
+    Value::Object(map).to_string()
+}
+
+fn record_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<(i64, i64, String, String, String, String, String)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn decode_record(
+    (exp_id, job_id, labels, event, context, metrics, artifacts): (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        String,
+    ),
+) -> Result<RecordRow> {
+    Ok(RecordRow {
+        exp_id,
+        job_id,
+        labels: object(&labels, "job labels")?,
+        event,
+        context: object(&context, "record context")?,
+        metrics: object(&metrics, "record metrics")?,
+        artifacts: object(&artifacts, "record artifacts")?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob]) -> Result<i64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
+                                     spec, module_digest, datasets, limits, determinism, retries)
+             VALUES (:project, :name, :description, :created_at, :source_path, :source_digest,
+                     :spec, :module_digest, :datasets, :limits, :determinism, :retries)",
+            named_params! {
+                ":project": e.project,
+                ":name": e.name,
+                ":description": e.description,
+                ":created_at": now_text(),
+                ":source_path": e.source_path,
+                ":source_digest": e.source_digest.to_hex(),
+                ":spec": e.spec,
+                ":module_digest": e.module_digest.to_hex(),
+                ":datasets": serde_json::to_string(&e.datasets).map_err(corrupt("datasets"))?,
+                ":limits": serde_json::to_string(&e.limits).map_err(corrupt("limits"))?,
+                ":determinism": e.determinism.to_string(),
+                ":retries": e.retries,
+            },
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO job (experiment_id, position, labels, parameter) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (position, job) in jobs.iter().enumerate() {
+                insert.execute((
+                    id,
+                    position as i64,
+                    canonical::to_string(&job.labels),
+                    canonical::to_string(&job.parameter),
+                ))?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            REAP,
+            named_params! {
+                ":now": now_text(),
+                ":now_ms": now_ms(),
+                ":experiments": json_ids(experiments),
+                ":dead_owners": Value::from(dead_owners.to_vec()).to_string(),
+            },
+        )?;
+        Ok(changed)
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        experiments: &[i64],
+        n: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let claimed = {
+            let mut stmt = tx.prepare_cached(CLAIM)?;
+            let rows = stmt.query_map(
+                named_params! {
+                    ":worker": worker,
+                    ":expires_ms": now_ms() + lease.as_millis() as i64,
+                    ":now": now_text(),
+                    ":experiments": json_ids(experiments),
+                    ":n": n as i64,
+                },
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                    ))
+                },
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.commit()?;
+        let mut jobs = claimed
+            .into_iter()
+            .map(|(id, experiment_id, attempt, labels, parameter)| {
+                Ok(ClaimedJob {
+                    id,
+                    experiment_id,
+                    attempt,
+                    labels: serde_json::from_str(&labels).map_err(corrupt("job labels"))?,
+                    parameter: serde_json::from_str(&parameter)
+                        .map_err(corrupt("job parameters"))?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // RETURNING gives no order guarantee.
+        jobs.sort_by_key(|j| (j.experiment_id, j.id));
+        Ok(jobs)
+    }
+
+    fn renew(&self, worker: &str, lease: Duration) -> Result<()> {
+        self.conn().execute(
+            RENEW,
+            named_params! {":worker": worker, ":expires_ms": now_ms() + lease.as_millis() as i64},
+        )?;
+        Ok(())
+    }
+
+    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let status = match result.failure {
+            None => JobStatus::Finished,
+            Some(_) => JobStatus::Failed,
+        };
+        let changed = tx.prepare_cached(FINISH)?.execute(named_params! {
+            ":status": status.as_str(),
+            ":reason": result.failure,
+            ":now": now_text(),
+            ":duration_ms": result.duration.as_millis() as i64,
+            ":id": job.id,
+            ":attempt": job.attempt,
+            ":worker": worker,
+        })?;
+        if changed != 1 {
+            // The lease is gone: write nothing.
+            return Ok(false);
+        }
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for (seq, record) in result.records.iter().enumerate() {
+                let artifacts: Map<String, Value> = record
+                    .artifacts
+                    .iter()
+                    .map(|(name, digest)| (name.clone(), Value::String(digest.to_hex())))
+                    .collect();
+                insert.execute((
+                    job.id,
+                    job.attempt,
+                    seq as i64,
+                    &record.event,
+                    Value::Object(record.context.clone()).to_string(),
+                    metrics_json(&record.metrics),
+                    Value::Object(artifacts).to_string(),
+                ))?;
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO artifact (job_id, attempt, seq, name, digest, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (seq, artifact) in result.artifacts.iter().enumerate() {
+                insert.execute((
+                    job.id,
+                    job.attempt,
+                    seq as i64,
+                    &artifact.name,
+                    artifact.digest.to_hex(),
+                    artifact.size as i64,
+                ))?;
+            }
+            if !result.log.is_empty() {
+                tx.prepare_cached(
+                    "INSERT INTO job_log (job_id, attempt, log) VALUES (?1, ?2, ?3)",
+                )?
+                .execute((job.id, job.attempt, result.log))?;
+            }
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
+        self.conn().execute(
+            RELEASE,
+            named_params! {":worker": worker, ":jobs": json_ids(jobs)},
+        )?;
+        Ok(())
+    }
+
+    fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT lease_owner FROM job
+             WHERE status = 'ASSIGNED' AND lease_owner IS NOT NULL
+               AND experiment_id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let owners = stmt
+            .query_map([json_ids(experiments)], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(owners)
+    }
+
+    fn experiments(&self) -> Result<Vec<ExperimentSummary>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, project, name, created_at FROM experiment ORDER BY id")?;
+        let mut list = stmt
+            .query_map([], |row| {
+                Ok(ExperimentSummary {
+                    id: row.get(0)?,
+                    project: row.get(1)?,
+                    name: row.get(2)?,
+                    created_at: row.get(3)?,
+                    jobs: StatusCounts::default(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut counts = conn.prepare(
+            "SELECT experiment_id, status, count(*) FROM job GROUP BY experiment_id, status",
+        )?;
+        let rows = counts
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (exp, status, n) in rows {
+            let status: JobStatus = status.parse().map_err(|message| StoreError::Corrupt {
+                what: "job status",
+                message,
+            })?;
+            if let Some(summary) = list.iter_mut().find(|s| s.id == exp) {
+                summary.jobs.add(status, n as u64);
+            }
+        }
+        Ok(list)
+    }
+
+    fn experiment(&self, id: i64) -> Result<Experiment> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(
+                "SELECT created_at, project, name, description, source_path, source_digest, spec,
+                        module_digest, datasets, limits, determinism, retries
+                 FROM experiment WHERE id = ?1",
+                [id],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, Option<String>>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, Option<String>>(3)?,
+                        row.get::<_, String>(4)?,
+                        row.get::<_, String>(5)?,
+                        row.get::<_, String>(6)?,
+                        row.get::<_, String>(7)?,
+                        row.get::<_, String>(8)?,
+                        row.get::<_, String>(9)?,
+                        row.get::<_, String>(10)?,
+                        row.get::<_, u32>(11)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or(StoreError::NoExperiment(id))?;
+        let (
+            created_at,
+            project,
+            name,
+            description,
+            source_path,
+            source_digest,
+            spec,
+            module,
+            datasets,
+            limits,
+            determinism,
+            retries,
+        ) = row;
+        let digest = |text: &str, what: &'static str| {
+            text.parse()
+                .map_err(|e: crate::digest::InvalidDigest| StoreError::Corrupt {
+                    what,
+                    message: e.to_string(),
+                })
+        };
+        let datasets: Vec<DatasetRef> =
+            serde_json::from_str(&datasets).map_err(corrupt("datasets"))?;
+        Ok(Experiment {
+            id,
+            created_at,
+            spec: NewExperiment {
+                project,
+                name,
+                description,
+                source_path,
+                source_digest: digest(&source_digest, "experiment source digest")?,
+                spec,
+                module_digest: digest(&module, "module digest")?,
+                datasets,
+                limits: serde_json::from_str(&limits).map_err(corrupt("limits"))?,
+                determinism: serde_json::from_value(Value::String(determinism))
+                    .map_err(corrupt("determinism"))?,
+                retries,
+            },
+        })
+    }
+
+    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "{JOB_COLUMNS} WHERE experiment_id = ?1 ORDER BY position"
+        ))?;
+        let rows = stmt
+            .query_map([experiment], job_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(decode_job).collect()
+    }
+
+    fn job(&self, id: i64) -> Result<JobRow> {
+        let conn = self.conn();
+        let row = conn
+            .query_row(&format!("{JOB_COLUMNS} WHERE id = ?1"), [id], job_row)
+            .optional()?
+            .ok_or(StoreError::NoJob(id))?;
+        decode_job(row)
+    }
+
+    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(RECORDS)?;
+        let rows = stmt
+            .query_map(
+                named_params! {":experiments": json_ids(experiments)},
+                record_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(decode_record).collect()
+    }
+
+    fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT j.experiment_id, j.id, j.labels, r.event, r.context, r.metrics, r.artifacts
+             FROM job j JOIN record r ON r.job_id = j.id
+             WHERE j.id = ?1 AND r.attempt = ?2 ORDER BY r.seq",
+        )?;
+        let rows = stmt
+            .query_map((job, attempt), record_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(decode_record).collect()
+    }
+
+    fn attempt_artifacts(&self, job: i64, attempt: i64) -> Result<Vec<ArtifactInfo>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT name, digest, size FROM artifact WHERE job_id = ?1 AND attempt = ?2 ORDER BY seq")?;
+        let rows = stmt
+            .query_map((job, attempt), |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(name, digest, size)| {
+                Ok(ArtifactInfo {
+                    name,
+                    digest: digest.parse().map_err(|e: crate::digest::InvalidDigest| {
+                        StoreError::Corrupt {
+                            what: "artifact digest",
+                            message: e.to_string(),
+                        }
+                    })?,
+                    size: size as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>> {
+        let conn = self.conn();
+        let log = conn
+            .query_row(
+                "SELECT log FROM job_log WHERE job_id = ?1 AND attempt = ?2",
+                (job, attempt),
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(log.unwrap_or_default())
+    }
+}

@@ -1,0 +1,240 @@
+//! The values a store reads and writes.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::digest::Digest;
+use crate::record::{ArtifactInfo, Record};
+use crate::runtime::{Determinism, Limits};
+
+/// A dataset as an experiment stores it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetRef {
+    /// The dataset's name.
+    pub name: String,
+    /// Its content digest (file blake3 or directory Merkle digest).
+    pub digest: Digest,
+    /// For a single-file dataset, the file's name.
+    pub file: Option<String>,
+}
+
+/// An experiment to add: resolved, every input pinned by digest.
+#[derive(Clone, Debug)]
+pub struct NewExperiment {
+    /// `project:` of the file.
+    pub project: Option<String>,
+    /// `name:` of the file.
+    pub name: String,
+    /// `description:` of the file.
+    pub description: Option<String>,
+    /// The experiment file's path as given.
+    pub source_path: String,
+    /// blake3 of the file's bytes.
+    pub source_digest: Digest,
+    /// The file's text.
+    pub spec: String,
+    /// The module's digest.
+    pub module_digest: Digest,
+    /// The datasets, sorted by name.
+    pub datasets: Vec<DatasetRef>,
+    /// Limits of every job.
+    pub limits: Limits,
+    /// Determinism profile.
+    pub determinism: Determinism,
+    /// How often a lost job is requeued beyond the first time.
+    pub retries: u32,
+}
+
+/// A job to add.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    /// Labels (an object).
+    pub labels: Value,
+    /// Parameters (an object).
+    pub parameter: Value,
+}
+
+/// A stored experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// Its id.
+    pub id: i64,
+    /// When it was added (RFC 3339, UTC).
+    pub created_at: String,
+    /// Everything it was added with.
+    pub spec: NewExperiment,
+}
+
+/// A job's status, as in the original djx.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    /// Waiting for a worker.
+    Unassigned,
+    /// A worker holds it.
+    Assigned,
+    /// Ran to completion.
+    Finished,
+    /// Failed; `reason` says why.
+    Failed,
+}
+
+impl JobStatus {
+    /// The status as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Unassigned => "UNASSIGNED",
+            JobStatus::Assigned => "ASSIGNED",
+            JobStatus::Finished => "FINISHED",
+            JobStatus::Failed => "FAILED",
+        }
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for JobStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<JobStatus, String> {
+        Ok(match s {
+            "UNASSIGNED" => JobStatus::Unassigned,
+            "ASSIGNED" => JobStatus::Assigned,
+            "FINISHED" => JobStatus::Finished,
+            "FAILED" => JobStatus::Failed,
+            other => return Err(format!("unknown job status {other:?}")),
+        })
+    }
+}
+
+/// Job counts by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StatusCounts {
+    /// UNASSIGNED jobs.
+    pub unassigned: u64,
+    /// ASSIGNED jobs.
+    pub assigned: u64,
+    /// FINISHED jobs.
+    pub finished: u64,
+    /// FAILED jobs.
+    pub failed: u64,
+}
+
+impl StatusCounts {
+    /// All jobs.
+    pub fn total(&self) -> u64 {
+        self.unassigned + self.assigned + self.finished + self.failed
+    }
+
+    /// Adds `n` jobs of `status`.
+    pub fn add(&mut self, status: JobStatus, n: u64) {
+        match status {
+            JobStatus::Unassigned => self.unassigned += n,
+            JobStatus::Assigned => self.assigned += n,
+            JobStatus::Finished => self.finished += n,
+            JobStatus::Failed => self.failed += n,
+        }
+    }
+}
+
+/// An experiment in a listing.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExperimentSummary {
+    /// Its id.
+    pub id: i64,
+    /// Its project.
+    pub project: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// When it was added.
+    pub created_at: String,
+    /// Its jobs by status.
+    pub jobs: StatusCounts,
+}
+
+/// A stored job.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobRow {
+    /// Its id.
+    pub id: i64,
+    /// Its experiment.
+    pub experiment_id: i64,
+    /// Its place in the grid.
+    pub position: i64,
+    /// Labels.
+    pub labels: Value,
+    /// Parameters.
+    pub parameter: Value,
+    /// Status.
+    pub status: JobStatus,
+    /// Claims so far (the latest attempt's number).
+    pub attempt: i64,
+    /// Attempts whose worker vanished.
+    pub lost: i64,
+    /// The worker of the latest attempt.
+    pub worker: Option<String>,
+    /// When the latest attempt started.
+    pub started_at: Option<String>,
+    /// When it ended.
+    pub finished_at: Option<String>,
+    /// How long it ran, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// Why it failed.
+    pub reason: Option<String>,
+}
+
+/// A job a worker claimed.
+#[derive(Clone, Debug)]
+pub struct ClaimedJob {
+    /// The job's id.
+    pub id: i64,
+    /// Its experiment.
+    pub experiment_id: i64,
+    /// This attempt's number.
+    pub attempt: i64,
+    /// Labels.
+    pub labels: Value,
+    /// Parameters.
+    pub parameter: Value,
+}
+
+/// What an attempt produced, for [`super::Store::finish`].
+pub struct AttemptResult<'a> {
+    /// `None` if it finished, else the failure reason.
+    pub failure: Option<String>,
+    /// Its records.
+    pub records: &'a [Record],
+    /// Its artifacts.
+    pub artifacts: &'a [ArtifactInfo],
+    /// Its log.
+    pub log: &'a [u8],
+    /// How long it ran.
+    pub duration: Duration,
+}
+
+/// One record with the job it belongs to.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RecordRow {
+    /// The experiment.
+    pub exp_id: i64,
+    /// The job.
+    pub job_id: i64,
+    /// The job's labels.
+    pub labels: Map<String, Value>,
+    /// The event.
+    pub event: String,
+    /// The context.
+    pub context: Map<String, Value>,
+    /// The metrics (null for a non-finite value).
+    pub metrics: Map<String, Value>,
+    /// Artifact references, name to digest.
+    pub artifacts: Map<String, Value>,
+}

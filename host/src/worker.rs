@@ -1,0 +1,385 @@
+//! Running jobs from a store: claim, run in the sandbox, finish, repeat.
+//!
+//! A run loads each experiment's module once (compiled, from the cache) and
+//! mounts its datasets once; `workers` threads then claim and run jobs, each
+//! in its own wasmtime store. A heartbeat renews the leases of running jobs.
+//! On cancel (Ctrl-C), no new job is claimed, running jobs are stopped and
+//! returned to UNASSIGNED, and nothing of them is written.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::artifact_store::ArtifactStore;
+use crate::content_store::{dataset_path, read_module};
+use crate::layout::Layout;
+use crate::runtime::{DatasetMount, Failure, JobSpec, Limits, Module, Runtime, Runtimes, job_seed};
+use crate::store::{AttemptResult, ClaimedJob, Store};
+use crate::worker_id::is_dead_local;
+
+/// How a run behaves.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Jobs run at once in this process.
+    pub workers: usize,
+    /// How long a claim holds without a heartbeat.
+    pub lease: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            workers: 1,
+            lease: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What happened to one job, for progress reporting.
+#[derive(Clone, Debug)]
+pub enum JobEvent {
+    /// A worker started the job.
+    Started {
+        /// The job.
+        job: i64,
+    },
+    /// The job finished.
+    Finished {
+        /// The job.
+        job: i64,
+    },
+    /// The job failed.
+    Failed {
+        /// The job.
+        job: i64,
+        /// Why.
+        reason: String,
+    },
+    /// The job was stopped and put back (cancelled, or the lease was lost).
+    Released {
+        /// The job.
+        job: i64,
+    },
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunSummary {
+    /// Jobs that finished.
+    pub finished: u64,
+    /// Jobs that failed, with their reasons.
+    pub failed: Vec<(i64, String)>,
+    /// Jobs put back unfinished.
+    pub released: u64,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+    /// Whether the run was cancelled.
+    pub cancelled: bool,
+}
+
+/// An error that stops a run (not a job failure: those are in the summary).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A module or dataset could not be prepared.
+    #[error("experiment {experiment}: {message}")]
+    Prepare {
+        /// The experiment.
+        experiment: i64,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// One experiment, ready to run jobs of.
+struct Prepared {
+    runtime: Arc<Runtime>,
+    module: Module,
+    datasets: Vec<DatasetMount>,
+    limits: Limits,
+}
+
+/// A worker process's view of a run: where things are, who it is, and the
+/// flag that stops it.
+pub struct Runner<'a> {
+    /// The store to claim from.
+    pub store: &'a dyn Store,
+    /// Where data, modules and artifacts are.
+    pub layout: &'a Layout,
+    /// The runtimes, one per determinism profile.
+    pub runtimes: &'a Runtimes,
+    /// This worker's identity (see [`crate::worker_id`]).
+    pub worker: String,
+    /// Set to stop: no new claims; running jobs are put back.
+    pub cancel: Arc<AtomicBool>,
+    /// Threads and lease.
+    pub options: RunOptions,
+}
+
+/// What the worker threads of one run share.
+struct Shared<'a> {
+    experiments: &'a [i64],
+    prepared: HashMap<i64, Prepared>,
+    artifacts: ArtifactStore,
+    running: AtomicU64,
+    summary: Mutex<RunSummary>,
+    on_event: &'a (dyn Fn(JobEvent) + Sync),
+}
+
+impl Runner<'_> {
+    /// Runs the jobs of `experiments` until none is left unassigned, or
+    /// `cancel` is set. `on_event` sees every job start and end.
+    pub fn run(
+        &self,
+        experiments: &[i64],
+        on_event: &(dyn Fn(JobEvent) + Sync),
+    ) -> Result<RunSummary, RunError> {
+        let started = Instant::now();
+        let first = experiments.first().copied().unwrap_or_default();
+        let mounts = tempfile::Builder::new()
+            .prefix("djx-mounts-")
+            .tempdir_in(&self.layout.temp)
+            .map_err(|e| RunError::Prepare {
+                experiment: first,
+                message: format!(
+                    "creating a mount directory in {}: {e}",
+                    self.layout.temp.display()
+                ),
+            })?;
+        let mut prepared = HashMap::new();
+        for &id in experiments {
+            prepared.insert(
+                id,
+                prepare(self.store, self.layout, self.runtimes, id, mounts.path())?,
+            );
+        }
+        let artifacts =
+            ArtifactStore::open(&self.layout.artifacts).map_err(|e| RunError::Prepare {
+                experiment: first,
+                message: e.to_string(),
+            })?;
+        reap(self.store, experiments)?;
+        let shared = Shared {
+            experiments,
+            prepared,
+            artifacts,
+            running: AtomicU64::new(0),
+            summary: Mutex::new(RunSummary::default()),
+            on_event,
+        };
+
+        let first_error: Mutex<Option<RunError>> = Mutex::new(None);
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| self.heartbeat(&done, &shared.running));
+            let workers: Vec<_> = (0..self.options.workers.max(1))
+                .map(|_| {
+                    s.spawn(|| {
+                        if let Err(e) = self.work(&shared) {
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(e);
+                            // One worker's store error stops the others too.
+                            self.cancel.store(true, Ordering::Relaxed);
+                        }
+                    })
+                })
+                .collect();
+            for w in workers {
+                let _ = w.join();
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+        if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        let mut summary = shared
+            .summary
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        summary.elapsed = started.elapsed();
+        summary.cancelled = self.cancel.load(Ordering::Relaxed);
+        Ok(summary)
+    }
+
+    /// Renews this worker's leases while jobs run.
+    fn heartbeat(&self, done: &AtomicBool, running: &AtomicU64) {
+        let period = self.options.lease / 3;
+        let mut last = Instant::now();
+        while !done.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            if last.elapsed() >= period {
+                last = Instant::now();
+                if running.load(Ordering::Relaxed) > 0 {
+                    // A failed renewal is retried next period; if the lease
+                    // is lost meanwhile, the fenced finish writes nothing.
+                    let _ = self.store.renew(&self.worker, self.options.lease);
+                }
+            }
+        }
+    }
+
+    /// One worker thread: claim, run, finish, until there is nothing left.
+    fn work(&self, shared: &Shared<'_>) -> Result<(), RunError> {
+        let mut reaped = false;
+        while !self.cancel.load(Ordering::Relaxed) {
+            let claimed = self
+                .store
+                .claim(&self.worker, shared.experiments, 1, self.options.lease)?
+                .pop();
+            let Some(job) = claimed else {
+                // Before giving up, put back what vanished workers left behind.
+                if !reaped && reap(self.store, shared.experiments)? > 0 {
+                    reaped = true;
+                    continue;
+                }
+                return Ok(());
+            };
+            reaped = false;
+            let Some(exp) = shared.prepared.get(&job.experiment_id) else {
+                self.store.release(&self.worker, &[job.id])?;
+                continue;
+            };
+            shared.running.fetch_add(1, Ordering::Relaxed);
+            (shared.on_event)(JobEvent::Started { job: job.id });
+            let result = self.run_one(exp, &job, &shared.artifacts);
+            shared.running.fetch_sub(1, Ordering::Relaxed);
+            let event = result?;
+            let mut s = shared.summary.lock().unwrap_or_else(|p| p.into_inner());
+            match &event {
+                JobEvent::Finished { .. } => s.finished += 1,
+                JobEvent::Failed { job, reason } => s.failed.push((*job, reason.clone())),
+                JobEvent::Released { .. } => s.released += 1,
+                JobEvent::Started { .. } => {}
+            }
+            drop(s);
+            (shared.on_event)(event);
+        }
+        Ok(())
+    }
+
+    fn run_one(
+        &self,
+        exp: &Prepared,
+        job: &ClaimedJob,
+        artifacts: &ArtifactStore,
+    ) -> Result<JobEvent, RunError> {
+        let spec = JobSpec {
+            seed: job_seed(&exp.module.digest, &job.parameter, &exp.datasets),
+            params: job.parameter.clone(),
+            labels: job.labels.clone(),
+            datasets: exp.datasets.clone(),
+            limits: exp.limits.clone(),
+        };
+        let outcome =
+            exp.runtime
+                .run_cancellable(&exp.module, &spec, artifacts, self.cancel.clone());
+        if outcome.failure == Some(Failure::Cancelled) {
+            self.store.release(&self.worker, &[job.id])?;
+            return Ok(JobEvent::Released { job: job.id });
+        }
+        let log: Vec<u8> = outcome
+            .log
+            .iter()
+            .flat_map(|c| c.bytes.iter().copied())
+            .collect();
+        let reason = outcome.failure.as_ref().map(Failure::reason);
+        let kept = self.store.finish(
+            &self.worker,
+            job,
+            &AttemptResult {
+                failure: reason.clone(),
+                records: &outcome.records,
+                artifacts: &outcome.artifacts,
+                log: &log,
+                duration: outcome.duration,
+            },
+        )?;
+        Ok(match (kept, reason) {
+            (false, _) => JobEvent::Released { job: job.id },
+            (true, None) => JobEvent::Finished { job: job.id },
+            (true, Some(reason)) => JobEvent::Failed {
+                job: job.id,
+                reason,
+            },
+        })
+    }
+}
+
+/// Puts back jobs of dead local workers and expired leases.
+fn reap(store: &dyn Store, experiments: &[i64]) -> Result<usize, RunError> {
+    let dead: Vec<String> = store
+        .lease_owners(experiments)?
+        .into_iter()
+        .filter(|owner| is_dead_local(owner))
+        .collect();
+    Ok(store.reap(experiments, &dead)?)
+}
+
+/// Loads an experiment's module and mounts its datasets.
+fn prepare(
+    store: &dyn Store,
+    layout: &Layout,
+    runtimes: &Runtimes,
+    id: i64,
+    mounts: &Path,
+) -> Result<Prepared, RunError> {
+    let err = |message: String| RunError::Prepare {
+        experiment: id,
+        message,
+    };
+    let experiment = store.experiment(id)?;
+    let spec = &experiment.spec;
+    let runtime = runtimes
+        .get(spec.determinism)
+        .map_err(|e| err(format!("{e:#}")))?;
+    let wasm = read_module(&layout.modules, &spec.module_digest).map_err(|e| err(e.to_string()))?;
+    let module = runtime
+        .load(&format!("module {}", spec.module_digest), &wasm)
+        .map_err(|e| err(e.to_string()))?;
+    let mut datasets = Vec::new();
+    for d in &spec.datasets {
+        let stored = dataset_path(&layout.data, &d.digest);
+        if !stored.exists() {
+            return Err(err(format!(
+                "dataset {:?} ({}) is not in the data store at {}",
+                d.name,
+                d.digest,
+                layout.data.display()
+            )));
+        }
+        let host_dir = match &d.file {
+            None => stored,
+            Some(file) => {
+                // A single file is linked alone into a private directory, so
+                // the job sees it and nothing beside it.
+                let dir = mounts.join(id.to_string()).join(&d.name);
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| err(format!("mounting {:?}: {e}", d.name)))?;
+                let target = dir.join(file);
+                if std::fs::hard_link(&stored, &target).is_err() {
+                    std::fs::copy(&stored, &target)
+                        .map_err(|e| err(format!("mounting {:?}: {e}", d.name)))?;
+                }
+                dir
+            }
+        };
+        datasets.push(DatasetMount {
+            name: d.name.clone(),
+            host_dir,
+            file: d.file.clone(),
+            digest: d.digest,
+        });
+    }
+    Ok(Prepared {
+        runtime,
+        module,
+        datasets,
+        limits: spec.limits.clone(),
+    })
+}

@@ -1,0 +1,416 @@
+//! Experiments end to end on the embedded store, through the real binary.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+#[test]
+fn iris_end_to_end() {
+    let t = TestDir::new();
+    let yml = iris_experiment(&t);
+    let out = run(t.djx().args(["add", "--json"]).arg(&yml));
+    assert_exit(&out, 0);
+    assert_eq!(
+        json_lines(&out),
+        vec![serde_json::json!({"experiment": 1, "jobs": 36})]
+    );
+    assert!(
+        stderr(&out).contains("iris.yml:29: job.save: ignored"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(t.djx().args(["run", "1", "--workers", "2"]));
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("36 finished, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+
+    let jobs = jobs_json(&t, "1");
+    assert_eq!(jobs.len(), 36);
+    for (i, job) in jobs.iter().enumerate() {
+        assert_eq!(job["status"], "FINISHED", "{job}");
+        assert_eq!(job["position"], i);
+        assert_eq!(job["attempt"], 1);
+        assert!(job["parameter"]["model_args"]["n_estimators"] == 100);
+    }
+    // Job order is the original djx's: first dimension slowest.
+    assert_eq!(jobs[0]["labels"]["min_samples"], "few_split_only");
+    assert_eq!(jobs[1]["labels"]["min_samples"], "many_split_only");
+    assert_eq!(jobs[4]["labels"]["max_depth"], 4);
+    assert_eq!(jobs[12]["labels"]["cv_itteration"], 1);
+
+    let records = records_json(&t, "1");
+    let mut by_job: BTreeMap<i64, Vec<&Value>> = BTreeMap::new();
+    for r in &records {
+        by_job
+            .entry(r["job_id"].as_i64().expect("job id"))
+            .or_default()
+            .push(r);
+    }
+    assert_eq!(by_job.len(), 36);
+    let mut models = Vec::new();
+    for (job_id, recs) in &by_job {
+        let job = &jobs[(*job_id - 1) as usize];
+        let fits: Vec<&&Value> = recs
+            .iter()
+            .filter(|r| r["event"] == "cv fit finished")
+            .collect();
+        assert_eq!(fits.len(), 6, "3 folds x train/test for job {job_id}");
+        for set in ["train", "test"] {
+            let folds: Vec<i64> = fits
+                .iter()
+                .filter(|r| r["context.set"] == set)
+                .map(|r| r["context.fold"].as_i64().expect("fold"))
+                .collect();
+            assert_eq!(folds, vec![0, 1, 2], "{set} folds of job {job_id}");
+        }
+        for r in &fits {
+            let acc = r["metrics.accuracy"].as_f64().expect("accuracy");
+            assert!((0.0..=1.0).contains(&acc));
+            // Every record carries the job's labels.
+            assert_eq!(r["labels.max_depth"], job["labels"]["max_depth"]);
+        }
+        let summary = recs
+            .iter()
+            .find(|r| r["event"] == "cv finished")
+            .expect("summary record");
+        let test_acc = summary["metrics.mean_test_accuracy"]
+            .as_f64()
+            .expect("mean test accuracy");
+        assert!(
+            test_acc >= 0.9,
+            "job {job_id} test accuracy {test_acc}: a random forest gets >= 0.9 on iris"
+        );
+        let saved = recs.iter().find(|r| r["event"] == "model saved");
+        assert_eq!(
+            saved.is_some(),
+            job["parameter"]["save"] == true,
+            "job {job_id}"
+        );
+        if let Some(saved) = saved {
+            models.push(
+                saved["artifacts.model"]
+                    .as_str()
+                    .expect("model digest")
+                    .to_owned(),
+            );
+        }
+    }
+    assert_eq!(
+        models.len(),
+        12,
+        "save is true for cv_itteration 0: 12 jobs"
+    );
+    for digest in &models {
+        let out = run(t
+            .djx()
+            .args(["artifact", "get", digest, "-o", "model.json"]));
+        assert_exit(&out, 0);
+        assert_eq!(b3(&t.path().join("model.json")), *digest);
+        let model: Value =
+            serde_json::from_slice(&std::fs::read(t.path().join("model.json")).expect("read"))
+                .expect("the model is JSON");
+        assert_eq!(model["forest"]["trees"].as_array().map(Vec::len), Some(100));
+    }
+
+    // CSV: one header plus one row per record, readable with the same columns.
+    let csv_text = djx_ok(&t, &["records", "1", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(&header[..3], ["exp_id", "job_id", "event"]);
+    assert!(header.contains(&"labels.min_samples".to_owned()));
+    assert!(header.contains(&"context.set".to_owned()));
+    assert!(header.contains(&"metrics.accuracy".to_owned()));
+    assert_eq!(reader.records().count(), records.len());
+    let out = run(t
+        .djx()
+        .args(["records", "last", "--format", "csv", "-o", "records.csv"]));
+    assert_exit(&out, 0);
+    assert_eq!(
+        std::fs::read_to_string(t.path().join("records.csv")).expect("csv file"),
+        csv_text
+    );
+
+    // show and logs work on a finished job.
+    let show = djx_ok(&t, &["show", "1"]);
+    assert!(show.contains("status     FINISHED"), "{show}");
+    assert!(
+        show.contains(&b3(&t.path().join("data/iris.csv"))),
+        "dataset digest shown: {show}"
+    );
+    let listing = djx_ok(&t, &["ls"]);
+    assert!(
+        listing.contains("try different regularisations"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn run_adds_a_file_and_reports_failures_while_the_others_go_on() {
+    let t = TestDir::new();
+    let yml = format!(
+        "name: mixed\nmodule: {}\njob:\n  parameter: {{records: 2}}\nexperiment:\n  grid:\n    - - labels.id: ok1\n      - labels.id: bad\n        parameter.fail: true\n      - labels.id: ok2\n",
+        djx_fixtures::STEPS
+    );
+    std::fs::write(t.path().join("mixed.yml"), yml).expect("write");
+    let out = run(t.djx().args(["run", "mixed.yml"]));
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).contains("2 finished, 1 failed"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("asked to fail after 2 records"),
+        "the guest's own message: {}",
+        stdout(&out)
+    );
+    let jobs = jobs_json(&t, "1");
+    let status: Vec<&str> = jobs
+        .iter()
+        .map(|j| j["status"].as_str().expect("status"))
+        .collect();
+    assert_eq!(status, ["FINISHED", "FAILED", "FINISHED"]);
+    assert!(
+        jobs[1]["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("guest error: asked to fail")
+    );
+    // The default view holds only finished jobs' records.
+    let records = records_json(&t, "1");
+    assert_eq!(records.len(), 4);
+    assert!(records.iter().all(|r| r["labels.id"] != "bad"));
+    let table = djx_ok(&t, &["jobs", "1"]);
+    assert!(
+        table.contains("FAILED") && table.contains("guest error: asked to fail"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_failed_add_leaves_the_store_unchanged() {
+    let t = TestDir::new();
+    t.iris_dir("data");
+    djx_ok(
+        &t,
+        &[
+            "add",
+            steps_experiment(&t, "good", 2, 1, 0, "")
+                .to_str()
+                .expect("utf-8"),
+        ],
+    );
+    let before = djx_ok(&t, &["ls", "--json"]);
+    let module = djx_fixtures::STEPS;
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "name: x\nmodule: nope.wasm\n".into(),
+            "x.yml:2: module: cannot read the module",
+        ),
+        (
+            format!("name: x\nmodule: {module}\ndata:\n  iris: data/missing.csv\n"),
+            "x.yml:4: data.iris: dataset \"iris\":",
+        ),
+        (
+            "name: x\nmodule: data/iris.csv\n".into(),
+            "x.yml:2: module: ",
+        ),
+        (
+            format!("name: x\nmodule: {}\n", djx_fixtures::NOT_A_JOB),
+            "does not implement the djx:job@0.1.0 world",
+        ),
+        (
+            format!("name: x\nmodule: {module}\nbogus: 1\n"),
+            "x.yml:3: unknown field `bogus`",
+        ),
+        (
+            format!(
+                "name: x\nmodule: {module}\nexperiment:\n  grid:\n    - parameter.a: [1, 2]\n      parameter.b: [1]\n"
+            ),
+            "x.yml:5: experiment.grid[0]: zipped lists must have equal length",
+        ),
+    ];
+    for (yml, expect) in cases {
+        std::fs::write(t.path().join("x.yml"), &yml).expect("write");
+        let out = run(t.djx().args(["add", "x.yml"]));
+        assert_exit(&out, 2);
+        assert!(
+            stderr(&out).contains(expect),
+            "{yml}\n---\n{}",
+            stderr(&out)
+        );
+        assert_eq!(djx_ok(&t, &["ls", "--json"]), before, "nothing was written");
+    }
+    let out = run(t.djx().args(["add", "x.yml"]));
+    assert!(stderr(&out).contains("x.yml:5:"), "{}", stderr(&out));
+}
+
+#[test]
+pub fn two_runs_on_one_store_never_run_a_job_twice() {
+    let t = TestDir::new();
+    let yml = steps_experiment(&t, "shared", 200, 3, 1000, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    let spawn = || {
+        t.djx()
+            .args(["run", "1", "--workers", "2"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let jobs = jobs_json(&t, "1");
+    assert!(
+        jobs.iter()
+            .all(|j| j["status"] == "FINISHED" && j["attempt"] == 1),
+        "each job claimed once"
+    );
+    let workers: std::collections::BTreeSet<&str> = jobs
+        .iter()
+        .map(|j| j["worker"].as_str().expect("worker"))
+        .collect();
+    assert_eq!(workers.len(), 2, "both processes worked");
+    assert_records_exactly_once(&t, 200, 3);
+}
+
+/// Every job of experiment 1 has exactly `per_job` records in the default view.
+fn assert_records_exactly_once(t: &TestDir, jobs: usize, per_job: usize) {
+    let records = records_json(t, "1");
+    let mut seen: BTreeMap<(i64, i64), usize> = BTreeMap::new();
+    for r in &records {
+        *seen
+            .entry((
+                r["labels.id"].as_i64().expect("id"),
+                r["context.i"].as_i64().expect("i"),
+            ))
+            .or_default() += 1;
+    }
+    assert_eq!(
+        seen.len(),
+        jobs * per_job,
+        "every record of every job is there"
+    );
+    assert!(seen.values().all(|&n| n == 1), "no record is duplicated");
+}
+
+#[test]
+fn a_killed_run_loses_nothing_and_duplicates_nothing() {
+    let t = TestDir::new();
+    let yml = steps_experiment(&t, "killed", 40, 4, 3_000_000, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    let mut child = t
+        .djx()
+        .args(["run", "1", "--workers", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until some jobs are done, then kill -9 mid-run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let finished = jobs_json(&t, "1")
+            .iter()
+            .filter(|j| j["status"] == "FINISHED")
+            .count();
+        if finished >= 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let after_kill = jobs_json(&t, "1");
+    assert!(
+        after_kill.iter().any(|j| j["status"] == "ASSIGNED"),
+        "the kill hit running jobs"
+    );
+    assert!(
+        after_kill.iter().any(|j| j["status"] == "UNASSIGNED"),
+        "the kill came mid-way"
+    );
+
+    // The next run sees the dead worker's jobs at once and finishes them.
+    djx_ok(&t, &["run", "1"]);
+    let jobs = jobs_json(&t, "1");
+    assert!(jobs.iter().all(|j| j["status"] == "FINISHED"), "{jobs:?}");
+    assert!(
+        jobs.iter().any(|j| j["attempt"] == 2 && j["lost"] == 1),
+        "a killed attempt was rerun"
+    );
+    assert_records_exactly_once(&t, 40, 4);
+}
+
+#[test]
+fn ctrl_c_puts_running_jobs_back() {
+    let t = TestDir::new();
+    let yml = steps_experiment(&t, "interrupted", 30, 4, 3_000_000, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    let child = t
+        .djx()
+        .args(["run", "1", "--workers", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while jobs_json(&t, "1")
+        .iter()
+        .filter(|j| j["status"] == "FINISHED")
+        .count()
+        < 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_exit(&out, 130);
+    assert!(
+        stdout(&out).contains("put back unfinished"),
+        "{}",
+        stdout(&out)
+    );
+    let jobs = jobs_json(&t, "1");
+    assert!(
+        jobs.iter().all(|j| j["status"] != "ASSIGNED"),
+        "no job is left assigned"
+    );
+    assert!(jobs.iter().any(|j| j["status"] == "UNASSIGNED"));
+    djx_ok(&t, &["run", "1"]);
+    let jobs = jobs_json(&t, "1");
+    assert!(
+        jobs.iter()
+            .all(|j| j["status"] == "FINISHED" && j["lost"] == 0)
+    );
+    assert_records_exactly_once(&t, 30, 4);
+}

@@ -1,0 +1,34 @@
+//! Emits `records` records with `spin` busy iterations before each, then
+//! fails if `fail` is set. Each record names the job's `id` label, so a test
+//! can count exactly how often every job's records were kept.
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Params {
+    records: u64,
+    #[serde(default)]
+    spin: u64,
+    #[serde(default)]
+    fail: bool,
+}
+
+fn run() -> djx::Result<()> {
+    let p: Params = djx::params()?;
+    let labels: serde_json::Value = djx::labels()?;
+    let mut acc = 0u64;
+    for i in 0..p.records {
+        for k in 0..p.spin {
+            acc = std::hint::black_box(acc.wrapping_mul(31).wrapping_add(k));
+        }
+        djx::record("step")
+            .context("id", &labels["id"])
+            .context("i", i)
+            .metric("acc", (acc % 1000) as f64)
+            .emit()?;
+    }
+    djx::ensure!(!p.fail, "asked to fail after {} records", p.records);
+    Ok(())
+}
+
+djx::main!(run);

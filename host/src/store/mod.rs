@@ -6,6 +6,7 @@
 //! Records are written with the job's final status in one transaction, so a
 //! finished job's records are never partial.
 
+mod codec;
 pub mod sqlite;
 mod types;
 

@@ -220,6 +220,16 @@ pub struct AttemptResult<'a> {
     pub duration: Duration,
 }
 
+impl AttemptResult<'_> {
+    /// The status the attempt ends in.
+    pub fn status(&self) -> JobStatus {
+        match self.failure {
+            None => JobStatus::Finished,
+            Some(_) => JobStatus::Failed,
+        }
+    }
+}
+
 /// One record with the job it belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordRow {

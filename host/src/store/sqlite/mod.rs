@@ -12,11 +12,12 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, named_params};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::codec::{self, ExperimentColumns, RecordColumns};
 use super::{
-    AttemptResult, ClaimedJob, DatasetRef, Experiment, ExperimentSummary, JobRow, JobStatus,
-    NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    AttemptResult, ClaimedJob, Experiment, ExperimentSummary, JobRow, JobStatus, NewExperiment,
+    NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
 };
 use crate::canonical;
 use crate::record::ArtifactInfo;
@@ -33,6 +34,9 @@ const RELEASE: &str = include_str!("release.sql");
 const RENEW: &str = include_str!("renew.sql");
 const RECORDS: &str = include_str!("records.sql");
 const JOB_COLUMNS: &str = include_str!("job_columns.sql");
+const ATTEMPT_RECORDS: &str = include_str!("attempt_records.sql");
+const ATTEMPT_ARTIFACTS: &str = include_str!("attempt_artifacts.sql");
+const ATTEMPT_LOG: &str = include_str!("attempt_log.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,13 +45,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: PathBuf,
-}
-
-fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
-    move |e| StoreError::Corrupt {
-        what,
-        message: e.to_string(),
-    }
 }
 
 fn json_ids(ids: &[i64]) -> String {
@@ -132,43 +129,12 @@ fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, String, String, String)> 
 }
 
 fn decode_job(
-    (mut job, labels, parameter, status): (JobRow, String, String, String),
+    (job, labels, parameter, status): (JobRow, String, String, String),
 ) -> Result<JobRow> {
-    job.labels = serde_json::from_str(&labels).map_err(corrupt("job labels"))?;
-    job.parameter = serde_json::from_str(&parameter).map_err(corrupt("job parameters"))?;
-    job.status = status.parse().map_err(|message| StoreError::Corrupt {
-        what: "job status",
-        message,
-    })?;
-    Ok(job)
+    codec::job_row(job, &labels, &parameter, &status)
 }
 
-fn object(text: &str, what: &'static str) -> Result<Map<String, Value>> {
-    match serde_json::from_str(text).map_err(corrupt(what))? {
-        Value::Object(map) => Ok(map),
-        _ => Err(StoreError::Corrupt {
-            what,
-            message: "not a JSON object".into(),
-        }),
-    }
-}
-
-fn metrics_json(metrics: &[(String, f64)]) -> String {
-    let map: Map<String, Value> = metrics
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
-            )
-        })
-        .collect();
-    Value::Object(map).to_string()
-}
-
-fn record_row(
-    row: &Row<'_>,
-) -> rusqlite::Result<(i64, i64, String, String, String, String, String)> {
+fn record_columns(row: &Row<'_>) -> rusqlite::Result<RecordColumns> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -180,30 +146,9 @@ fn record_row(
     ))
 }
 
-fn decode_record(
-    (exp_id, job_id, labels, event, context, metrics, artifacts): (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-    ),
-) -> Result<RecordRow> {
-    Ok(RecordRow {
-        exp_id,
-        job_id,
-        labels: object(&labels, "job labels")?,
-        event,
-        context: object(&context, "record context")?,
-        metrics: object(&metrics, "record metrics")?,
-        artifacts: object(&artifacts, "record artifacts")?,
-    })
-}
-
 impl Store for SqliteStore {
     fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob]) -> Result<i64> {
+        let (datasets, limits) = codec::experiment_json(e)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -220,8 +165,8 @@ impl Store for SqliteStore {
                 ":source_digest": e.source_digest.to_hex(),
                 ":spec": e.spec,
                 ":module_digest": e.module_digest.to_hex(),
-                ":datasets": serde_json::to_string(&e.datasets).map_err(corrupt("datasets"))?,
-                ":limits": serde_json::to_string(&e.limits).map_err(corrupt("limits"))?,
+                ":datasets": datasets,
+                ":limits": limits,
                 ":determinism": e.determinism.to_string(),
                 ":retries": e.retries,
             },
@@ -245,8 +190,7 @@ impl Store for SqliteStore {
     }
 
     fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
-        let conn = self.conn();
-        let changed = conn.execute(
+        let changed = self.conn().execute(
             REAP,
             named_params! {
                 ":now": now_text(),
@@ -279,33 +223,18 @@ impl Store for SqliteStore {
                 },
                 |row| {
                     Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, i64>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, String>(4)?,
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
                     ))
                 },
             )?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
+            rows.collect::<rusqlite::Result<Vec<(i64, i64, i64, String, String)>>>()?
         };
         tx.commit()?;
-        let mut jobs = claimed
-            .into_iter()
-            .map(|(id, experiment_id, attempt, labels, parameter)| {
-                Ok(ClaimedJob {
-                    id,
-                    experiment_id,
-                    attempt,
-                    labels: serde_json::from_str(&labels).map_err(corrupt("job labels"))?,
-                    parameter: serde_json::from_str(&parameter)
-                        .map_err(corrupt("job parameters"))?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        // RETURNING gives no order guarantee.
-        jobs.sort_by_key(|j| (j.experiment_id, j.id));
-        Ok(jobs)
+        codec::claimed_jobs(claimed)
     }
 
     fn renew(&self, worker: &str, lease: Duration) -> Result<()> {
@@ -319,12 +248,8 @@ impl Store for SqliteStore {
     fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let status = match result.failure {
-            None => JobStatus::Finished,
-            Some(_) => JobStatus::Failed,
-        };
         let changed = tx.prepare_cached(FINISH)?.execute(named_params! {
-            ":status": status.as_str(),
+            ":status": result.status().as_str(),
             ":reason": result.failure,
             ":now": now_text(),
             ":duration_ms": result.duration.as_millis() as i64,
@@ -342,32 +267,28 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for (seq, record) in result.records.iter().enumerate() {
-                let artifacts: Map<String, Value> = record
-                    .artifacts
-                    .iter()
-                    .map(|(name, digest)| (name.clone(), Value::String(digest.to_hex())))
-                    .collect();
+                let (context, metrics, artifacts) = codec::record_columns(record);
                 insert.execute((
                     job.id,
                     job.attempt,
                     seq as i64,
                     &record.event,
-                    Value::Object(record.context.clone()).to_string(),
-                    metrics_json(&record.metrics),
-                    Value::Object(artifacts).to_string(),
+                    context,
+                    metrics,
+                    artifacts,
                 ))?;
             }
             let mut insert = tx.prepare_cached(
                 "INSERT INTO artifact (job_id, attempt, seq, name, digest, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (seq, artifact) in result.artifacts.iter().enumerate() {
+            for (seq, a) in result.artifacts.iter().enumerate() {
                 insert.execute((
                     job.id,
                     job.attempt,
                     seq as i64,
-                    &artifact.name,
-                    artifact.digest.to_hex(),
-                    artifact.size as i64,
+                    &a.name,
+                    a.digest.to_hex(),
+                    a.size as i64,
                 ))?;
             }
             if !result.log.is_empty() {
@@ -406,7 +327,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let mut stmt =
             conn.prepare("SELECT id, project, name, created_at FROM experiment ORDER BY id")?;
-        let mut list = stmt
+        let list = stmt
             .query_map([], |row| {
                 Ok(ExperimentSummary {
                     id: row.get(0)?,
@@ -421,94 +342,40 @@ impl Store for SqliteStore {
             "SELECT experiment_id, status, count(*) FROM job GROUP BY experiment_id, status",
         )?;
         let rows = counts
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (exp, status, n) in rows {
-            let status: JobStatus = status.parse().map_err(|message| StoreError::Corrupt {
-                what: "job status",
-                message,
-            })?;
-            if let Some(summary) = list.iter_mut().find(|s| s.id == exp) {
-                summary.jobs.add(status, n as u64);
-            }
-        }
-        Ok(list)
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<(i64, String, i64)>>>()?;
+        codec::with_counts(list, rows)
     }
 
     fn experiment(&self, id: i64) -> Result<Experiment> {
         let conn = self.conn();
-        let row = conn
+        let columns = conn
             .query_row(
-                "SELECT created_at, project, name, description, source_path, source_digest, spec,
-                        module_digest, datasets, limits, determinism, retries
-                 FROM experiment WHERE id = ?1",
+                &format!(
+                    "SELECT {} FROM experiment WHERE id = ?1",
+                    codec::EXPERIMENT_COLUMNS
+                ),
                 [id],
                 |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, Option<String>>(3)?,
-                        row.get::<_, String>(4)?,
-                        row.get::<_, String>(5)?,
-                        row.get::<_, String>(6)?,
-                        row.get::<_, String>(7)?,
-                        row.get::<_, String>(8)?,
-                        row.get::<_, String>(9)?,
-                        row.get::<_, String>(10)?,
-                        row.get::<_, u32>(11)?,
-                    ))
+                    Ok(ExperimentColumns {
+                        created_at: row.get(0)?,
+                        project: row.get(1)?,
+                        name: row.get(2)?,
+                        description: row.get(3)?,
+                        source_path: row.get(4)?,
+                        source_digest: row.get(5)?,
+                        spec: row.get(6)?,
+                        module_digest: row.get(7)?,
+                        datasets: row.get(8)?,
+                        limits: row.get(9)?,
+                        determinism: row.get(10)?,
+                        retries: row.get(11)?,
+                    })
                 },
             )
             .optional()?
             .ok_or(StoreError::NoExperiment(id))?;
-        let (
-            created_at,
-            project,
-            name,
-            description,
-            source_path,
-            source_digest,
-            spec,
-            module,
-            datasets,
-            limits,
-            determinism,
-            retries,
-        ) = row;
-        let digest = |text: &str, what: &'static str| {
-            text.parse()
-                .map_err(|e: crate::digest::InvalidDigest| StoreError::Corrupt {
-                    what,
-                    message: e.to_string(),
-                })
-        };
-        let datasets: Vec<DatasetRef> =
-            serde_json::from_str(&datasets).map_err(corrupt("datasets"))?;
-        Ok(Experiment {
-            id,
-            created_at,
-            spec: NewExperiment {
-                project,
-                name,
-                description,
-                source_path,
-                source_digest: digest(&source_digest, "experiment source digest")?,
-                spec,
-                module_digest: digest(&module, "module digest")?,
-                datasets,
-                limits: serde_json::from_str(&limits).map_err(corrupt("limits"))?,
-                determinism: serde_json::from_value(Value::String(determinism))
-                    .map_err(corrupt("determinism"))?,
-                retries,
-            },
-        })
+        codec::experiment_row(id, columns)
     }
 
     fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
@@ -537,63 +404,60 @@ impl Store for SqliteStore {
         let rows = stmt
             .query_map(
                 named_params! {":experiments": json_ids(experiments)},
-                record_row,
+                record_columns,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(decode_record).collect()
+        rows.into_iter().map(codec::record_row).collect()
     }
 
     fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT j.experiment_id, j.id, j.labels, r.event, r.context, r.metrics, r.artifacts
-             FROM job j JOIN record r ON r.job_id = j.id
-             WHERE j.id = ?1 AND r.attempt = ?2 ORDER BY r.seq",
-        )?;
+        let mut stmt = conn.prepare(ATTEMPT_RECORDS)?;
         let rows = stmt
-            .query_map((job, attempt), record_row)?
+            .query_map((job, attempt), record_columns)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(decode_record).collect()
+        rows.into_iter().map(codec::record_row).collect()
     }
 
     fn attempt_artifacts(&self, job: i64, attempt: i64) -> Result<Vec<ArtifactInfo>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT name, digest, size FROM artifact WHERE job_id = ?1 AND attempt = ?2 ORDER BY seq")?;
+        let mut stmt = conn.prepare(ATTEMPT_ARTIFACTS)?;
         let rows = stmt
             .query_map((job, attempt), |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, i64>(2)?,
-                ))
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter()
-            .map(|(name, digest, size)| {
-                Ok(ArtifactInfo {
-                    name,
-                    digest: digest.parse().map_err(|e: crate::digest::InvalidDigest| {
-                        StoreError::Corrupt {
-                            what: "artifact digest",
-                            message: e.to_string(),
-                        }
-                    })?,
-                    size: size as u64,
-                })
-            })
-            .collect()
+            .collect::<rusqlite::Result<Vec<(String, String, i64)>>>()?;
+        rows.into_iter().map(codec::artifact_row).collect()
     }
 
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>> {
-        let conn = self.conn();
-        let log = conn
-            .query_row(
-                "SELECT log FROM job_log WHERE job_id = ?1 AND attempt = ?2",
-                (job, attempt),
-                |row| row.get(0),
-            )
+        let log = self
+            .conn()
+            .query_row(ATTEMPT_LOG, (job, attempt), |row| row.get(0))
             .optional()?;
         Ok(log.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_exactly_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("djx.db");
+        for _ in 0..3 {
+            drop(SqliteStore::open(&path).expect("open"));
+        }
+        let store = SqliteStore::open(&path).expect("open");
+        let applied: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM refinery_schema_history", [], |r| {
+                r.get(0)
+            })
+            .expect("history");
+        assert_eq!(applied, 1);
+        assert!(store.experiments().expect("list").is_empty());
     }
 }

@@ -1,6 +1,6 @@
 # The two commands of the README, and their parts.
 #   make iris   run the iris example on the embedded store and print its records
-#   make test   run the whole test suite
+#   make test   run the whole test suite (it starts a throwaway PostgreSQL)
 
 DJX := $(CURDIR)/target/release/djx
 
@@ -16,5 +16,7 @@ iris: wasm-target
 	cd examples/iris && $(DJX) records last
 
 test: wasm-target
-	cargo test --locked
+	cargo build --locked --tests
+	DJX_TEST_DATABASE_URL=$$(tests/pg/server.sh start) cargo test --locked; \
+		status=$$?; tests/pg/server.sh stop; exit $$status
 	cargo test --locked -p djx-example-iris

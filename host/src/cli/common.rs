@@ -1,10 +1,12 @@
 //! What the store commands share: opening the store, naming experiments.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
 use djx_host::layout::Layout;
 use djx_host::store::Store;
+use djx_host::store::postgres::{PgConfig, PgStore};
 use djx_host::store::sqlite::SqliteStore;
 
 /// The djx home of this process (`.djx` in the working directory).
@@ -13,8 +15,18 @@ pub fn layout() -> anyhow::Result<Layout> {
     Ok(Layout::from_env(&cwd))
 }
 
-/// Opens the store.
+/// `--database`, set once by `main`.
+pub static DATABASE: OnceLock<Option<String>> = OnceLock::new();
+
+/// Opens the store: PostgreSQL when `--database`, `DJX_DATABASE_URL` or the
+/// `DJX_PG_*` variables say so, else the embedded SQLite file.
 pub fn open_store(layout: &Layout) -> anyhow::Result<Box<dyn Store>> {
+    let url = DATABASE.get().and_then(Option::as_deref);
+    if let Some(config) = PgConfig::from_env(url)? {
+        let shown = config.to_string();
+        let store = PgStore::open(config).with_context(|| format!("opening the store {shown}"))?;
+        return Ok(Box::new(store));
+    }
     let store = SqliteStore::open(&layout.db)
         .with_context(|| format!("opening the store {}", layout.db.display()))?;
     Ok(Box::new(store))

@@ -31,6 +31,11 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[derive(Parser)]
 #[command(name = "djx", version, about, long_about = None)]
 struct Cli {
+    /// The PostgreSQL store, postgres://USER[:PASSWORD]@HOST[:PORT]/DB
+    /// (default: DJX_DATABASE_URL or DJX_PG_*, else the embedded SQLite
+    /// store in .djx/).
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -73,6 +78,7 @@ impl std::error::Error for Exit {}
 /// Parses the arguments, runs the command, prints the error chain if any.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = common::DATABASE.set(cli.database.clone());
     let result = match cli.command {
         Command::Exec(args) => exec::run(args),
         Command::Add(args) => add::run(args),

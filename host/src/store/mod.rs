@@ -7,6 +7,7 @@
 //! finished job's records are never partial.
 
 mod codec;
+pub mod postgres;
 pub mod sqlite;
 mod types;
 
@@ -20,6 +21,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed (connecting, or a statement).
+    #[error("postgres: {0}")]
+    Postgres(String),
     /// Running the migrations failed.
     #[error("migrating the database: {0}")]
     Migration(String),

@@ -6,9 +6,8 @@ use serde_json::Value;
 
 use crate::support::*;
 
-#[test]
-fn iris_end_to_end() {
-    let t = TestDir::new();
+fn iris_end_to_end(backend: Backend) {
+    let t = TestDir::on(backend);
     let yml = iris_experiment(&t);
     let out = run(t.djx().args(["add", "--json"]).arg(&yml));
     assert_exit(&out, 0);
@@ -155,9 +154,8 @@ fn iris_end_to_end() {
     );
 }
 
-#[test]
-fn run_adds_a_file_and_reports_failures_while_the_others_go_on() {
-    let t = TestDir::new();
+fn run_adds_a_file_and_reports_failures_while_the_others_go_on(backend: Backend) {
+    let t = TestDir::on(backend);
     let yml = format!(
         "name: mixed\nmodule: {}\njob:\n  parameter: {{records: 2}}\nexperiment:\n  grid:\n    - - labels.id: ok1\n      - labels.id: bad\n        parameter.fail: true\n      - labels.id: ok2\n",
         djx_fixtures::STEPS
@@ -198,9 +196,8 @@ fn run_adds_a_file_and_reports_failures_while_the_others_go_on() {
     );
 }
 
-#[test]
-fn a_failed_add_leaves_the_store_unchanged() {
-    let t = TestDir::new();
+fn a_failed_add_leaves_the_store_unchanged(backend: Backend) {
+    let t = TestDir::on(backend);
     t.iris_dir("data");
     djx_ok(
         &t,
@@ -256,9 +253,8 @@ fn a_failed_add_leaves_the_store_unchanged() {
     assert!(stderr(&out).contains("x.yml:5:"), "{}", stderr(&out));
 }
 
-#[test]
-pub fn two_runs_on_one_store_never_run_a_job_twice() {
-    let t = TestDir::new();
+fn two_runs_on_one_store_never_run_a_job_twice(backend: Backend) {
+    let t = TestDir::on(backend);
     let yml = steps_experiment(&t, "shared", 200, 3, 1000, "");
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
     let spawn = || {
@@ -312,10 +308,9 @@ fn assert_records_exactly_once(t: &TestDir, jobs: usize, per_job: usize) {
     assert!(seen.values().all(|&n| n == 1), "no record is duplicated");
 }
 
-#[test]
-fn a_killed_run_loses_nothing_and_duplicates_nothing() {
-    let t = TestDir::new();
-    let yml = steps_experiment(&t, "killed", 40, 4, 3_000_000, "");
+fn a_killed_run_loses_nothing_and_duplicates_nothing(backend: Backend) {
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "killed", 40, 4, 30_000_000, "");
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
     let mut child = t
         .djx()
@@ -363,10 +358,9 @@ fn a_killed_run_loses_nothing_and_duplicates_nothing() {
     assert_records_exactly_once(&t, 40, 4);
 }
 
-#[test]
-fn ctrl_c_puts_running_jobs_back() {
-    let t = TestDir::new();
-    let yml = steps_experiment(&t, "interrupted", 30, 4, 3_000_000, "");
+fn ctrl_c_puts_running_jobs_back(backend: Backend) {
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "interrupted", 30, 4, 30_000_000, "");
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
     let child = t
         .djx()
@@ -414,3 +408,38 @@ fn ctrl_c_puts_running_jobs_back() {
     );
     assert_records_exactly_once(&t, 30, 4);
 }
+
+/// Runs each test on the embedded store and on PostgreSQL.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        pub mod sqlite {
+            use crate::support::Backend;
+            $(
+                #[test]
+                pub fn $name() {
+                    super::$name(Backend::Sqlite)
+                }
+            )*
+        }
+        pub mod postgres {
+            use crate::support::Backend;
+            $(
+                #[test]
+                pub fn $name() {
+                    if let Some(backend) = Backend::postgres(stringify!($name)) {
+                        super::$name(backend)
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    iris_end_to_end,
+    run_adds_a_file_and_reports_failures_while_the_others_go_on,
+    a_failed_add_leaves_the_store_unchanged,
+    two_runs_on_one_store_never_run_a_job_twice,
+    a_killed_run_loses_nothing_and_duplicates_nothing,
+    ctrl_c_puts_running_jobs_back,
+);

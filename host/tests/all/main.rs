@@ -7,6 +7,7 @@ mod exec;
 mod experiments;
 mod failures;
 mod limits;
+mod postgres;
 mod runtime;
 mod sandbox;
 mod spec_golden;
@@ -16,7 +17,7 @@ mod support;
 mod every_guest_has_a_test {
     pub use super::determinism::nondet;
     pub use super::exec::{noop, roundtrip};
-    pub use super::experiments::two_runs_on_one_store_never_run_a_job_twice as steps;
+    pub use super::experiments::sqlite::two_runs_on_one_store_never_run_a_job_twice as steps;
     pub use super::failures::{fail, not_a_job};
     pub use super::limits::limits;
     pub use super::sandbox::sandbox;

@@ -3,18 +3,70 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Which store a test runs against.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// The embedded SQLite store in the test dir.
+    Sqlite,
+    /// A PostgreSQL server (`DJX_TEST_DATABASE_URL`), in a schema of the
+    /// test's own.
+    Postgres(String),
+}
+
+impl Backend {
+    /// The PostgreSQL backend, or `None` (with a loud message) when no test
+    /// server is configured outside CI. In CI a missing server fails.
+    pub fn postgres(test: &str) -> Option<Backend> {
+        match std::env::var("DJX_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Backend::Postgres(url)),
+            _ if std::env::var_os("CI").is_some() => {
+                panic!(
+                    "{test}: DJX_TEST_DATABASE_URL is not set; CI must start PostgreSQL (tests/pg/server.sh)"
+                )
+            }
+            _ => {
+                eprintln!(
+                    "SKIPPED {test} on PostgreSQL: DJX_TEST_DATABASE_URL is not set (run `make test`, which starts a server)"
+                );
+                None
+            }
+        }
+    }
+}
+
 /// A test's own directory, removed at the end.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
+    backend: Backend,
+    schema: String,
 }
 
 impl TestDir {
     pub fn new() -> TestDir {
+        TestDir::on(Backend::Sqlite)
+    }
+
+    /// A test dir whose `djx` uses `backend`.
+    pub fn on(backend: Backend) -> TestDir {
+        let dir = tempfile::Builder::new()
+            .prefix("djx-test-")
+            .tempdir()
+            .expect("create test dir");
+        // A schema per test keeps PostgreSQL tests apart.
+        let name = dir
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("x");
+        let schema = format!(
+            "t_{}",
+            name.to_lowercase()
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
         TestDir {
-            dir: tempfile::Builder::new()
-                .prefix("djx-test-")
-                .tempdir()
-                .expect("create test dir"),
+            dir,
+            backend,
+            schema,
         }
     }
 
@@ -29,7 +81,13 @@ impl TestDir {
         cmd.current_dir(self.path())
             .env("DJX_CACHE_DIR", shared_cache())
             .env("DJX_DATA_TEMP", self.path().join("scratch"))
-            .env_remove("DJX_DATABASE_URL");
+            .env_remove("DJX_DATABASE_URL")
+            .env_remove("DJX_PG_HOST")
+            .env_remove("DJX_PG_DBNAME");
+        if let Backend::Postgres(url) = &self.backend {
+            cmd.env("DJX_DATABASE_URL", url)
+                .env("DJX_PG_SCHEMA", &self.schema);
+        }
         std::fs::create_dir_all(self.path().join("scratch")).expect("scratch dir");
         cmd
     }

@@ -1,0 +1,1 @@
+SELECT log FROM job_log WHERE job_id = $1 AND attempt = $2

@@ -1,0 +1,498 @@
+//! The PostgreSQL store: one database shared by many `djx` processes on
+//! many machines.
+//!
+//! Claims are one statement with `FOR UPDATE SKIP LOCKED`, so workers never
+//! wait on each other or take the same job. Every change after a claim is
+//! fenced by the lease owner. All tables live in one schema (`DJX_PG_SCHEMA`,
+//! default `djx`). Migrations are embedded and run under an advisory lock, so
+//! workers that start together migrate once.
+
+mod config;
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::{NoTls, Row};
+
+pub use self::config::PgConfig;
+use super::codec::{self, ExperimentColumns, RecordColumns};
+use super::{
+    AttemptResult, ClaimedJob, Experiment, ExperimentSummary, JobRow, JobStatus, NewExperiment,
+    NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+};
+use crate::canonical;
+use crate::record::ArtifactInfo;
+use crate::timestamp::{now_ms, now_text};
+
+mod migrations {
+    refinery::embed_migrations!("../migrations/postgres");
+}
+
+const CLAIM: &str = include_str!("claim.sql");
+const REAP: &str = include_str!("reap.sql");
+const FINISH: &str = include_str!("finish.sql");
+const RELEASE: &str = include_str!("release.sql");
+const RENEW: &str = include_str!("renew.sql");
+const RECORDS: &str = include_str!("records.sql");
+const JOB_COLUMNS: &str = include_str!("job_columns.sql");
+const INSERT_RECORDS: &str = include_str!("insert_records.sql");
+const INSERT_ARTIFACTS: &str = include_str!("insert_artifacts.sql");
+const ATTEMPT_RECORDS: &str = include_str!("attempt_records.sql");
+const ATTEMPT_ARTIFACTS: &str = include_str!("attempt_artifacts.sql");
+const ATTEMPT_LOG: &str = include_str!("attempt_log.sql");
+
+/// Connections per process.
+const POOL_SIZE: usize = 16;
+
+/// The PostgreSQL store. Its methods block on an internal tokio runtime.
+pub struct PgStore {
+    rt: tokio::runtime::Runtime,
+    pool: Pool,
+    config: PgConfig,
+}
+
+fn pg(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Postgres(e.to_string())
+}
+
+fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Postgres(e.to_string())
+}
+
+impl PgStore {
+    /// Connects, creating the schema and running migrations if needed.
+    pub fn open(config: PgConfig) -> Result<PgStore> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("djx-pg")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Postgres(format!("starting the tokio runtime: {e}")))?;
+        let manager = Manager::from_config(
+            config.connection(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Postgres(e.to_string()))?;
+        let store = PgStore { rt, pool, config };
+        store.rt.block_on(store.migrate())?;
+        Ok(store)
+    }
+
+    /// The configuration (its `Display` never shows the password).
+    pub fn config(&self) -> &PgConfig {
+        &self.config
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let (mut client, connection) = self
+            .config
+            .connection()
+            .connect(NoTls)
+            .await
+            .map_err(|e| StoreError::Postgres(format!("connecting to {}: {e}", self.config)))?;
+        let driver = tokio::spawn(connection);
+        let schema = self.config.schema();
+        // One process migrates; the others wait here, then find nothing to do.
+        client
+            .batch_execute("SELECT pg_advisory_lock(hashtext('djx migrations'))")
+            .await
+            .map_err(pg)?;
+        let result = async {
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .map_err(pg)?;
+            migrations::migrations::runner()
+                .set_grouped(true)
+                .run_async(&mut client)
+                .await
+                .map(|_| ())
+                .map_err(|e| StoreError::Migration(e.to_string()))
+        }
+        .await;
+        let _ = client
+            .batch_execute("SELECT pg_advisory_unlock(hashtext('djx migrations'))")
+            .await;
+        drop(client);
+        driver.abort();
+        result
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_err)
+    }
+}
+
+fn job_row(row: &Row) -> Result<JobRow> {
+    let job = JobRow {
+        id: row.get(0),
+        experiment_id: row.get(1),
+        position: row.get(2),
+        labels: serde_json::Value::Null,
+        parameter: serde_json::Value::Null,
+        status: JobStatus::Unassigned,
+        attempt: row.get(6),
+        lost: row.get(7),
+        worker: row.get(8),
+        started_at: row.get(9),
+        finished_at: row.get(10),
+        duration_ms: row.get(11),
+        reason: row.get(12),
+    };
+    codec::job_row(job, row.get(3), row.get(4), row.get(5))
+}
+
+fn record_row(row: &Row) -> Result<RecordRow> {
+    let columns: RecordColumns = (
+        row.get(0),
+        row.get(1),
+        row.get(2),
+        row.get(3),
+        row.get(4),
+        row.get(5),
+        row.get(6),
+    );
+    codec::record_row(columns)
+}
+
+impl Store for PgStore {
+    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob]) -> Result<i64> {
+        let (datasets, limits) = codec::experiment_json(e)?;
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
+                                             spec, module_digest, datasets, limits, determinism, retries)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                    &[
+                        &e.project,
+                        &e.name,
+                        &e.description,
+                        &now_text(),
+                        &e.source_path,
+                        &e.source_digest.to_hex(),
+                        &e.spec,
+                        &e.module_digest.to_hex(),
+                        &datasets,
+                        &limits,
+                        &e.determinism.to_string(),
+                        &(e.retries as i32),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            let id: i64 = row.get(0);
+            let positions: Vec<i64> = (0..jobs.len() as i64).collect();
+            let labels: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.labels)).collect();
+            let params: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.parameter)).collect();
+            tx.execute(
+                "INSERT INTO job (experiment_id, position, labels, parameter)
+                 SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[])",
+                &[&id, &positions, &labels, &params],
+            )
+            .await
+            .map_err(pg)?;
+            // Wakes `djx worker`s waiting for work.
+            tx.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            Ok(id)
+        })
+    }
+
+    fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let n = client
+                .execute(REAP, &[&now_text(), &now_ms(), &experiments, &dead_owners])
+                .await
+                .map_err(pg)?;
+            Ok(n as usize)
+        })
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        experiments: &[i64],
+        n: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached(CLAIM).await.map_err(pg)?;
+            let rows = client
+                .query(
+                    &stmt,
+                    &[
+                        &worker,
+                        &(now_ms() + lease.as_millis() as i64),
+                        &now_text(),
+                        &experiments,
+                        &(n as i64),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            codec::claimed_jobs(
+                rows.iter()
+                    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+                    .collect(),
+            )
+        })
+    }
+
+    fn renew(&self, worker: &str, lease: Duration) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            client
+                .execute(RENEW, &[&worker, &(now_ms() + lease.as_millis() as i64)])
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {
+        let mut seqs = Vec::with_capacity(result.records.len());
+        let mut events = Vec::with_capacity(result.records.len());
+        let mut contexts = Vec::with_capacity(result.records.len());
+        let mut metrics = Vec::with_capacity(result.records.len());
+        let mut refs = Vec::with_capacity(result.records.len());
+        for (seq, record) in result.records.iter().enumerate() {
+            let (context, metric, artifact) = codec::record_columns(record);
+            seqs.push(seq as i64);
+            events.push(record.event.as_str());
+            contexts.push(context);
+            metrics.push(metric);
+            refs.push(artifact);
+        }
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            let stmt = tx.prepare_cached(FINISH).await.map_err(pg)?;
+            let changed = tx
+                .execute(
+                    &stmt,
+                    &[
+                        &result.status().as_str(),
+                        &result.failure,
+                        &now_text(),
+                        &(result.duration.as_millis() as i64),
+                        &job.id,
+                        &job.attempt,
+                        &worker,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            if changed != 1 {
+                // The lease is gone: write nothing.
+                return Ok(false);
+            }
+            if !seqs.is_empty() {
+                tx.execute(
+                    INSERT_RECORDS,
+                    &[
+                        &job.id,
+                        &job.attempt,
+                        &seqs,
+                        &events,
+                        &contexts,
+                        &metrics,
+                        &refs,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            if !result.artifacts.is_empty() {
+                let seqs: Vec<i64> = (0..result.artifacts.len() as i64).collect();
+                let names: Vec<&str> = result.artifacts.iter().map(|a| a.name.as_str()).collect();
+                let digests: Vec<String> =
+                    result.artifacts.iter().map(|a| a.digest.to_hex()).collect();
+                let sizes: Vec<i64> = result.artifacts.iter().map(|a| a.size as i64).collect();
+                tx.execute(
+                    INSERT_ARTIFACTS,
+                    &[&job.id, &job.attempt, &seqs, &names, &digests, &sizes],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            if !result.log.is_empty() {
+                tx.execute(
+                    "INSERT INTO job_log (job_id, attempt, log) VALUES ($1, $2, $3)",
+                    &[&job.id, &job.attempt, &result.log],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            tx.commit().await.map_err(pg)?;
+            Ok(true)
+        })
+    }
+
+    fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            client
+                .execute(RELEASE, &[&worker, &jobs])
+                .await
+                .map_err(pg)?;
+            // Others may be waiting for these jobs.
+            client.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    "SELECT DISTINCT lease_owner FROM job
+                     WHERE status = 'ASSIGNED' AND lease_owner IS NOT NULL AND experiment_id = ANY($1)",
+                    &[&experiments],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    fn experiments(&self) -> Result<Vec<ExperimentSummary>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query("SELECT id, project, name, created_at FROM experiment ORDER BY id", &[])
+                .await
+                .map_err(pg)?;
+            let list = rows
+                .iter()
+                .map(|r| ExperimentSummary {
+                    id: r.get(0),
+                    project: r.get(1),
+                    name: r.get(2),
+                    created_at: r.get(3),
+                    jobs: StatusCounts::default(),
+                })
+                .collect();
+            let counts = client
+                .query("SELECT experiment_id, status, count(*) FROM job GROUP BY experiment_id, status", &[])
+                .await
+                .map_err(pg)?;
+            codec::with_counts(list, counts.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        })
+    }
+
+    fn experiment(&self, id: i64) -> Result<Experiment> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let row = client
+                .query_opt(
+                    &format!(
+                        "SELECT {} FROM experiment WHERE id = $1",
+                        codec::EXPERIMENT_COLUMNS
+                    ),
+                    &[&id],
+                )
+                .await
+                .map_err(pg)?
+                .ok_or(StoreError::NoExperiment(id))?;
+            codec::experiment_row(
+                id,
+                ExperimentColumns {
+                    created_at: row.get(0),
+                    project: row.get(1),
+                    name: row.get(2),
+                    description: row.get(3),
+                    source_path: row.get(4),
+                    source_digest: row.get(5),
+                    spec: row.get(6),
+                    module_digest: row.get(7),
+                    datasets: row.get(8),
+                    limits: row.get(9),
+                    determinism: row.get(10),
+                    retries: row.get::<_, i32>(11) as u32,
+                },
+            )
+        })
+    }
+
+    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    &format!("{JOB_COLUMNS} WHERE experiment_id = $1 ORDER BY position"),
+                    &[&experiment],
+                )
+                .await
+                .map_err(pg)?;
+            rows.iter().map(job_row).collect()
+        })
+    }
+
+    fn job(&self, id: i64) -> Result<JobRow> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let row = client
+                .query_opt(&format!("{JOB_COLUMNS} WHERE id = $1"), &[&id])
+                .await
+                .map_err(pg)?
+                .ok_or(StoreError::NoJob(id))?;
+            job_row(&row)
+        })
+    }
+
+    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client.query(RECORDS, &[&experiments]).await.map_err(pg)?;
+            rows.iter().map(record_row).collect()
+        })
+    }
+
+    fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(ATTEMPT_RECORDS, &[&job, &attempt])
+                .await
+                .map_err(pg)?;
+            rows.iter().map(record_row).collect()
+        })
+    }
+
+    fn attempt_artifacts(&self, job: i64, attempt: i64) -> Result<Vec<ArtifactInfo>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(ATTEMPT_ARTIFACTS, &[&job, &attempt])
+                .await
+                .map_err(pg)?;
+            rows.iter()
+                .map(|r| codec::artifact_row((r.get(0), r.get(1), r.get(2))))
+                .collect()
+        })
+    }
+
+    fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let row = client
+                .query_opt(ATTEMPT_LOG, &[&job, &attempt])
+                .await
+                .map_err(pg)?;
+            Ok(row.map(|r| r.get(0)).unwrap_or_default())
+        })
+    }
+}

@@ -15,8 +15,10 @@ iris: wasm-target
 	cd examples/iris && $(DJX) run iris.yml --workers 2
 	cd examples/iris && $(DJX) records last
 
+# The PostgreSQL restart test restarts the shared server, so it runs alone.
 test: wasm-target
-	cargo build --locked --tests
-	DJX_TEST_DATABASE_URL=$$(tests/pg/server.sh start) cargo test --locked; \
-		status=$$?; tests/pg/server.sh stop; exit $$status
+	url=$$(tests/pg/server.sh start) && \
+	DJX_TEST_DATABASE_URL=$$url cargo test --locked && \
+	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
+	status=$$?; tests/pg/server.sh stop; exit $$status
 	cargo test --locked -p djx-example-iris

@@ -6,7 +6,7 @@
 //! On cancel (Ctrl-C), no new job is claimed, running jobs are stopped and
 //! returned to UNASSIGNED, and nothing of them is written.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,12 @@ use crate::layout::Layout;
 use crate::runtime::{DatasetMount, Failure, JobSpec, Limits, Module, Runtime, Runtimes, job_seed};
 use crate::store::{AttemptResult, ClaimedJob, Store};
 use crate::worker_id::is_dead_local;
+
+/// How long a worker keeps retrying an unreachable store.
+const STORE_RETRY: Duration = Duration::from_secs(60);
+
+/// How often an idle worker looks again while others hold jobs.
+const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// How a run behaves.
 #[derive(Clone, Debug)]
@@ -123,6 +129,7 @@ pub struct Runner<'a> {
 /// What the worker threads of one run share.
 struct Shared<'a> {
     experiments: &'a [i64],
+    queue: Mutex<VecDeque<ClaimedJob>>,
     prepared: HashMap<i64, Prepared>,
     artifacts: ArtifactStore,
     running: AtomicU64,
@@ -162,9 +169,10 @@ impl Runner<'_> {
                 experiment: first,
                 message: e.to_string(),
             })?;
-        reap(self.store, experiments)?;
+        self.retrying(|| reap(self.store, experiments))?;
         let shared = Shared {
             experiments,
+            queue: Mutex::default(),
             prepared,
             artifacts,
             running: AtomicU64::new(0),
@@ -195,6 +203,17 @@ impl Runner<'_> {
             }
             done.store(true, Ordering::Relaxed);
         });
+        // Claimed but never started (cancelled, or a worker stopped early).
+        let unstarted: Vec<i64> = shared
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .map(|j| j.id)
+            .collect();
+        if !unstarted.is_empty() {
+            self.retrying(|| Ok(self.store.release(&self.worker, &unstarted)?))?;
+        }
         if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
         }
@@ -226,23 +245,23 @@ impl Runner<'_> {
 
     /// One worker thread: claim, run, finish, until there is nothing left.
     fn work(&self, shared: &Shared<'_>) -> Result<(), RunError> {
-        let mut reaped = false;
         while !self.cancel.load(Ordering::Relaxed) {
-            let claimed = self
-                .store
-                .claim(&self.worker, shared.experiments, 1, self.options.lease)?
-                .pop();
-            let Some(job) = claimed else {
-                // Before giving up, put back what vanished workers left behind.
-                if !reaped && reap(self.store, shared.experiments)? > 0 {
-                    reaped = true;
+            let Some(job) = self.next_job(shared)? else {
+                // Put back what vanished workers left behind, then wait while
+                // other workers still hold jobs: their leases may expire.
+                if self.retrying(|| reap(self.store, shared.experiments))? > 0 {
+                    continue;
+                }
+                let owners =
+                    self.retrying(|| Ok(self.store.lease_owners(shared.experiments)?))?;
+                if owners.iter().any(|o| *o != self.worker) {
+                    self.retrying(|| Ok(self.store.wait_for_work(IDLE_POLL)?))?;
                     continue;
                 }
                 return Ok(());
             };
-            reaped = false;
             let Some(exp) = shared.prepared.get(&job.experiment_id) else {
-                self.store.release(&self.worker, &[job.id])?;
+                self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
                 continue;
             };
             shared.running.fetch_add(1, Ordering::Relaxed);
@@ -263,6 +282,38 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// The next job: from this process's claimed batch, or claimed now. One
+    /// round trip claims a job for every slot, so slots do not each pay it.
+    fn next_job(&self, shared: &Shared<'_>) -> Result<Option<ClaimedJob>, RunError> {
+        let mut queue = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if queue.is_empty() {
+            let n = self.options.workers.max(1);
+            let claimed = self.retrying(|| {
+                Ok(self
+                    .store
+                    .claim(&self.worker, shared.experiments, n, self.options.lease)?)
+            })?;
+            queue.extend(claimed);
+        }
+        Ok(queue.pop_front())
+    }
+
+    /// Runs a store operation, retrying while the store is unreachable (a
+    /// database restart, a dropped connection) for up to a minute.
+    fn retrying<T>(&self, op: impl Fn() -> Result<T, RunError>) -> Result<T, RunError> {
+        let deadline = Instant::now() + STORE_RETRY;
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match op() {
+                Err(RunError::Store(e)) if e.is_transient() && Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
+    }
+
     fn run_one(
         &self,
         exp: &Prepared,
@@ -280,7 +331,7 @@ impl Runner<'_> {
             exp.runtime
                 .run_cancellable(&exp.module, &spec, artifacts, self.cancel.clone());
         if outcome.failure == Some(Failure::Cancelled) {
-            self.store.release(&self.worker, &[job.id])?;
+            self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
             return Ok(JobEvent::Released { job: job.id });
         }
         let log: Vec<u8> = outcome
@@ -289,17 +340,16 @@ impl Runner<'_> {
             .flat_map(|c| c.bytes.iter().copied())
             .collect();
         let reason = outcome.failure.as_ref().map(Failure::reason);
-        let kept = self.store.finish(
-            &self.worker,
-            job,
-            &AttemptResult {
-                failure: reason.clone(),
-                records: &outcome.records,
-                artifacts: &outcome.artifacts,
-                log: &log,
-                duration: outcome.duration,
-            },
-        )?;
+        let result = AttemptResult {
+            failure: reason.clone(),
+            records: &outcome.records,
+            artifacts: &outcome.artifacts,
+            log: &log,
+            duration: outcome.duration,
+        };
+        // A retried finish is safe: it is fenced by the attempt and lease, so
+        // if the first one committed, the retry changes nothing.
+        let kept = self.retrying(|| Ok(self.store.finish(&self.worker, job, &result)?))?;
         Ok(match (kept, reason) {
             (false, _) => JobEvent::Released { job: job.id },
             (true, None) => JobEvent::Finished { job: job.id },

@@ -14,6 +14,7 @@ mod records;
 mod run;
 mod show;
 mod table;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -61,6 +62,8 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Get artifacts out of the store.
     Artifact(artifact::ArtifactArgs),
+    /// A long-running worker: runs jobs as they are added, until SIGTERM.
+    Worker(worker::WorkerArgs),
 }
 
 /// An error that has already been reported, carrying the exit code.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Artifact(args) => artifact::run(args),
+        Command::Worker(args) => worker::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,9 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Args;
 use djx_host::runtime::Runtimes;
+use djx_host::runtime::limits::parse_duration;
 use djx_host::store::Store;
 use djx_host::worker::{JobEvent, RunOptions, RunSummary, Runner};
 use djx_host::worker_id::this_worker;
@@ -25,6 +28,9 @@ pub struct RunArgs {
     /// Jobs to run at once in this process.
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// How long a claim holds without a heartbeat (renewed every third of it).
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    lease: Duration,
     /// No progress bar (it is also off when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
@@ -104,7 +110,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let options = RunOptions {
         workers: args.workers.max(1),
-        ..RunOptions::default()
+        lease: args.lease,
     };
     let runner = Runner {
         store: store.as_ref(),

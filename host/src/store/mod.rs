@@ -24,6 +24,9 @@ pub enum StoreError {
     /// PostgreSQL failed (connecting, or a statement).
     #[error("postgres: {0}")]
     Postgres(String),
+    /// The database cannot be reached just now (worth retrying).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// Running the migrations failed.
     #[error("migrating the database: {0}")]
     Migration(String),
@@ -49,6 +52,21 @@ pub enum StoreError {
     /// No such job.
     #[error("no job {0}")]
     NoJob(i64),
+}
+
+impl StoreError {
+    /// Whether retrying may help: the database was unreachable or busy, not
+    /// wrong.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// Result with [`StoreError`].
@@ -114,4 +132,11 @@ pub trait Store: Send + Sync {
 
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;
+
+    /// Waits until jobs may have been added or released, or `timeout`
+    /// passes. The default polls (it just sleeps).
+    fn wait_for_work(&self, timeout: Duration) -> Result<()> {
+        std::thread::sleep(timeout);
+        Ok(())
+    }
 }

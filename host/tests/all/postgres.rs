@@ -95,3 +95,168 @@ fn concurrent_adds_and_migrations() {
     // Opening again migrates nothing and changes nothing.
     assert_eq!(djx_ok(&t, &["ls", "--json"]).lines().count(), 6);
 }
+
+fn signal(child: &Child, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {sig}");
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_frozen_worker_loses_its_lease_and_cannot_finish() {
+    let Some(backend) = Backend::postgres("lease_expiry") else {
+        return;
+    };
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "leases", 12, 4, 30_000_000, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    // Worker A holds a short lease; freeze it mid-job so its heartbeat stops.
+    let a = spawn(
+        &t,
+        &[
+            "run",
+            "1",
+            "--workers",
+            "2",
+            "--lease",
+            "2s",
+            "--no-progress",
+        ],
+    );
+    wait_until("worker A to start jobs", || {
+        jobs_json(&t, "1")
+            .iter()
+            .filter(|j| j["status"] == "FINISHED")
+            .count()
+            >= 2
+    });
+    signal(&a, "-STOP");
+    let frozen: Vec<i64> = jobs_json(&t, "1")
+        .iter()
+        .filter(|j| j["status"] == "ASSIGNED")
+        .map(|j| j["id"].as_i64().expect("id"))
+        .collect();
+    assert!(!frozen.is_empty(), "worker A was frozen mid-job");
+    // Worker B reclaims A's jobs once their lease expires, and finishes all.
+    let b = spawn(&t, &["run", "1", "--workers", "2", "--no-progress"]);
+    wait_ok(b);
+    let jobs = jobs_json(&t, "1");
+    for id in &frozen {
+        let job = &jobs[(*id - 1) as usize];
+        assert_eq!(job["status"], "FINISHED");
+        assert_eq!(
+            job["lost"], 1,
+            "job {id} was reclaimed after its lease expired"
+        );
+        assert_eq!(job["attempt"], 2);
+    }
+    // A wakes up: its finishes are fenced out, so nothing is written twice.
+    signal(&a, "-CONT");
+    let out = a.wait_with_output().expect("wait A");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(jobs_json(&t, "1").iter().all(|j| j["status"] == "FINISHED"));
+    let records = records_json(&t, "1");
+    assert_eq!(
+        records.len(),
+        12 * 4,
+        "no duplicated records in the default view"
+    );
+    let keys: BTreeSet<(i64, i64)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["labels.id"].as_i64().expect("id"),
+                r["context.i"].as_i64().expect("i"),
+            )
+        })
+        .collect();
+    assert_eq!(keys.len(), 12 * 4);
+}
+
+#[test]
+fn a_worker_wakes_on_notify_and_stops_on_sigterm() {
+    let Some(backend) = Backend::postgres("worker_notify") else {
+        return;
+    };
+    let t = TestDir::on(backend);
+    // Migrate the schema first, so the worker starts on an empty store.
+    djx_ok(&t, &["ls"]);
+    // A long poll: only a notification can wake the worker in time.
+    let worker = spawn(&t, &["worker", "--slots", "2", "--poll", "600s"]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let yml = steps_experiment(&t, "late", 6, 2, 0, "");
+    let added = std::time::Instant::now();
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    wait_until("the worker to run the new jobs", || {
+        jobs_json(&t, "1").iter().all(|j| j["status"] == "FINISHED")
+    });
+    assert!(
+        added.elapsed() < std::time::Duration::from_secs(60),
+        "woken by NOTIFY, not the poll"
+    );
+    signal(&worker, "-TERM");
+    let out = worker.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("worker done: 6 finished, 0 failed"));
+}
+
+/// Restarts the shared server, so `make test` runs it alone after the rest
+/// (`cargo test -- --ignored postgres_restart`).
+#[test]
+#[ignore = "restarts the shared PostgreSQL server; make test runs it alone"]
+fn postgres_restart_while_workers_run() {
+    let Some(backend) = Backend::postgres("postgres_restart") else {
+        return;
+    };
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "restart", 20, 4, 20_000_000, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    let run = spawn(&t, &["run", "1", "--workers", "2", "--no-progress"]);
+    wait_until("some jobs to finish", || {
+        jobs_json(&t, "1")
+            .iter()
+            .filter(|j| j["status"] == "FINISHED")
+            .count()
+            >= 3
+    });
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/pg/server.sh");
+    let ok = std::process::Command::new(script)
+        .arg("restart")
+        .status()
+        .expect("restart")
+        .success();
+    assert!(ok, "restarting PostgreSQL");
+    let out = wait_ok(run);
+    assert!(
+        out.contains("20 finished, 0 failed") || out.contains("0 failed"),
+        "{out}"
+    );
+    let jobs = jobs_json(&t, "1");
+    assert!(
+        jobs.iter().all(|j| j["status"] == "FINISHED"),
+        "the experiment completed"
+    );
+    assert_eq!(records_json(&t, "1").len(), 20 * 4);
+}

@@ -9,10 +9,12 @@
 
 mod config;
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::{NoTls, Row};
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, NoTls, Row};
 
 pub use self::config::PgConfig;
 use super::codec::{self, ExperimentColumns, RecordColumns};
@@ -49,14 +51,32 @@ pub struct PgStore {
     rt: tokio::runtime::Runtime,
     pool: Pool,
     config: PgConfig,
+    listener: Mutex<Option<Listener>>,
+}
+
+/// A connection LISTENing on `djx_jobs`; each notification is a message.
+struct Listener {
+    _client: tokio_postgres::Client,
+    notified: mpsc::UnboundedReceiver<()>,
 }
 
 fn pg(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Postgres(e.to_string())
+    // Connection exceptions (08), shutdowns (57P), serialization failures and
+    // deadlocks, and errors with no SQLSTATE (I/O) may pass; others will not.
+    let transient = e.is_closed()
+        || e.code().is_none_or(|c| {
+            let c = c.code();
+            c.starts_with("08") || c.starts_with("57P") || c == "40001" || c == "40P01"
+        });
+    if transient {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Postgres(e.to_string())
+    }
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Postgres(e.to_string())
+    StoreError::Unavailable(e.to_string())
 }
 
 impl PgStore {
@@ -80,7 +100,12 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Postgres(e.to_string()))?;
-        let store = PgStore { rt, pool, config };
+        let store = PgStore {
+            rt,
+            pool,
+            config,
+            listener: Mutex::new(None),
+        };
         store.rt.block_on(store.migrate())?;
         Ok(store)
     }
@@ -123,6 +148,28 @@ impl PgStore {
         drop(client);
         driver.abort();
         result
+    }
+
+    async fn listen(&self) -> Result<Listener> {
+        let (client, mut connection) = self.config.connection().connect(NoTls).await.map_err(pg)?;
+        let (tx, notified) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(Ok(message)) =
+                std::future::poll_fn(|cx| connection.poll_message(cx)).await
+            {
+                if let AsyncMessage::Notification(_) = message
+                    && tx.send(()).is_err()
+                {
+                    break;
+                }
+            }
+            // Dropping `tx` tells the waiter the connection is gone.
+        });
+        client.batch_execute("LISTEN djx_jobs").await.map_err(pg)?;
+        Ok(Listener {
+            _client: client,
+            notified,
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -482,6 +529,25 @@ impl Store for PgStore {
             rows.iter()
                 .map(|r| codec::artifact_row((r.get(0), r.get(1), r.get(2))))
                 .collect()
+        })
+    }
+
+    fn wait_for_work(&self, timeout: Duration) -> Result<()> {
+        let mut guard = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        self.rt.block_on(async {
+            if guard.is_none() {
+                *guard = Some(self.listen().await?);
+            }
+            let Some(listener) = guard.as_mut() else {
+                return Ok(());
+            };
+            match tokio::time::timeout(timeout, listener.notified.recv()).await {
+                Ok(Some(())) => while listener.notified.try_recv().is_ok() {},
+                // The connection dropped: listen again next time.
+                Ok(None) => *guard = None,
+                Err(_elapsed) => {}
+            }
+            Ok(())
         })
     }
 

@@ -1,0 +1,106 @@
+//! `djx worker`: a long-running worker. It runs jobs of every experiment
+//! (or of `--exp`), waits for new ones (LISTEN/NOTIFY on PostgreSQL,
+//! polling on SQLite), and stops gracefully on SIGTERM or Ctrl-C: it stops
+//! claiming, puts its running jobs back, and exits.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use djx_host::runtime::Runtimes;
+use djx_host::runtime::limits::parse_duration;
+use djx_host::worker::{JobEvent, RunOptions, Runner};
+use djx_host::worker_id::this_worker;
+
+use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
+
+/// Arguments of `djx worker`.
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Only these experiments (ids or `last`); default: all.
+    #[arg(long = "exp", value_parser = parse_exp)]
+    experiments: Vec<ExpRef>,
+    /// Jobs to run at once.
+    #[arg(long, default_value_t = 1)]
+    slots: usize,
+    /// Exit when no job is left unassigned, instead of waiting for more.
+    #[arg(long)]
+    until_empty: bool,
+    /// How long a claim holds without a heartbeat (renewed every third of it).
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    lease: Duration,
+    /// How long to wait for new work between checks.
+    #[arg(long, value_parser = parse_duration, default_value = "5s")]
+    poll: Duration,
+}
+
+/// Runs `djx worker`.
+pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
+    let layout = layout()?;
+    let store = open_store(&layout)?;
+    let runtimes = Runtimes::new(layout.cache.clone(), layout.temp.clone());
+    let cancel = Arc::new(AtomicBool::new(false));
+    {
+        let cancel = cancel.clone();
+        ctrlc::set_handler(move || {
+            cancel.store(true, Ordering::Relaxed);
+        })
+        .context("installing the signal handler")?;
+    }
+    let worker = this_worker();
+    eprintln!("djx: worker {worker} with {} slot(s)", args.slots.max(1));
+    let runner = Runner {
+        store: store.as_ref(),
+        layout: &layout,
+        runtimes: &runtimes,
+        worker,
+        cancel: cancel.clone(),
+        options: RunOptions {
+            workers: args.slots.max(1),
+            lease: args.lease,
+        },
+    };
+    let on_event = |event: JobEvent| match event {
+        JobEvent::Finished { job } => eprintln!("djx: job {job} finished"),
+        JobEvent::Failed { job, reason } => {
+            eprintln!(
+                "djx: job {job} failed: {}",
+                reason.lines().next().unwrap_or("")
+            )
+        }
+        JobEvent::Released { job } => eprintln!("djx: job {job} put back"),
+        JobEvent::Started { .. } => {}
+    };
+    let (mut finished, mut failed) = (0u64, 0u64);
+    while !cancel.load(Ordering::Relaxed) {
+        let ids = if args.experiments.is_empty() {
+            store.experiments()?.iter().map(|e| e.id).collect()
+        } else {
+            resolve_exps(store.as_ref(), &args.experiments)?
+        };
+        if !ids.is_empty() {
+            let summary = runner.run(&ids, &on_event)?;
+            finished += summary.finished;
+            failed += summary.failed.len() as u64;
+        }
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        if args.until_empty {
+            let left: u64 = store
+                .experiments()?
+                .iter()
+                .filter(|e| ids.contains(&e.id))
+                .map(|e| e.jobs.unassigned)
+                .sum();
+            if left == 0 {
+                break;
+            }
+        }
+        store.wait_for_work(args.poll)?;
+    }
+    println!("worker done: {finished} finished, {failed} failed");
+    Ok(())
+}

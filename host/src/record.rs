@@ -32,12 +32,10 @@ impl Record {
         (self.event.len() + context + metrics + artifacts) as u64
     }
 
-    /// The record as one JSON object: `{"event", "context", "metrics",
-    /// "artifacts"}`, with metrics and artifacts as objects. Non-finite
-    /// metric values become `null`, as JSON has no NaN or infinity.
-    pub fn to_json(&self) -> Value {
-        let metrics: Map<String, Value> = self
-            .metrics
+    /// The metrics as a JSON object, in name order. JSON has no NaN or
+    /// infinity: non-finite values become `null`.
+    pub fn metrics_json(&self) -> Map<String, Value> {
+        self.metrics
             .iter()
             .map(|(k, v)| {
                 (
@@ -45,17 +43,25 @@ impl Record {
                     serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
                 )
             })
-            .collect();
-        let artifacts: Map<String, Value> = self
-            .artifacts
+            .collect()
+    }
+
+    /// The artifact references as a JSON object, name to digest.
+    pub fn artifacts_json(&self) -> Map<String, Value> {
+        self.artifacts
             .iter()
             .map(|(k, d)| (k.clone(), Value::String(d.to_hex())))
-            .collect();
+            .collect()
+    }
+
+    /// The record as one JSON object: `{"event", "context", "metrics",
+    /// "artifacts"}`.
+    pub fn to_json(&self) -> Value {
         serde_json::json!({
             "event": self.event,
             "context": self.context,
-            "metrics": metrics,
-            "artifacts": artifacts,
+            "metrics": self.metrics_json(),
+            "artifacts": self.artifacts_json(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! `djx ls`: experiments with their job counts by status.
 
 use clap::Args;
+use djx_host::store::ExperimentSummary;
 
 use super::common::{layout, open_store};
 use super::table;
@@ -26,6 +27,15 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    write_table(&mut out, &list)?;
+    Ok(())
+}
+
+/// Writes experiments as a table with their job counts.
+pub fn write_table(
+    out: &mut dyn std::io::Write,
+    list: &[ExperimentSummary],
+) -> std::io::Result<()> {
     let header = [
         "id",
         "project",
@@ -58,6 +68,5 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    table::write(&mut out, &header, &rows, 40)?;
-    Ok(())
+    table::write(out, &header, &rows, 40)
 }

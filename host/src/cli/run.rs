@@ -172,31 +172,12 @@ fn print_summary(store: &dyn Store, ids: &[i64], s: &RunSummary) -> anyhow::Resu
         }
     );
     let mut out = std::io::stdout().lock();
-    let header = [
-        "experiment",
-        "jobs",
-        "finished",
-        "failed",
-        "unassigned",
-        "assigned",
-    ]
-    .map(String::from);
-    let rows: Vec<Vec<String>> = store
+    let list: Vec<_> = store
         .experiments()?
-        .iter()
+        .into_iter()
         .filter(|e| ids.contains(&e.id))
-        .map(|e| {
-            vec![
-                format!("{} {}", e.id, e.name),
-                e.jobs.total().to_string(),
-                e.jobs.finished.to_string(),
-                e.jobs.failed.to_string(),
-                e.jobs.unassigned.to_string(),
-                e.jobs.assigned.to_string(),
-            ]
-        })
         .collect();
-    super::table::write(&mut out, &header, &rows, 60)?;
+    super::ls::write_table(&mut out, &list)?;
     for (job, reason) in s.failed.iter().take(10) {
         println!("job {job} failed: {}", reason.lines().next().unwrap_or(""));
     }

@@ -38,25 +38,10 @@ pub fn digest(text: &str, what: &'static str) -> Result<Digest, StoreError> {
 /// A record's context, metrics and artifact references as JSON text.
 /// Non-finite metric values become null.
 pub fn record_columns(record: &Record) -> (String, String, String) {
-    let metrics: Map<String, Value> = record
-        .metrics
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
-            )
-        })
-        .collect();
-    let artifacts: Map<String, Value> = record
-        .artifacts
-        .iter()
-        .map(|(name, digest)| (name.clone(), Value::String(digest.to_hex())))
-        .collect();
     (
         Value::Object(record.context.clone()).to_string(),
-        Value::Object(metrics).to_string(),
-        Value::Object(artifacts).to_string(),
+        Value::Object(record.metrics_json()).to_string(),
+        Value::Object(record.artifacts_json()).to_string(),
     )
 }
 

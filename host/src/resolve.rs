@@ -22,6 +22,8 @@ pub struct Resolved {
     pub jobs: Vec<NewJob>,
     /// Non-fatal findings to show the user.
     pub warnings: Vec<SpecError>,
+    /// The module's bytes.
+    pub module: Vec<u8>,
 }
 
 /// Parses, checks and pins the experiment file at `path`. Writes only to
@@ -97,5 +99,6 @@ pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolv
             })
             .collect(),
         warnings: parsed.warnings,
+        module: wasm,
     })
 }

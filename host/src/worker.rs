@@ -13,7 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::artifact_store::ArtifactStore;
-use crate::content_store::{dataset_path, read_module};
+use crate::content_store::{dataset_path, read_module, store_module};
+use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::runtime::{DatasetMount, Failure, JobSpec, Limits, Module, Runtime, Runtimes, job_seed};
 use crate::store::{AttemptResult, ClaimedJob, Store};
@@ -371,6 +372,32 @@ fn reap(store: &dyn Store, experiments: &[i64]) -> Result<usize, RunError> {
     Ok(store.reap(experiments, &dead)?)
 }
 
+/// A module's bytes: from the local module store, or from the store's
+/// database (then kept locally). Either way its digest is checked.
+fn load_module(store: &dyn Store, layout: &Layout, digest: &Digest) -> Result<Vec<u8>, String> {
+    if let Ok(wasm) = read_module(&layout.modules, digest) {
+        return Ok(wasm);
+    }
+    let wasm = store
+        .module(digest)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| {
+            format!(
+                "module {digest} is in neither the store nor {}",
+                layout.modules.display()
+            )
+        })?;
+    let actual = Digest::of(&wasm);
+    if actual != *digest {
+        return Err(format!(
+            "the stored module {digest} is corrupt: it hashes to {actual}"
+        ));
+    }
+    // A local copy only saves the next fetch.
+    let _ = store_module(&layout.modules, &wasm);
+    Ok(wasm)
+}
+
 /// Loads an experiment's module and mounts its datasets.
 fn prepare(
     store: &dyn Store,
@@ -388,7 +415,7 @@ fn prepare(
     let runtime = runtimes
         .get(spec.determinism)
         .map_err(|e| err(format!("{e:#}")))?;
-    let wasm = read_module(&layout.modules, &spec.module_digest).map_err(|e| err(e.to_string()))?;
+    let wasm = load_module(store, layout, &spec.module_digest).map_err(err)?;
     let module = runtime
         .load(&format!("module {}", spec.module_digest), &wasm)
         .map_err(|e| err(e.to_string()))?;

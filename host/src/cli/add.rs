@@ -62,7 +62,7 @@ pub fn add(
     }
     let n = resolved.jobs.len();
     let id = store
-        .add_experiment(&resolved.experiment, &resolved.jobs)
+        .add_experiment(&resolved.experiment, &resolved.jobs, &resolved.module)
         .context("writing the experiment")?;
     Ok((id, n))
 }

@@ -76,7 +76,17 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// the worker threads of one process.
 pub trait Store: Send + Sync {
     /// Writes an experiment and all its jobs in one transaction.
-    fn add_experiment(&self, experiment: &NewExperiment, jobs: &[NewJob]) -> Result<i64>;
+    /// `module` is the component's bytes; it is stored once per digest, so
+    /// every worker of the store can load it.
+    fn add_experiment(
+        &self,
+        experiment: &NewExperiment,
+        jobs: &[NewJob],
+        module: &[u8],
+    ) -> Result<i64>;
+
+    /// The bytes of the module with `digest`, if stored.
+    fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>>;
 
     /// Puts back jobs whose lease expired or whose owner is known dead
     /// (`dead_owners`), or fails them when they were lost too often.

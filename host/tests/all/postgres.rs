@@ -260,3 +260,43 @@ fn postgres_restart_while_workers_run() {
     );
     assert_eq!(records_json(&t, "1").len(), 20 * 4);
 }
+
+#[test]
+fn a_worker_elsewhere_needs_only_the_database_and_the_shared_stores() {
+    let Some(backend) = Backend::postgres("worker_elsewhere") else {
+        return;
+    };
+    let t = TestDir::on(backend);
+    let yml = iris_experiment(&t);
+    let shared = t.path().join("shared");
+    let machine2 = t.path().join("machine2");
+    std::fs::create_dir_all(&machine2).expect("mkdir");
+    let with_shared = |cmd: &mut std::process::Command| {
+        cmd.env("DJX_DATA_STORE", shared.join("data"))
+            .env("DJX_ARTIFACT_STORE", shared.join("artifacts"));
+    };
+    let mut add = t.djx();
+    with_shared(add.args(["add", yml.to_str().expect("utf-8")]));
+    assert_exit(&run(&mut add), 0);
+    // Another working directory: no .djx of its own, no copy of the module.
+    let mut work = t.djx();
+    with_shared(
+        work.current_dir(&machine2)
+            .args(["run", "1", "--workers", "2"]),
+    );
+    let out = run(&mut work);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("36 finished, 0 failed"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        machine2.join(".djx/modules").is_dir(),
+        "the module was fetched from the database"
+    );
+    assert!(
+        !t.path().join("machine2/.djx/data").exists(),
+        "data came from the shared store"
+    );
+}

@@ -210,11 +210,17 @@ fn record_row(row: &Row) -> Result<RecordRow> {
 }
 
 impl Store for PgStore {
-    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob]) -> Result<i64> {
+    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
         let (datasets, limits) = codec::experiment_json(e)?;
         self.rt.block_on(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(pg)?;
+            tx.execute(
+                "INSERT INTO module (digest, wasm) VALUES ($1, $2) ON CONFLICT (digest) DO NOTHING",
+                &[&e.module_digest.to_hex(), &module],
+            )
+            .await
+            .map_err(pg)?;
             let row = tx
                 .query_one(
                     "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
@@ -252,6 +258,20 @@ impl Store for PgStore {
             tx.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             Ok(id)
+        })
+    }
+
+    fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let row = client
+                .query_opt(
+                    "SELECT wasm FROM module WHERE digest = $1",
+                    &[&digest.to_hex()],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(row.map(|r| r.get(0)))
         })
     }
 

@@ -147,10 +147,14 @@ fn record_columns(row: &Row<'_>) -> rusqlite::Result<RecordColumns> {
 }
 
 impl Store for SqliteStore {
-    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob]) -> Result<i64> {
+    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
         let (datasets, limits) = codec::experiment_json(e)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO module (digest, wasm) VALUES (?1, ?2) ON CONFLICT (digest) DO NOTHING",
+            (e.module_digest.to_hex(), module),
+        )?;
         tx.execute(
             "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
                                      spec, module_digest, datasets, limits, determinism, retries)
@@ -187,6 +191,18 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(id)
+    }
+
+    fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>> {
+        let wasm = self
+            .conn()
+            .query_row(
+                "SELECT wasm FROM module WHERE digest = ?1",
+                [digest.to_hex()],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(wasm)
     }
 
     fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {

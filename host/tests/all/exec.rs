@@ -133,3 +133,26 @@ fn bad_arguments_fail_before_running() {
         assert!(stderr(&out).contains(expect), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+pub fn bookkeeping() {
+    let t = TestDir::new();
+    let out = run(t.djx().arg("exec").arg(djx_fixtures::BOOKKEEPING).args([
+        "--labels",
+        r#"{"id": 3}"#,
+        "--out",
+        "a",
+    ]));
+    assert_exit(&out, 0);
+    let records = json_lines(&out);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["metrics"].as_object().map(|m| m.len()), Some(10));
+    assert_eq!(records[0]["metrics"]["m0"], 3.0 / 7.0);
+    let digest = records[0]["artifacts"]["model"].as_str().expect("digest");
+    assert_eq!(
+        std::fs::metadata(t.path().join("a").join(digest))
+            .expect("artifact")
+            .len(),
+        1024
+    );
+}

@@ -46,6 +46,18 @@ pub fn digest_path(path: &Path) -> Result<(Digest, DatasetKind), DatasetError> {
     }
 }
 
+/// Links (or, across filesystems, copies) the file `source` alone into the
+/// directory `dir` as `file_name`, so a sandbox that preopens `dir` sees that
+/// file and nothing beside it.
+pub fn stage_alone(source: &Path, dir: &Path, file_name: &str) -> Result<(), DatasetError> {
+    fs::create_dir_all(dir).map_err(err(dir))?;
+    let target = dir.join(file_name);
+    if fs::hard_link(source, &target).is_err() {
+        fs::copy(source, &target).map_err(err(source))?;
+    }
+    Ok(())
+}
+
 /// blake3 of a file's bytes (the same as `b3sum`).
 pub fn digest_file(path: &Path) -> Result<Digest, DatasetError> {
     let mut hasher = blake3::Hasher::new();

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::artifact_store::ArtifactStore;
 use crate::content_store::{dataset_path, read_module, store_module};
+use crate::dataset::stage_alone;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::runtime::{DatasetMount, Failure, JobSpec, Limits, Module, Runtime, Runtimes, job_seed};
@@ -335,11 +336,7 @@ impl Runner<'_> {
             self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
             return Ok(JobEvent::Released { job: job.id });
         }
-        let log: Vec<u8> = outcome
-            .log
-            .iter()
-            .flat_map(|c| c.bytes.iter().copied())
-            .collect();
+        let log = outcome.log_bytes();
         let reason = outcome.failure.as_ref().map(Failure::reason);
         let result = AttemptResult {
             failure: reason.clone(),
@@ -433,16 +430,9 @@ fn prepare(
         let host_dir = match &d.file {
             None => stored,
             Some(file) => {
-                // A single file is linked alone into a private directory, so
-                // the job sees it and nothing beside it.
                 let dir = mounts.join(id.to_string()).join(&d.name);
-                std::fs::create_dir_all(&dir)
+                stage_alone(&stored, &dir, file)
                     .map_err(|e| err(format!("mounting {:?}: {e}", d.name)))?;
-                let target = dir.join(file);
-                if std::fs::hard_link(&stored, &target).is_err() {
-                    std::fs::copy(&stored, &target)
-                        .map_err(|e| err(format!("mounting {:?}: {e}", d.name)))?;
-                }
                 dir
             }
         };

@@ -10,9 +10,10 @@ use clap::Args;
 use serde_json::Value;
 
 use djx_host::artifact_store::ArtifactStore;
-use djx_host::dataset::{DatasetKind, digest_path};
+use djx_host::dataset::{DatasetKind, digest_path, stage_alone};
 use djx_host::runtime::limits::{parse_duration, parse_size};
 use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Runtime, job_seed};
+use djx_host::spec::valid_dataset_name;
 
 use super::{EXIT_JOB_FAILED, Exit, paths};
 
@@ -77,9 +78,10 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         DeterminismArg::Portable => Determinism::Portable,
     };
 
+    let scratch = super::common::layout()?.temp;
     let staging = tempfile::Builder::new()
         .prefix("djx-exec-")
-        .tempdir_in(paths::scratch_root())
+        .tempdir_in(&scratch)
         .context("creating a staging directory")?;
     let datasets = data
         .into_iter()
@@ -93,7 +95,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         ),
     };
 
-    let runtime = Runtime::new(determinism, paths::cache_dir(), paths::scratch_root())?;
+    let runtime = Runtime::new(determinism, paths::cache_dir(), scratch)?;
     let module = runtime.load_file(&args.module)?;
     let spec = JobSpec {
         seed: job_seed(&module.digest, &params, &datasets),
@@ -168,13 +170,7 @@ fn parse_data_arg(spec: &str) -> anyhow::Result<(String, PathBuf)> {
     let Some((name, path)) = spec.split_once('=') else {
         bail!("--data {spec:?}: expected NAME=PATH");
     };
-    let valid = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !valid {
+    if !valid_dataset_name(name) {
         bail!("--data {spec:?}: the name must be letters, digits, '_', '-' or '.'");
     }
     let path = PathBuf::from(path);
@@ -205,12 +201,7 @@ fn mount(name: &str, path: &Path, staging: &Path) -> anyhow::Result<DatasetMount
                 })?
                 .to_owned();
             let dir = staging.join("data").join(name);
-            fs::create_dir_all(&dir)?;
-            let target = dir.join(&file_name);
-            if fs::hard_link(path, &target).is_err() {
-                fs::copy(path, &target)
-                    .with_context(|| format!("staging dataset {name} from {}", path.display()))?;
-            }
+            stage_alone(path, &dir, &file_name)?;
             Ok(DatasetMount {
                 name: name.to_owned(),
                 host_dir: dir,

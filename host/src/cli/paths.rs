@@ -17,11 +17,3 @@ pub fn cache_dir() -> PathBuf {
     }
     std::env::temp_dir().join("djx-cache")
 }
-
-/// Where jobs' scratch directories go: the original djx's `DJX_DATA_TEMP`,
-/// else the system temp dir.
-pub fn scratch_root() -> PathBuf {
-    std::env::var_os("DJX_DATA_TEMP")
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-}

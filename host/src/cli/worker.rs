@@ -75,11 +75,20 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     };
     let (mut finished, mut failed) = (0u64, 0u64);
     while !cancel.load(Ordering::Relaxed) {
-        let ids = if args.experiments.is_empty() {
-            store.experiments()?.iter().map(|e| e.id).collect()
+        let wanted = if args.experiments.is_empty() {
+            None
         } else {
-            resolve_exps(store.as_ref(), &args.experiments)?
+            Some(resolve_exps(store.as_ref(), &args.experiments)?)
         };
+        // Only experiments with jobs left: each one run loads its module and
+        // mounts its datasets, which finished experiments do not need.
+        let ids: Vec<i64> = store
+            .experiments()?
+            .iter()
+            .filter(|e| wanted.as_ref().is_none_or(|w| w.contains(&e.id)))
+            .filter(|e| e.jobs.unassigned + e.jobs.assigned > 0)
+            .map(|e| e.id)
+            .collect();
         if !ids.is_empty() {
             let summary = runner.run(&ids, &on_event)?;
             finished += summary.finished;

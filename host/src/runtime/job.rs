@@ -112,14 +112,17 @@ impl JobOutcome {
         self.failure.is_none()
     }
 
-    /// The whole log as text (invalid UTF-8 replaced).
-    pub fn log_text(&self) -> String {
-        let bytes: Vec<u8> = self
-            .log
+    /// The whole log's bytes, streams interleaved as written.
+    pub fn log_bytes(&self) -> Vec<u8> {
+        self.log
             .iter()
             .flat_map(|c| c.bytes.iter().copied())
-            .collect();
-        String::from_utf8_lossy(&bytes).into_owned()
+            .collect()
+    }
+
+    /// The whole log as text (invalid UTF-8 replaced).
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&self.log_bytes()).into_owned()
     }
 
     /// The last `max_lines` non-empty lines of stderr.

@@ -17,8 +17,9 @@ pub fn spec(module: &Module, params: Value) -> JobSpec {
     }
 }
 
-#[test]
-fn the_host_survives_every_failure_and_runs_the_next_job() {
+/// A runtime and artifact store under a fresh temp dir (scratch dirs in
+/// `<dir>/scratch`), sharing the tests' compile cache.
+fn runtime_in_temp_dir() -> (tempfile::TempDir, Runtime, ArtifactStore) {
     let dir = tempfile::tempdir().expect("tempdir");
     let rt = Runtime::new(
         djx_host::runtime::Determinism::Native,
@@ -27,6 +28,12 @@ fn the_host_survives_every_failure_and_runs_the_next_job() {
     )
     .expect("runtime");
     let store = ArtifactStore::open(dir.path().join("artifacts")).expect("store");
+    (dir, rt, store)
+}
+
+#[test]
+fn the_host_survives_every_failure_and_runs_the_next_job() {
+    let (dir, rt, store) = runtime_in_temp_dir();
     let limits = rt
         .load_file(djx_fixtures::LIMITS.as_ref())
         .expect("load limits");
@@ -81,14 +88,7 @@ fn the_host_survives_every_failure_and_runs_the_next_job() {
 
 #[test]
 fn jobs_run_concurrently_from_one_module() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rt = Runtime::new(
-        djx_host::runtime::Determinism::Native,
-        crate::support::shared_cache(),
-        dir.path().join("scratch"),
-    )
-    .expect("runtime");
-    let store = ArtifactStore::open(dir.path().join("artifacts")).expect("store");
+    let (_dir, rt, store) = runtime_in_temp_dir();
     let module = rt.load_file(djx_fixtures::NONDET.as_ref()).expect("load");
     let outputs: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)

@@ -8,7 +8,9 @@ use crate::content_store::{import_dataset, store_module};
 use crate::dataset::DatasetKind;
 use crate::digest::Digest;
 use crate::layout::Layout;
-use crate::runtime::Runtime;
+use crate::lock::LockedJob;
+use crate::provenance::Provenance;
+use crate::runtime::{EngineProfile, Runtime};
 use crate::spec::locate::Seg;
 use crate::spec::{self, SpecError};
 use crate::store::{DatasetRef, NewExperiment, NewJob};
@@ -76,6 +78,26 @@ pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolv
     }
     let module_digest = store_module(&layout.modules, &wasm)
         .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?;
+    let engine = EngineProfile::of(file.determinism);
+    let jobs = expanded
+        .into_iter()
+        .map(|job| {
+            let key = LockedJob::new(
+                module_digest,
+                &job.parameter,
+                &job.labels,
+                &datasets,
+                &file.limits,
+                &engine,
+            )
+            .key();
+            NewJob {
+                labels: job.labels,
+                parameter: job.parameter,
+                key,
+            }
+        })
+        .collect();
 
     Ok(Resolved {
         experiment: NewExperiment {
@@ -90,14 +112,11 @@ pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolv
             limits: file.limits.clone(),
             determinism: file.determinism,
             retries: file.retries,
+            engine,
+            provenance: Provenance::capture(path, &module_path),
+            digest_log: file.digest_log,
         },
-        jobs: expanded
-            .into_iter()
-            .map(|job| NewJob {
-                labels: job.labels,
-                parameter: job.parameter,
-            })
-            .collect(),
+        jobs,
         warnings: parsed.warnings,
         module: wasm,
     })

@@ -7,17 +7,15 @@
 //! returned to UNASSIGNED, and nothing of them is written.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::artifact_store::ArtifactStore;
-use crate::content_store::{dataset_path, read_module, store_module};
-use crate::dataset::stage_alone;
-use crate::digest::Digest;
 use crate::layout::Layout;
-use crate::runtime::{DatasetMount, Failure, JobSpec, Limits, Module, Runtime, Runtimes, job_seed};
+use crate::prepare::{PrepareError, Prepared};
+use crate::runtime::{Failure, Runtimes};
 use crate::store::{AttemptResult, ClaimedJob, Store};
 use crate::worker_id::is_dead_local;
 
@@ -34,6 +32,9 @@ pub struct RunOptions {
     pub workers: usize,
     /// How long a claim holds without a heartbeat.
     pub lease: Duration,
+    /// Whether jobs whose key matches a finished job reuse its result
+    /// instead of running (the run-cache).
+    pub use_cache: bool,
 }
 
 impl Default for RunOptions {
@@ -41,6 +42,7 @@ impl Default for RunOptions {
         RunOptions {
             workers: 1,
             lease: Duration::from_secs(60),
+            use_cache: true,
         }
     }
 }
@@ -48,6 +50,11 @@ impl Default for RunOptions {
 /// What happened to one job, for progress reporting.
 #[derive(Clone, Debug)]
 pub enum JobEvent {
+    /// Jobs were finished from the run-cache, without running.
+    Cached {
+        /// How many.
+        jobs: u64,
+    },
     /// A worker started the job.
     Started {
         /// The job.
@@ -75,8 +82,10 @@ pub enum JobEvent {
 /// Totals of a run.
 #[derive(Clone, Debug, Default)]
 pub struct RunSummary {
-    /// Jobs that finished.
+    /// Jobs that finished (run here, not from the cache).
     pub finished: u64,
+    /// Jobs finished from the run-cache.
+    pub cached: u64,
     /// Jobs that failed, with their reasons.
     pub failed: Vec<(i64, String)>,
     /// Jobs put back unfinished.
@@ -94,21 +103,8 @@ pub enum RunError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// A module or dataset could not be prepared.
-    #[error("experiment {experiment}: {message}")]
-    Prepare {
-        /// The experiment.
-        experiment: i64,
-        /// What failed.
-        message: String,
-    },
-}
-
-/// One experiment, ready to run jobs of.
-struct Prepared {
-    runtime: Arc<Runtime>,
-    module: Module,
-    datasets: Vec<DatasetMount>,
-    limits: Limits,
+    #[error(transparent)]
+    Prepare(#[from] PrepareError),
 }
 
 /// A worker process's view of a run: where things are, who it is, and the
@@ -152,7 +148,7 @@ impl Runner<'_> {
         let mounts = tempfile::Builder::new()
             .prefix("djx-mounts-")
             .tempdir_in(&self.layout.temp)
-            .map_err(|e| RunError::Prepare {
+            .map_err(|e| PrepareError {
                 experiment: first,
                 message: format!(
                     "creating a mount directory in {}: {e}",
@@ -163,22 +159,32 @@ impl Runner<'_> {
         for &id in experiments {
             prepared.insert(
                 id,
-                prepare(self.store, self.layout, self.runtimes, id, mounts.path())?,
+                Prepared::load(self.store, self.layout, self.runtimes, id, mounts.path())?,
             );
         }
-        let artifacts =
-            ArtifactStore::open(&self.layout.artifacts).map_err(|e| RunError::Prepare {
-                experiment: first,
-                message: e.to_string(),
-            })?;
+        let artifacts = ArtifactStore::open(&self.layout.artifacts).map_err(|e| PrepareError {
+            experiment: first,
+            message: e.to_string(),
+        })?;
         self.retrying(|| reap(self.store, experiments))?;
+        let cached = if self.options.use_cache {
+            self.retrying(|| Ok(self.store.link_cached(&self.worker, experiments)?))?
+        } else {
+            0
+        };
+        if cached > 0 {
+            on_event(JobEvent::Cached { jobs: cached });
+        }
         let shared = Shared {
             experiments,
             queue: Mutex::default(),
             prepared,
             artifacts,
             running: AtomicU64::new(0),
-            summary: Mutex::new(RunSummary::default()),
+            summary: Mutex::new(RunSummary {
+                cached,
+                ..RunSummary::default()
+            }),
             on_event,
         };
 
@@ -276,7 +282,7 @@ impl Runner<'_> {
                 JobEvent::Finished { .. } => s.finished += 1,
                 JobEvent::Failed { job, reason } => s.failed.push((*job, reason.clone())),
                 JobEvent::Released { .. } => s.released += 1,
-                JobEvent::Started { .. } => {}
+                JobEvent::Started { .. } | JobEvent::Cached { .. } => {}
             }
             drop(s);
             (shared.on_event)(event);
@@ -322,13 +328,24 @@ impl Runner<'_> {
         job: &ClaimedJob,
         artifacts: &ArtifactStore,
     ) -> Result<JobEvent, RunError> {
-        let spec = JobSpec {
-            seed: job_seed(&exp.module.digest, &job.parameter, &exp.datasets),
-            params: job.parameter.clone(),
-            labels: job.labels.clone(),
-            datasets: exp.datasets.clone(),
-            limits: exp.limits.clone(),
-        };
+        let key = exp.job_key(&job.parameter, &job.labels);
+        if let Some(stored) = job.key.filter(|stored| *stored != key) {
+            // Never run a job under a key that does not describe it.
+            let reason = format!(
+                "its stored job key {stored} does not match its inputs, which give {key}: \
+                 the job or its experiment was changed in the store after `djx add`"
+            );
+            let result = AttemptResult {
+                failure: Some(reason),
+                records: &[],
+                artifacts: &[],
+                log: &[],
+                duration: Duration::ZERO,
+                result_digest: None,
+            };
+            return self.finish(job, &result);
+        }
+        let spec = exp.job_spec(&key, &job.parameter, &job.labels);
         let outcome =
             exp.runtime
                 .run_cancellable(&exp.module, &spec, artifacts, self.cancel.clone());
@@ -339,21 +356,27 @@ impl Runner<'_> {
         let log = outcome.log_bytes();
         let reason = outcome.failure.as_ref().map(Failure::reason);
         let result = AttemptResult {
-            failure: reason.clone(),
+            result_digest: reason.is_none().then(|| exp.result_digest(&outcome, &log)),
+            failure: reason,
             records: &outcome.records,
             artifacts: &outcome.artifacts,
             log: &log,
             duration: outcome.duration,
         };
+        self.finish(job, &result)
+    }
+
+    /// Ends an attempt in the store.
+    fn finish(&self, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<JobEvent, RunError> {
         // A retried finish is safe: it is fenced by the attempt and lease, so
         // if the first one committed, the retry changes nothing.
-        let kept = self.retrying(|| Ok(self.store.finish(&self.worker, job, &result)?))?;
-        Ok(match (kept, reason) {
+        let kept = self.retrying(|| Ok(self.store.finish(&self.worker, job, result)?))?;
+        Ok(match (kept, &result.failure) {
             (false, _) => JobEvent::Released { job: job.id },
             (true, None) => JobEvent::Finished { job: job.id },
             (true, Some(reason)) => JobEvent::Failed {
                 job: job.id,
-                reason,
+                reason: reason.clone(),
             },
         })
     }
@@ -367,86 +390,4 @@ fn reap(store: &dyn Store, experiments: &[i64]) -> Result<usize, RunError> {
         .filter(|owner| is_dead_local(owner))
         .collect();
     Ok(store.reap(experiments, &dead)?)
-}
-
-/// A module's bytes: from the local module store, or from the store's
-/// database (then kept locally). Either way its digest is checked.
-fn load_module(store: &dyn Store, layout: &Layout, digest: &Digest) -> Result<Vec<u8>, String> {
-    if let Ok(wasm) = read_module(&layout.modules, digest) {
-        return Ok(wasm);
-    }
-    let wasm = store
-        .module(digest)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            format!(
-                "module {digest} is in neither the store nor {}",
-                layout.modules.display()
-            )
-        })?;
-    let actual = Digest::of(&wasm);
-    if actual != *digest {
-        return Err(format!(
-            "the stored module {digest} is corrupt: it hashes to {actual}"
-        ));
-    }
-    // A local copy only saves the next fetch.
-    let _ = store_module(&layout.modules, &wasm);
-    Ok(wasm)
-}
-
-/// Loads an experiment's module and mounts its datasets.
-fn prepare(
-    store: &dyn Store,
-    layout: &Layout,
-    runtimes: &Runtimes,
-    id: i64,
-    mounts: &Path,
-) -> Result<Prepared, RunError> {
-    let err = |message: String| RunError::Prepare {
-        experiment: id,
-        message,
-    };
-    let experiment = store.experiment(id)?;
-    let spec = &experiment.spec;
-    let runtime = runtimes
-        .get(spec.determinism)
-        .map_err(|e| err(format!("{e:#}")))?;
-    let wasm = load_module(store, layout, &spec.module_digest).map_err(err)?;
-    let module = runtime
-        .load(&format!("module {}", spec.module_digest), &wasm)
-        .map_err(|e| err(e.to_string()))?;
-    let mut datasets = Vec::new();
-    for d in &spec.datasets {
-        let stored = dataset_path(&layout.data, &d.digest);
-        if !stored.exists() {
-            return Err(err(format!(
-                "dataset {:?} ({}) is not in the data store at {}",
-                d.name,
-                d.digest,
-                layout.data.display()
-            )));
-        }
-        let host_dir = match &d.file {
-            None => stored,
-            Some(file) => {
-                let dir = mounts.join(id.to_string()).join(&d.name);
-                stage_alone(&stored, &dir, file)
-                    .map_err(|e| err(format!("mounting {:?}: {e}", d.name)))?;
-                dir
-            }
-        };
-        datasets.push(DatasetMount {
-            name: d.name.clone(),
-            host_dir,
-            file: d.file.clone(),
-            digest: d.digest,
-        });
-    }
-    Ok(Prepared {
-        runtime,
-        module,
-        datasets,
-        limits: spec.limits.clone(),
-    })
 }

@@ -11,9 +11,12 @@ use serde_json::Value;
 
 use djx_host::artifact_store::ArtifactStore;
 use djx_host::dataset::{DatasetKind, digest_path, stage_alone};
+use djx_host::lock::LockedJob;
+use djx_host::result_digest::{StoredRecord, result_digest};
 use djx_host::runtime::limits::{parse_duration, parse_size};
 use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Runtime, job_seed};
 use djx_host::spec::valid_dataset_name;
+use djx_host::store::DatasetRef;
 
 use super::{EXIT_JOB_FAILED, Exit, paths};
 
@@ -97,8 +100,26 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
 
     let runtime = Runtime::new(determinism, paths::cache_dir(), scratch)?;
     let module = runtime.load_file(&args.module)?;
+    let mut refs: Vec<DatasetRef> = datasets
+        .iter()
+        .map(|d| DatasetRef {
+            name: d.name.clone(),
+            digest: d.digest,
+            file: d.file.clone(),
+        })
+        .collect();
+    refs.sort_by(|a, b| a.name.cmp(&b.name));
+    let key = LockedJob::new(
+        module.digest,
+        &params,
+        &labels,
+        &refs,
+        &limits,
+        runtime.engine().profile(),
+    )
+    .key();
     let spec = JobSpec {
-        seed: job_seed(&module.digest, &params, &datasets),
+        seed: job_seed(&key),
         params,
         labels,
         datasets,
@@ -127,8 +148,15 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
             outcome.artifacts.len()
         );
     }
+    eprintln!("djx: job key {key}");
     match outcome.failure {
-        None => Ok(()),
+        None => {
+            let records: Vec<StoredRecord> = outcome.records.iter().map(StoredRecord::of).collect();
+            let log = outcome.log_bytes();
+            let digest = result_digest(&records, &outcome.artifacts, Some(&log));
+            eprintln!("djx: result digest {digest}");
+            Ok(())
+        }
         Some(failure) => {
             eprintln!("djx: job failed: {}", failure.reason());
             Err(Exit(EXIT_JOB_FAILED).into())

@@ -32,16 +32,27 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let header = ["id", "labels", "status", "attempt", "duration", "reason"].map(String::from);
+    let header = [
+        "id", "key", "labels", "status", "attempt", "duration", "result", "reason",
+    ]
+    .map(String::from);
+    let short = |d: Option<djx_host::digest::Digest>| {
+        d.map_or_else(String::new, |d| d.to_hex()[..12].to_owned())
+    };
     let rows: Vec<Vec<String>> = jobs
         .iter()
         .map(|j| {
             vec![
                 j.id.to_string(),
+                short(j.key),
                 compact(&j.labels),
                 j.status.to_string(),
                 j.attempt.to_string(),
-                duration_ms(j.duration_ms),
+                match j.cached_from {
+                    Some(source) => format!("cached from job {source}"),
+                    None => duration_ms(j.duration_ms),
+                },
+                short(j.result_digest),
                 j.reason
                     .as_deref()
                     .and_then(|r| r.lines().next())

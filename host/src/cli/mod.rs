@@ -6,7 +6,9 @@ mod add;
 mod artifact;
 mod common;
 mod exec;
+mod fsck;
 mod jobs;
+mod lineage;
 mod logs;
 mod ls;
 mod paths;
@@ -14,6 +16,7 @@ mod records;
 mod run;
 mod show;
 mod table;
+mod verify;
 mod worker;
 
 use std::process::ExitCode;
@@ -64,6 +67,15 @@ enum Command {
     Artifact(artifact::ArtifactArgs),
     /// A long-running worker: runs jobs as they are added, until SIGTERM.
     Worker(worker::WorkerArgs),
+    /// Rerun finished jobs in fresh sandboxes and compare their result
+    /// digests with the stored ones (stored results are not touched).
+    Verify(verify::VerifyArgs),
+    /// Every job and experiment that produced or reused an artifact, with
+    /// their inputs.
+    Lineage(lineage::LineageArgs),
+    /// Re-hash the data, artifact and module stores and check every
+    /// reference of the database.
+    Fsck(fsck::FsckArgs),
 }
 
 /// An error that has already been reported, carrying the exit code.
@@ -82,6 +94,15 @@ impl std::error::Error for Exit {}
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = common::DATABASE.set(cli.database.clone());
+    if !matches!(
+        cli.command,
+        Command::Run(_) | Command::Worker(_) | Command::Add(_)
+    ) {
+        // Commands that only print end quietly when their reader goes away
+        // (`djx show 3 | head`), as Unix tools do. Commands that write to
+        // the store keep Rust's default, so they can finish cleanly.
+        restore_sigpipe();
+    }
     let result = match cli.command {
         Command::Exec(args) => exec::run(args),
         Command::Add(args) => add::run(args),
@@ -93,6 +114,9 @@ pub fn main() -> ExitCode {
         Command::Logs(args) => logs::run(args),
         Command::Artifact(args) => artifact::run(args),
         Command::Worker(args) => worker::run(args),
+        Command::Verify(args) => verify::run(args),
+        Command::Lineage(args) => lineage::run(args),
+        Command::Fsck(args) => fsck::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -115,6 +139,14 @@ pub fn main() -> ExitCode {
             }
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to the default has no
+    // preconditions; it happens before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

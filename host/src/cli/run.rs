@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// No progress bar (it is also off when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Run every job, even those whose key matches a finished job (by
+    /// default they reuse that job's result: the run-cache).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs `djx run`.
@@ -80,6 +84,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let running = AtomicU64::new(0);
     let on_event = |event: JobEvent| {
         match event {
+            JobEvent::Cached { jobs } => bar.inc(jobs),
             JobEvent::Started { .. } => {
                 running.fetch_add(1, Ordering::Relaxed);
             }
@@ -111,6 +116,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let options = RunOptions {
         workers: args.workers.max(1),
         lease: args.lease,
+        use_cache: !args.no_cache,
     };
     let runner = Runner {
         store: store.as_ref(),
@@ -171,6 +177,13 @@ fn print_summary(store: &dyn Store, ids: &[i64], s: &RunSummary) -> anyhow::Resu
             String::new()
         }
     );
+    if s.cached > 0 {
+        println!(
+            "{} jobs from the run-cache: their key matched a finished job, whose result they reuse \
+             (`djx run --no-cache` reruns them)",
+            s.cached
+        );
+    }
     let mut out = std::io::stdout().lock();
     let list: Vec<_> = store
         .experiments()?

@@ -1,7 +1,9 @@
-//! `djx show`: everything about one job: parameters, inputs with their
-//! digests, records, artifacts and log.
+//! `djx show`: everything about one job: its key and every input digest,
+//! where its experiment came from, its attempts with their result digests,
+//! and its records, artifacts and log.
 
 use clap::Args;
+use djx_host::store::AttemptRow;
 use serde_json::json;
 
 use super::common::{cell, compact, duration_ms, layout, open_store};
@@ -22,17 +24,27 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let job = store.job(args.job)?;
     let exp = store.experiment(job.experiment_id)?;
-    let records = store.attempt_records(job.id, job.attempt)?;
-    let artifacts = store.attempt_artifacts(job.id, job.attempt)?;
-    let log = store.attempt_log(job.id, job.attempt)?;
+    let attempts = store.attempts(job.id)?;
+    // A job from the run-cache shows the records of the attempt it reuses.
+    let (result_job, result_attempt) = attempts
+        .iter()
+        .find(|a| a.attempt == job.attempt)
+        .map_or((job.id, job.attempt), AttemptRow::result_attempt);
+    let records = store.attempt_records(result_job, result_attempt)?;
+    let artifacts = store.attempt_artifacts(result_job, result_attempt)?;
+    let log = store.attempt_log(result_job, result_attempt)?;
+    let spec = &exp.spec;
     if args.json {
         let value = json!({
             "job": job,
-            "experiment": {"id": exp.id, "name": exp.spec.name, "source": exp.spec.source_path,
-                           "source_digest": exp.spec.source_digest, "determinism": exp.spec.determinism},
-            "module": exp.spec.module_digest,
-            "datasets": exp.spec.datasets,
-            "limits": exp.spec.limits,
+            "experiment": {"id": exp.id, "name": spec.name, "source": spec.source_path,
+                           "source_digest": spec.source_digest, "provenance": spec.provenance},
+            "module": spec.module_digest,
+            "datasets": spec.datasets,
+            "limits": spec.limits,
+            "engine": spec.engine,
+            "digest_log": spec.digest_log,
+            "attempts": attempts,
             "records": records,
             "artifacts": artifacts,
             "log": String::from_utf8_lossy(&log),
@@ -40,9 +52,10 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
+    let indent = |text: &str| text.replace('\n', "\n           ");
     println!(
         "job {}  (experiment {} {:?}, position {})",
-        job.id, exp.id, exp.spec.name, job.position
+        job.id, exp.id, spec.name, job.position
     );
     println!(
         "status     {}  attempt {}  {}",
@@ -50,21 +63,23 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         job.attempt,
         duration_ms(job.duration_ms)
     );
-    if let Some(worker) = &job.worker {
-        println!("worker     {worker}");
+    match &job.key {
+        Some(key) => println!("key        {key}"),
+        None => println!("key        (none: added before djx locked jobs)"),
     }
     if let Some(reason) = &job.reason {
-        println!("reason     {}", reason.replace('\n', "\n           "));
+        println!("reason     {}", indent(reason));
     }
     println!("labels     {}", compact(&job.labels));
     println!(
         "parameter  {}",
-        serde_json::to_string_pretty(&job.parameter)?.replace('\n', "\n           ")
+        indent(&serde_json::to_string_pretty(&job.parameter)?)
     );
-    println!("module     {}", exp.spec.module_digest);
-    for d in &exp.spec.datasets {
+    println!("inputs");
+    println!("  module   {}", spec.module_digest);
+    for d in &spec.datasets {
         println!(
-            "dataset    {} {} {}",
+            "  dataset  {} {} {}",
             d.name,
             d.digest,
             d.file
@@ -72,12 +87,45 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
                 .map_or("(directory)".to_owned(), |f| format!("({f})"))
         );
     }
-    println!(
-        "source     {} {}",
-        exp.spec.source_path, exp.spec.source_digest
-    );
-    println!("engine     determinism={}", exp.spec.determinism);
-    println!("limits     {}", exp.spec.limits);
+    println!("  limits   {}", spec.limits);
+    println!("  engine   {}", spec.engine);
+    println!("source");
+    println!("  file     {} {}", spec.source_path, spec.source_digest);
+    let p = &spec.provenance;
+    match (&p.experiment_git, &p.module_git) {
+        (Some(e), Some(m)) if e == m => println!("  git      {e}"),
+        (e, m) => {
+            if let Some(e) = e {
+                println!("  git      {e} (experiment file)");
+            }
+            if let Some(m) = m {
+                println!("  git      {m} (module)");
+            }
+        }
+    }
+    if !p.djx_version.is_empty() {
+        println!(
+            "  added by djx {} on {} ({}, {})",
+            p.djx_version, p.host.hostname, p.host.os, p.host.arch
+        );
+    }
+    println!("attempts   {}", attempts.len());
+    for a in &attempts {
+        let result = a
+            .result_digest
+            .map_or_else(|| "no result digest".to_owned(), |d| d.to_string());
+        let cached = a.source.map_or_else(String::new, |(j, n)| {
+            format!("  from the run-cache: job {j} attempt {n}")
+        });
+        println!(
+            "  #{} {} {} {} {}{cached}",
+            a.attempt,
+            a.status,
+            duration_ms(a.duration_ms),
+            a.worker.as_deref().unwrap_or(""),
+            result
+        );
+    }
     println!("records    {}", records.len());
     for r in &records {
         let metrics: Vec<String> = r

@@ -34,6 +34,9 @@ pub struct WorkerArgs {
     /// How long to wait for new work between checks.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     poll: Duration,
+    /// Run every job, even those whose key matches a finished job.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Runs `djx worker`.
@@ -60,6 +63,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         options: RunOptions {
             workers: args.slots.max(1),
             lease: args.lease,
+            use_cache: !args.no_cache,
         },
     };
     let on_event = |event: JobEvent| match event {
@@ -71,6 +75,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             )
         }
         JobEvent::Released { job } => eprintln!("djx: job {job} put back"),
+        JobEvent::Cached { jobs } => eprintln!("djx: {jobs} jobs from the run-cache"),
         JobEvent::Started { .. } => {}
     };
     let (mut finished, mut failed) = (0u64, 0u64);

@@ -36,24 +36,68 @@ pub const WASMTIME_VERSION: &str = "48.0.8";
 /// Interval of the epoch ticker: the timeout's granularity.
 pub const EPOCH_TICK_MS: u64 = 10;
 
+/// The engine settings that can change a job's results, as locked into
+/// every job key. Two engines with equal profiles compute the same bits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineProfile {
+    /// The determinism profile.
+    pub determinism: Determinism,
+    /// The wasmtime version (code generation may change between versions).
+    pub wasmtime: String,
+    /// The CPU architecture, for the native profile only: NaN bit patterns
+    /// may differ between architectures, so native results are pinned to
+    /// one. `None` for the portable profile.
+    pub arch: Option<String>,
+    /// Whether NaNs are canonicalised.
+    pub nan_canonicalization: bool,
+    /// Whether relaxed SIMD instructions give one deterministic result.
+    pub relaxed_simd_deterministic: bool,
+}
+
+impl EngineProfile {
+    /// The profile of an engine built by this djx for `determinism`.
+    pub fn of(determinism: Determinism) -> EngineProfile {
+        EngineProfile {
+            determinism,
+            wasmtime: WASMTIME_VERSION.to_owned(),
+            arch: (determinism == Determinism::Native).then(|| std::env::consts::ARCH.to_owned()),
+            nan_canonicalization: determinism == Determinism::Portable,
+            relaxed_simd_deterministic: true,
+        }
+    }
+}
+
+impl fmt::Display for EngineProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} (wasmtime {}, {})",
+            self.determinism,
+            self.wasmtime,
+            self.arch.as_deref().unwrap_or("any architecture")
+        )
+    }
+}
+
 /// An engine plus the fingerprint of its configuration.
 #[derive(Clone)]
 pub struct JobEngine {
     engine: Engine,
-    determinism: Determinism,
+    profile: EngineProfile,
     fingerprint: String,
 }
 
 impl JobEngine {
     /// Builds the engine for `determinism`.
     pub fn new(determinism: Determinism) -> wasmtime::Result<JobEngine> {
+        let profile = EngineProfile::of(determinism);
         let mut config = Config::new();
         config
             .wasm_component_model(true)
             .epoch_interruption(true)
             .cranelift_opt_level(OptLevel::Speed)
-            .cranelift_nan_canonicalization(determinism == Determinism::Portable)
-            .relaxed_simd_deterministic(true)
+            .cranelift_nan_canonicalization(profile.nan_canonicalization)
+            .relaxed_simd_deterministic(profile.relaxed_simd_deterministic)
             .parallel_compilation(true);
         let engine = Engine::new(&config)?;
         // Everything we set, plus wasmtime's own compatibility hash (which
@@ -69,7 +113,7 @@ impl JobEngine {
         );
         Ok(JobEngine {
             engine,
-            determinism,
+            profile,
             fingerprint,
         })
     }
@@ -81,7 +125,12 @@ impl JobEngine {
 
     /// The determinism profile.
     pub fn determinism(&self) -> Determinism {
-        self.determinism
+        self.profile.determinism
+    }
+
+    /// The settings that can change results.
+    pub fn profile(&self) -> &EngineProfile {
+        &self.profile
     }
 
     /// Every setting that affects compiled code or results, as text.

@@ -3,18 +3,20 @@
 //!
 //! ```no_run
 //! use djx_host::artifact_store::ArtifactStore;
+//! use djx_host::lock::LockedJob;
 //! use djx_host::runtime::{Determinism, JobSpec, Limits, Runtime, job_seed};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! let runtime = Runtime::new(Determinism::Native, "cache-dir".into(), std::env::temp_dir())?;
 //! let module = runtime.load_file("guest.wasm".as_ref())?;
-//! let params = serde_json::json!({"alpha": 0.5});
+//! let (params, labels, limits) = (serde_json::json!({"alpha": 0.5}), serde_json::json!({}), Limits::default());
+//! let key = LockedJob::new(module.digest, &params, &labels, &[], &limits, runtime.engine().profile()).key();
 //! let spec = JobSpec {
-//!     seed: job_seed(&module.digest, &params, &[]),
+//!     seed: job_seed(&key),
 //!     params,
-//!     labels: serde_json::json!({}),
+//!     labels,
 //!     datasets: vec![],
-//!     limits: Limits::default(),
+//!     limits,
 //! };
 //! let outcome = runtime.run(&module, &spec, &ArtifactStore::open("artifacts")?);
 //! println!("{:?} {} records", outcome.failure, outcome.records.len());
@@ -41,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
-pub use self::engine::{Determinism, JobEngine};
+pub use self::engine::{Determinism, EngineProfile, JobEngine};
 pub use self::job::{DatasetMount, Failure, JobOutcome, JobSpec};
 pub use self::limits::{LimitKind, Limits};
 
@@ -201,27 +203,10 @@ fn wasmparser_is_component(wasm: &[u8]) -> bool {
     wasm.len() >= 8 && wasm[0..4] == *b"\0asm" && wasm[6..8] == [1, 0]
 }
 
-/// The seed of a job's clocks and random sources: blake3 over the module
-/// digest, the canonical parameters and the dataset digests. Jobs that
-/// differ only in labels get the same seed, so they give the same results.
-pub fn job_seed(
-    module: &Digest,
-    params: &serde_json::Value,
-    datasets: &[DatasetMount],
-) -> [u8; 32] {
-    let mut hasher = blake3::Hasher::new_derive_key("djx job seed v1");
-    hasher.update(module.as_bytes());
-    let params = crate::canonical::to_string(params);
-    hasher.update(&(params.len() as u64).to_le_bytes());
-    hasher.update(params.as_bytes());
-    let mut sorted: Vec<&DatasetMount> = datasets.iter().collect();
-    sorted.sort_by(|a, b| a.name.cmp(&b.name));
-    for d in sorted {
-        hasher.update(&(d.name.len() as u64).to_le_bytes());
-        hasher.update(d.name.as_bytes());
-        hasher.update(d.digest.as_bytes());
-    }
-    *hasher.finalize().as_bytes()
+/// The seed of a job's clocks and random sources, derived from its job key
+/// (see [`crate::lock`]): the same locked job always sees the same values.
+pub fn job_seed(key: &Digest) -> [u8; 32] {
+    blake3::derive_key("djx job seed v2", key.as_bytes())
 }
 
 /// One runtime per determinism profile, created when first needed and

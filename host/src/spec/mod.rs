@@ -61,12 +61,20 @@ pub struct ExperimentFile {
     /// How often a job whose worker died is retried before it fails.
     #[serde(default)]
     pub retries: u32,
+    /// Whether a job's log (stdout, stderr, log messages) is part of its
+    /// result digest, so `djx verify` compares it too. Default true.
+    #[serde(default = "yes")]
+    pub digest_log: bool,
     /// The base job.
     #[serde(default)]
     pub job: JobSection,
     /// The grid over the base job.
     #[serde(default)]
     pub experiment: Option<ExperimentSection>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A dataset: `name: path` or `name: {source: path}`.

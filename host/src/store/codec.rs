@@ -64,20 +64,88 @@ pub fn record_row(
     })
 }
 
-/// Fills in a job's JSON and status columns.
-pub fn job_row(
-    mut job: JobRow,
-    labels: &str,
-    parameter: &str,
-    status: &str,
-) -> Result<JobRow, StoreError> {
-    job.labels = serde_json::from_str(labels).map_err(corrupt("job labels"))?;
-    job.parameter = serde_json::from_str(parameter).map_err(corrupt("job parameters"))?;
-    job.status = status.parse().map_err(|message| StoreError::Corrupt {
+/// A stored digest that may be absent.
+pub fn optional_digest(
+    text: Option<&str>,
+    what: &'static str,
+) -> Result<Option<Digest>, StoreError> {
+    text.map(|t| digest(t, what)).transpose()
+}
+
+/// A stored status.
+pub fn status(text: &str) -> Result<super::JobStatus, StoreError> {
+    text.parse().map_err(|message| StoreError::Corrupt {
         what: "job status",
         message,
-    })?;
+    })
+}
+
+/// The text columns of a job row, decoded by [`job_row`].
+pub struct JobText {
+    /// `labels`
+    pub labels: String,
+    /// `parameter`
+    pub parameter: String,
+    /// `status`
+    pub status: String,
+    /// `job_key`
+    pub key: Option<String>,
+    /// the latest attempt's `result_digest`
+    pub result_digest: Option<String>,
+}
+
+/// Fills in a job's JSON, status and digest columns.
+pub fn job_row(mut job: JobRow, text: JobText) -> Result<JobRow, StoreError> {
+    job.labels = serde_json::from_str(&text.labels).map_err(corrupt("job labels"))?;
+    job.parameter = serde_json::from_str(&text.parameter).map_err(corrupt("job parameters"))?;
+    job.status = status(&text.status)?;
+    job.key = optional_digest(text.key.as_deref(), "job key")?;
+    job.result_digest = optional_digest(text.result_digest.as_deref(), "result digest")?;
     Ok(job)
+}
+
+/// The columns of an attempt row, in `attempts.sql` order.
+pub type AttemptColumns = (
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Decodes an attempt row.
+pub fn attempt_row(c: AttemptColumns) -> Result<super::AttemptRow, StoreError> {
+    let (
+        job_id,
+        attempt,
+        worker,
+        started_at,
+        finished_at,
+        duration_ms,
+        st,
+        reason,
+        digest_text,
+        sj,
+        sa,
+    ) = c;
+    Ok(super::AttemptRow {
+        job_id,
+        attempt,
+        worker,
+        started_at,
+        finished_at,
+        duration_ms,
+        status: status(&st)?,
+        reason,
+        result_digest: optional_digest(digest_text.as_deref(), "result digest")?,
+        source: sj.zip(sa),
+    })
 }
 
 /// The text columns of an experiment row, in the order of
@@ -107,16 +175,30 @@ pub struct ExperimentColumns {
     pub determinism: String,
     /// `retries`
     pub retries: u32,
+    /// `engine` (empty for experiments added before djx had job keys)
+    pub engine: String,
+    /// `provenance`
+    pub provenance: String,
+    /// `digest_log`
+    pub digest_log: bool,
 }
 
 /// The columns `experiment_row` reads, for a SELECT.
 pub const EXPERIMENT_COLUMNS: &str = "created_at, project, name, description, source_path, source_digest, spec, \
-     module_digest, datasets, limits, determinism, retries";
+     module_digest, datasets, limits, determinism, retries, engine, provenance, digest_log";
 
 /// Decodes an experiment row.
 pub fn experiment_row(id: i64, c: ExperimentColumns) -> Result<Experiment, StoreError> {
     let datasets: Vec<DatasetRef> =
         serde_json::from_str(&c.datasets).map_err(corrupt("datasets"))?;
+    let determinism: crate::runtime::Determinism =
+        serde_json::from_value(Value::String(c.determinism)).map_err(corrupt("determinism"))?;
+    // Experiments added before djx locked jobs ran with this djx's engine.
+    let engine = if c.engine.is_empty() {
+        crate::runtime::EngineProfile::of(determinism)
+    } else {
+        serde_json::from_str(&c.engine).map_err(corrupt("engine"))?
+    };
     Ok(Experiment {
         id,
         created_at: c.created_at,
@@ -130,35 +212,52 @@ pub fn experiment_row(id: i64, c: ExperimentColumns) -> Result<Experiment, Store
             module_digest: digest(&c.module_digest, "module digest")?,
             datasets,
             limits: serde_json::from_str(&c.limits).map_err(corrupt("limits"))?,
-            determinism: serde_json::from_value(Value::String(c.determinism))
-                .map_err(corrupt("determinism"))?,
+            determinism,
             retries: c.retries,
+            engine,
+            provenance: serde_json::from_str(&c.provenance).map_err(corrupt("provenance"))?,
+            digest_log: c.digest_log,
         },
     })
 }
 
-/// The datasets and limits of an experiment as JSON text.
-pub fn experiment_json(e: &NewExperiment) -> Result<(String, String), StoreError> {
-    Ok((
-        serde_json::to_string(&e.datasets).map_err(corrupt("datasets"))?,
-        serde_json::to_string(&e.limits).map_err(corrupt("limits"))?,
-    ))
+/// The JSON columns of an experiment.
+pub struct ExperimentJson {
+    /// `datasets`
+    pub datasets: String,
+    /// `limits`
+    pub limits: String,
+    /// `engine`
+    pub engine: String,
+    /// `provenance`
+    pub provenance: String,
 }
 
-/// Decodes claimed rows: id, experiment, attempt, labels, parameters; in
-/// experiment and job order (RETURNING gives none).
-pub fn claimed_jobs(
-    rows: Vec<(i64, i64, i64, String, String)>,
-) -> Result<Vec<super::ClaimedJob>, StoreError> {
+/// The JSON columns of an experiment as text.
+pub fn experiment_json(e: &NewExperiment) -> Result<ExperimentJson, StoreError> {
+    Ok(ExperimentJson {
+        datasets: serde_json::to_string(&e.datasets).map_err(corrupt("datasets"))?,
+        limits: serde_json::to_string(&e.limits).map_err(corrupt("limits"))?,
+        engine: serde_json::to_string(&e.engine).map_err(corrupt("engine"))?,
+        provenance: serde_json::to_string(&e.provenance).map_err(corrupt("provenance"))?,
+    })
+}
+
+/// A claimed row: id, experiment, attempt, labels, parameters, job key.
+pub type ClaimColumns = (i64, i64, i64, String, String, Option<String>);
+
+/// Decodes claimed rows, in experiment and job order (RETURNING gives none).
+pub fn claimed_jobs(rows: Vec<ClaimColumns>) -> Result<Vec<super::ClaimedJob>, StoreError> {
     let mut jobs = rows
         .into_iter()
-        .map(|(id, experiment_id, attempt, labels, parameter)| {
+        .map(|(id, experiment_id, attempt, labels, parameter, key)| {
             Ok(super::ClaimedJob {
                 id,
                 experiment_id,
                 attempt,
                 labels: serde_json::from_str(&labels).map_err(corrupt("job labels"))?,
                 parameter: serde_json::from_str(&parameter).map_err(corrupt("job parameters"))?,
+                key: optional_digest(key.as_deref(), "job key")?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -192,4 +291,22 @@ pub fn with_counts(
         }
     }
     Ok(list)
+}
+
+/// The columns of `artifact_uses.sql`: digest, name, size, job,
+/// experiment, attempt, source job, source attempt.
+pub type ArtifactUseColumns = (String, String, i64, i64, i64, i64, Option<i64>, Option<i64>);
+
+/// Decodes a row of `artifact_uses.sql`.
+pub fn artifact_use(c: ArtifactUseColumns) -> Result<super::ArtifactUse, StoreError> {
+    let (digest_text, name, size, job_id, experiment_id, attempt, sj, sa) = c;
+    Ok(super::ArtifactUse {
+        digest: digest(&digest_text, "artifact digest")?,
+        name,
+        size: size as u64,
+        job_id,
+        experiment_id,
+        attempt,
+        source: sj.zip(sa),
+    })
 }

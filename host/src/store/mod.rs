@@ -111,6 +111,13 @@ pub trait Store: Send + Sync {
     /// when `worker` no longer holds the job.
     fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool>;
 
+    /// The run-cache: finishes every unassigned job of `experiments` whose
+    /// key matches a finished job (of any experiment) by linking that job's
+    /// result, without running it. Each linked job gets a FINISHED attempt
+    /// whose source is the attempt that produced the result. Returns how
+    /// many jobs were linked.
+    fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64>;
+
     /// Returns jobs `worker` holds to UNASSIGNED (an interrupted run).
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()>;
 
@@ -139,6 +146,16 @@ pub trait Store: Send + Sync {
     /// The artifacts of one attempt of a job.
     fn attempt_artifacts(&self, job: i64, attempt: i64)
     -> Result<Vec<crate::record::ArtifactInfo>>;
+
+    /// The attempts of a job that ended, oldest first.
+    fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>>;
+
+    /// Every attempt that stored, or reused from the cache, an artifact
+    /// whose digest starts with `digest_prefix` (lowercase hex).
+    fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>>;
+
+    /// The digests of the modules stored in the database.
+    fn module_digests(&self) -> Result<Vec<crate::digest::Digest>>;
 
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;

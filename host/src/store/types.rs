@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::digest::Digest;
+use crate::provenance::Provenance;
 use crate::record::{ArtifactInfo, Record};
-use crate::runtime::{Determinism, Limits};
+use crate::runtime::{Determinism, EngineProfile, Limits};
 
 /// A dataset as an experiment stores it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,12 @@ pub struct NewExperiment {
     pub determinism: Determinism,
     /// How often a lost job is requeued beyond the first time.
     pub retries: u32,
+    /// The engine settings every job is locked to.
+    pub engine: EngineProfile,
+    /// Where the experiment came from.
+    pub provenance: Provenance,
+    /// Whether a job's log is part of its result digest.
+    pub digest_log: bool,
 }
 
 /// A job to add.
@@ -56,6 +63,8 @@ pub struct NewJob {
     pub labels: Value,
     /// Parameters (an object).
     pub parameter: Value,
+    /// The job key (see [`crate::lock`]).
+    pub key: Digest,
 }
 
 /// A stored experiment.
@@ -189,6 +198,65 @@ pub struct JobRow {
     pub duration_ms: Option<i64>,
     /// Why it failed.
     pub reason: Option<String>,
+    /// The job key (`None` for jobs added before djx had keys).
+    pub key: Option<Digest>,
+    /// The result digest of the latest attempt, if it ended with one.
+    pub result_digest: Option<Digest>,
+    /// For a job taken from the run-cache: the job whose result it reuses.
+    pub cached_from: Option<i64>,
+}
+
+/// One attempt of a job that ended.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttemptRow {
+    /// The job.
+    pub job_id: i64,
+    /// The attempt's number.
+    pub attempt: i64,
+    /// Who ran it (or linked it from the cache).
+    pub worker: Option<String>,
+    /// When it started.
+    pub started_at: Option<String>,
+    /// When it ended.
+    pub finished_at: Option<String>,
+    /// How long it ran, in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// FINISHED or FAILED.
+    pub status: JobStatus,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// Its result digest (finished attempts).
+    pub result_digest: Option<Digest>,
+    /// For a cached attempt: the job and attempt whose records and
+    /// artifacts it reuses.
+    pub source: Option<(i64, i64)>,
+}
+
+impl AttemptRow {
+    /// The attempt whose records and artifacts are this attempt's result:
+    /// itself, or its cache source.
+    pub fn result_attempt(&self) -> (i64, i64) {
+        self.source.unwrap_or((self.job_id, self.attempt))
+    }
+}
+
+/// An artifact row: who produced an artifact, or reused it from the cache.
+#[derive(Clone, Debug, Serialize)]
+pub struct ArtifactUse {
+    /// The artifact's digest.
+    pub digest: Digest,
+    /// The name the job gave it.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The job.
+    pub job_id: i64,
+    /// The job's experiment.
+    pub experiment_id: i64,
+    /// The attempt.
+    pub attempt: i64,
+    /// For a reuse from the run-cache: the attempt that produced it.
+    pub source: Option<(i64, i64)>,
 }
 
 /// A job a worker claimed.
@@ -204,6 +272,8 @@ pub struct ClaimedJob {
     pub labels: Value,
     /// Parameters.
     pub parameter: Value,
+    /// The stored job key (`None` for jobs added before djx had keys).
+    pub key: Option<Digest>,
 }
 
 /// What an attempt produced, for [`super::Store::finish`].
@@ -218,6 +288,8 @@ pub struct AttemptResult<'a> {
     pub log: &'a [u8],
     /// How long it ran.
     pub duration: Duration,
+    /// The result digest (of a finished attempt).
+    pub result_digest: Option<Digest>,
 }
 
 impl AttemptResult<'_> {

@@ -18,4 +18,4 @@ WHERE id IN (
     LIMIT $5
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, experiment_id, attempt, labels, parameter
+RETURNING id, experiment_id, attempt, labels, parameter, job_key

@@ -17,12 +17,13 @@ use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, NoTls, Row};
 
 pub use self::config::PgConfig;
-use super::codec::{self, ExperimentColumns, RecordColumns};
+use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
-    AttemptResult, ClaimedJob, Experiment, ExperimentSummary, JobRow, JobStatus, NewExperiment,
-    NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
+    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
 };
 use crate::canonical;
+use crate::digest::Digest;
 use crate::record::ArtifactInfo;
 use crate::timestamp::{now_ms, now_text};
 
@@ -42,6 +43,10 @@ const INSERT_ARTIFACTS: &str = include_str!("insert_artifacts.sql");
 const ATTEMPT_RECORDS: &str = include_str!("attempt_records.sql");
 const ATTEMPT_ARTIFACTS: &str = include_str!("attempt_artifacts.sql");
 const ATTEMPT_LOG: &str = include_str!("attempt_log.sql");
+const INSERT_ATTEMPT: &str = include_str!("insert_attempt.sql");
+const LINK_CACHED: &str = include_str!("link_cached.sql");
+const ATTEMPTS: &str = include_str!("attempts.sql");
+const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -192,8 +197,20 @@ fn job_row(row: &Row) -> Result<JobRow> {
         finished_at: row.get(10),
         duration_ms: row.get(11),
         reason: row.get(12),
+        key: None,
+        result_digest: None,
+        cached_from: row.get(15),
     };
-    codec::job_row(job, row.get(3), row.get(4), row.get(5))
+    codec::job_row(
+        job,
+        JobText {
+            labels: row.get(3),
+            parameter: row.get(4),
+            status: row.get(5),
+            key: row.get(13),
+            result_digest: row.get(14),
+        },
+    )
 }
 
 fn record_row(row: &Row) -> Result<RecordRow> {
@@ -211,7 +228,7 @@ fn record_row(row: &Row) -> Result<RecordRow> {
 
 impl Store for PgStore {
     fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
-        let (datasets, limits) = codec::experiment_json(e)?;
+        let json = codec::experiment_json(e)?;
         self.rt.block_on(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(pg)?;
@@ -224,8 +241,10 @@ impl Store for PgStore {
             let row = tx
                 .query_one(
                     "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
-                                             spec, module_digest, datasets, limits, determinism, retries)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                                             spec, module_digest, datasets, limits, determinism, retries,
+                                             engine, provenance, digest_log)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                     RETURNING id",
                     &[
                         &e.project,
                         &e.name,
@@ -235,10 +254,13 @@ impl Store for PgStore {
                         &e.source_digest.to_hex(),
                         &e.spec,
                         &e.module_digest.to_hex(),
-                        &datasets,
-                        &limits,
+                        &json.datasets,
+                        &json.limits,
                         &e.determinism.to_string(),
                         &(e.retries as i32),
+                        &json.engine,
+                        &json.provenance,
+                        &e.digest_log,
                     ],
                 )
                 .await
@@ -247,10 +269,11 @@ impl Store for PgStore {
             let positions: Vec<i64> = (0..jobs.len() as i64).collect();
             let labels: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.labels)).collect();
             let params: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.parameter)).collect();
+            let keys: Vec<String> = jobs.iter().map(|j| j.key.to_hex()).collect();
             tx.execute(
-                "INSERT INTO job (experiment_id, position, labels, parameter)
-                 SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[])",
-                &[&id, &positions, &labels, &params],
+                "INSERT INTO job (experiment_id, position, labels, parameter, job_key)
+                 SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
+                &[&id, &positions, &labels, &params, &keys],
             )
             .await
             .map_err(pg)?;
@@ -311,7 +334,7 @@ impl Store for PgStore {
                 .map_err(pg)?;
             codec::claimed_jobs(
                 rows.iter()
-                    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+                    .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)))
                     .collect(),
             )
         })
@@ -402,8 +425,24 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             }
+            let digest = result.result_digest.map(|d| d.to_hex());
+            let stmt = tx.prepare_cached(INSERT_ATTEMPT).await.map_err(pg)?;
+            tx.execute(&stmt, &[&job.id, &job.attempt, &digest])
+                .await
+                .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             Ok(true)
+        })
+    }
+
+    fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let linked = client
+                .execute(LINK_CACHED, &[&experiments, &worker, &now_text()])
+                .await
+                .map_err(pg)?;
+            Ok(linked)
         })
     }
 
@@ -489,6 +528,9 @@ impl Store for PgStore {
                     limits: row.get(9),
                     determinism: row.get(10),
                     retries: row.get::<_, i32>(11) as u32,
+                    engine: row.get(12),
+                    provenance: row.get(13),
+                    digest_log: row.get(14),
                 },
             )
         })
@@ -568,6 +610,67 @@ impl Store for PgStore {
                 Err(_elapsed) => {}
             }
             Ok(())
+        })
+    }
+
+    fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client.query(ATTEMPTS, &[&job]).await.map_err(pg)?;
+            rows.iter()
+                .map(|r| {
+                    codec::attempt_row((
+                        r.get(0),
+                        r.get(1),
+                        r.get(2),
+                        r.get(3),
+                        r.get(4),
+                        r.get(5),
+                        r.get(6),
+                        r.get(7),
+                        r.get(8),
+                        r.get(9),
+                        r.get(10),
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(ARTIFACT_USES, &[&digest_prefix])
+                .await
+                .map_err(pg)?;
+            rows.iter()
+                .map(|r| {
+                    codec::artifact_use((
+                        r.get(0),
+                        r.get(1),
+                        r.get(2),
+                        r.get(3),
+                        r.get(4),
+                        r.get(5),
+                        r.get(6),
+                        r.get(7),
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn module_digests(&self) -> Result<Vec<Digest>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query("SELECT digest FROM module ORDER BY digest", &[])
+                .await
+                .map_err(pg)?;
+            rows.iter()
+                .map(|r| codec::digest(r.get(0), "module digest"))
+                .collect()
         })
     }
 

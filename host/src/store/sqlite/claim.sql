@@ -17,4 +17,4 @@ WHERE id IN (
     ORDER BY experiment_id, position
     LIMIT :n
 )
-RETURNING id, experiment_id, attempt, labels, parameter
+RETURNING id, experiment_id, attempt, labels, parameter, job_key

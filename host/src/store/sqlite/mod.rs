@@ -14,12 +14,13 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, named_params};
 use serde_json::Value;
 
-use super::codec::{self, ExperimentColumns, RecordColumns};
+use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
-    AttemptResult, ClaimedJob, Experiment, ExperimentSummary, JobRow, JobStatus, NewExperiment,
-    NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
+    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
 };
 use crate::canonical;
+use crate::digest::Digest;
 use crate::record::ArtifactInfo;
 use crate::timestamp::{now_ms, now_text};
 
@@ -37,6 +38,11 @@ const JOB_COLUMNS: &str = include_str!("job_columns.sql");
 const ATTEMPT_RECORDS: &str = include_str!("attempt_records.sql");
 const ATTEMPT_ARTIFACTS: &str = include_str!("attempt_artifacts.sql");
 const ATTEMPT_LOG: &str = include_str!("attempt_log.sql");
+const INSERT_ATTEMPT: &str = include_str!("insert_attempt.sql");
+const CACHE_ATTEMPTS: &str = include_str!("cache_attempts.sql");
+const CACHE_JOBS: &str = include_str!("cache_jobs.sql");
+const ATTEMPTS: &str = include_str!("attempts.sql");
+const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -105,7 +111,7 @@ fn migrate(path: &Path, conn: &mut Connection) -> Result<()> {
     result
 }
 
-fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, String, String, String)> {
+fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, JobText)> {
     Ok((
         JobRow {
             id: row.get(0)?,
@@ -121,17 +127,38 @@ fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, String, String, String)> 
             finished_at: row.get(10)?,
             duration_ms: row.get(11)?,
             reason: row.get(12)?,
+            key: None,
+            result_digest: None,
+            cached_from: row.get(15)?,
         },
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
+        JobText {
+            labels: row.get(3)?,
+            parameter: row.get(4)?,
+            status: row.get(5)?,
+            key: row.get(13)?,
+            result_digest: row.get(14)?,
+        },
     ))
 }
 
-fn decode_job(
-    (job, labels, parameter, status): (JobRow, String, String, String),
-) -> Result<JobRow> {
-    codec::job_row(job, &labels, &parameter, &status)
+fn decode_job((job, text): (JobRow, JobText)) -> Result<JobRow> {
+    codec::job_row(job, text)
+}
+
+fn attempt_columns(row: &Row<'_>) -> rusqlite::Result<codec::AttemptColumns> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+        row.get(10)?,
+    ))
 }
 
 fn record_columns(row: &Row<'_>) -> rusqlite::Result<RecordColumns> {
@@ -148,7 +175,7 @@ fn record_columns(row: &Row<'_>) -> rusqlite::Result<RecordColumns> {
 
 impl Store for SqliteStore {
     fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
-        let (datasets, limits) = codec::experiment_json(e)?;
+        let json = codec::experiment_json(e)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -157,9 +184,11 @@ impl Store for SqliteStore {
         )?;
         tx.execute(
             "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
-                                     spec, module_digest, datasets, limits, determinism, retries)
+                                     spec, module_digest, datasets, limits, determinism, retries,
+                                     engine, provenance, digest_log)
              VALUES (:project, :name, :description, :created_at, :source_path, :source_digest,
-                     :spec, :module_digest, :datasets, :limits, :determinism, :retries)",
+                     :spec, :module_digest, :datasets, :limits, :determinism, :retries,
+                     :engine, :provenance, :digest_log)",
             named_params! {
                 ":project": e.project,
                 ":name": e.name,
@@ -169,16 +198,20 @@ impl Store for SqliteStore {
                 ":source_digest": e.source_digest.to_hex(),
                 ":spec": e.spec,
                 ":module_digest": e.module_digest.to_hex(),
-                ":datasets": datasets,
-                ":limits": limits,
+                ":datasets": json.datasets,
+                ":limits": json.limits,
                 ":determinism": e.determinism.to_string(),
                 ":retries": e.retries,
+                ":engine": json.engine,
+                ":provenance": json.provenance,
+                ":digest_log": e.digest_log,
             },
         )?;
         let id = tx.last_insert_rowid();
         {
             let mut insert = tx.prepare(
-                "INSERT INTO job (experiment_id, position, labels, parameter) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO job (experiment_id, position, labels, parameter, job_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for (position, job) in jobs.iter().enumerate() {
                 insert.execute((
@@ -186,6 +219,7 @@ impl Store for SqliteStore {
                     position as i64,
                     canonical::to_string(&job.labels),
                     canonical::to_string(&job.parameter),
+                    job.key.to_hex(),
                 ))?;
             }
         }
@@ -244,10 +278,11 @@ impl Store for SqliteStore {
                         row.get(2)?,
                         row.get(3)?,
                         row.get(4)?,
+                        row.get(5)?,
                     ))
                 },
             )?;
-            rows.collect::<rusqlite::Result<Vec<(i64, i64, i64, String, String)>>>()?
+            rows.collect::<rusqlite::Result<Vec<codec::ClaimColumns>>>()?
         };
         tx.commit()?;
         codec::claimed_jobs(claimed)
@@ -313,9 +348,31 @@ impl Store for SqliteStore {
                 )?
                 .execute((job.id, job.attempt, result.log))?;
             }
+            tx.prepare_cached(INSERT_ATTEMPT)?.execute(named_params! {
+                ":id": job.id,
+                ":attempt": job.attempt,
+                ":result_digest": result.result_digest.map(|d| d.to_hex()),
+            })?;
         }
         tx.commit()?;
         Ok(true)
+    }
+
+    fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let params = named_params! {
+            ":worker": worker,
+            ":now": now_text(),
+            ":experiments": json_ids(experiments),
+        };
+        let linked = tx.execute(CACHE_ATTEMPTS, params)?;
+        if linked > 0 {
+            let finished = tx.execute(CACHE_JOBS, params)?;
+            debug_assert_eq!(linked, finished);
+        }
+        tx.commit()?;
+        Ok(linked as u64)
     }
 
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
@@ -386,6 +443,9 @@ impl Store for SqliteStore {
                         limits: row.get(9)?,
                         determinism: row.get(10)?,
                         retries: row.get(11)?,
+                        engine: row.get(12)?,
+                        provenance: row.get(13)?,
+                        digest_log: row.get(14)?,
                     })
                 },
             )
@@ -446,6 +506,46 @@ impl Store for SqliteStore {
         rows.into_iter().map(codec::artifact_row).collect()
     }
 
+    fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(ATTEMPTS)?;
+        let rows = stmt
+            .query_map([job], attempt_columns)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(codec::attempt_row).collect()
+    }
+
+    fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(ARTIFACT_USES)?;
+        let rows = stmt
+            .query_map(named_params! {":prefix": digest_prefix}, |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                    row.get(6)?,
+                    row.get(7)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<codec::ArtifactUseColumns>>>()?;
+        rows.into_iter().map(codec::artifact_use).collect()
+    }
+
+    fn module_digests(&self) -> Result<Vec<Digest>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT digest FROM module ORDER BY digest")?;
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter()
+            .map(|d| codec::digest(d, "module digest"))
+            .collect()
+    }
+
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>> {
         let log = self
             .conn()
@@ -480,5 +580,43 @@ mod tests {
             "each migration applied once, however often the store opens"
         );
         assert!(store.experiments().expect("list").is_empty());
+    }
+
+    #[test]
+    fn jobs_finished_before_v3_keep_their_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("djx.db");
+        {
+            let mut conn = Connection::open(&path).expect("open");
+            migrations::migrations::runner()
+                .set_target(refinery::Target::Version(2))
+                .run(&mut conn)
+                .expect("migrate to V2");
+            conn.execute_batch(
+                "INSERT INTO experiment (id, name, created_at, source_path, source_digest, spec,
+                                         module_digest, datasets, limits, determinism)
+                 VALUES (1, 'old', '2026-01-01T00:00:00Z', 'old.yml', '' || printf('%064d', 0), '',
+                         printf('%064d', 0), '[]', '{}', 'native');
+                 INSERT INTO job (id, experiment_id, position, labels, parameter, status, attempt)
+                 VALUES (1, 1, 0, '{}', '{}', 'FINISHED', 2);
+                 INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts)
+                 VALUES (1, 2, 0, 'done', '{}', '{\"x\":1.5}', '{}');",
+            )
+            .expect("legacy rows");
+        }
+        let store = SqliteStore::open(&path).expect("open migrates to the latest");
+        let records = store.records(&[1]).expect("records");
+        assert_eq!(records.len(), 1, "records of old jobs stay visible");
+        assert_eq!(records[0].metrics["x"], 1.5);
+        let job = store.job(1).expect("job");
+        assert_eq!((job.key, job.result_digest), (None, None));
+        let attempts = store.attempts(1).expect("attempts");
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0].attempt, 2);
+        let exp = store.experiment(1).expect("experiment");
+        assert_eq!(
+            exp.spec.engine,
+            crate::runtime::EngineProfile::of(crate::runtime::Determinism::Native)
+        );
     }
 }

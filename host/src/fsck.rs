@@ -1,0 +1,318 @@
+//! `djx fsck`: check every stored object against its digest, and every
+//! reference in the database against the stores.
+//!
+//! It re-hashes the data store (files and directory trees), the artifact
+//! store and the module store (local files and the database's copies), then
+//! walks the database: each experiment's module and datasets must be
+//! stored; each job's key must still describe its inputs; each finished
+//! attempt's records, artifacts and log must still hash to its result
+//! digest; and every artifact an attempt stored or a record references
+//! must be in the artifact store.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::dataset::{digest_dir, digest_file};
+use crate::digest::Digest;
+use crate::layout::Layout;
+use crate::lock::LockedJob;
+use crate::result_digest::{StoredRecord, result_digest};
+use crate::store::{JobStatus, Store, StoreError};
+
+/// One thing wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A stored object's bytes no longer match the digest it is stored
+    /// under.
+    Corrupt {
+        /// Which store: dataset, artifact or module.
+        kind: &'static str,
+        /// The object.
+        path: PathBuf,
+        /// The digest it is stored under.
+        expected: Digest,
+        /// What it hashes to.
+        actual: Digest,
+    },
+    /// A stored object could not be read or hashed, or is not named by a
+    /// digest.
+    Unreadable {
+        /// Which store.
+        kind: &'static str,
+        /// The object.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// A module stored in the database does not hash to its digest.
+    CorruptStoredModule {
+        /// The digest it is stored under.
+        expected: Digest,
+        /// What it hashes to.
+        actual: Digest,
+    },
+    /// The database references an object that is in no store.
+    Missing {
+        /// What kind of object.
+        kind: &'static str,
+        /// Its digest.
+        digest: Digest,
+        /// Who references it.
+        referenced_by: String,
+    },
+    /// A job's stored key no longer matches its inputs.
+    KeyMismatch {
+        /// The job.
+        job: i64,
+        /// The stored key.
+        stored: Digest,
+        /// The key of its inputs.
+        actual: Digest,
+    },
+    /// A finished attempt's stored result no longer hashes to its digest.
+    ResultMismatch {
+        /// The job.
+        job: i64,
+        /// The attempt.
+        attempt: i64,
+        /// The stored digest.
+        stored: Digest,
+        /// What the stored result hashes to.
+        actual: Digest,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Corrupt {
+                kind,
+                path,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "corrupt {kind} {expected}: {} hashes to {actual}",
+                path.display()
+            ),
+            Problem::Unreadable {
+                kind,
+                path,
+                message,
+            } => write!(f, "unreadable {kind} {}: {message}", path.display()),
+            Problem::CorruptStoredModule { expected, actual } => write!(
+                f,
+                "corrupt module {expected} in the database: it hashes to {actual}"
+            ),
+            Problem::Missing {
+                kind,
+                digest,
+                referenced_by,
+            } => write!(f, "missing {kind} {digest}, referenced by {referenced_by}"),
+            Problem::KeyMismatch {
+                job,
+                stored,
+                actual,
+            } => write!(
+                f,
+                "job {job}: stored key {stored} does not match its inputs, which give {actual}"
+            ),
+            Problem::ResultMismatch {
+                job,
+                attempt,
+                stored,
+                actual,
+            } => write!(
+                f,
+                "job {job} attempt {attempt}: the stored result hashes to {actual}, not to its result digest {stored}"
+            ),
+        }
+    }
+}
+
+/// What fsck checked and found.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Objects re-hashed.
+    pub objects: u64,
+    /// Jobs checked.
+    pub jobs: u64,
+    /// Finished attempts whose result digest was recomputed.
+    pub results: u64,
+    /// Everything wrong, in the order found.
+    pub problems: Vec<Problem>,
+}
+
+/// Checks the stores of `layout` and the database `store`.
+pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
+    let mut report = Report::default();
+    let data = hash_objects(&mut report, "dataset", &layout.data, |name| {
+        name.parse().ok()
+    });
+    let artifacts = hash_objects(&mut report, "artifact", &layout.artifacts, |name| {
+        name.parse().ok()
+    });
+    let modules = hash_objects(&mut report, "module", &layout.modules, |name| {
+        name.strip_suffix(".wasm")?.parse().ok()
+    });
+    let mut db_modules = BTreeSet::new();
+    for digest in store.module_digests()? {
+        report.objects += 1;
+        if let Some(wasm) = store.module(&digest)? {
+            let actual = Digest::of(&wasm);
+            if actual != digest {
+                report.problems.push(Problem::CorruptStoredModule {
+                    expected: digest,
+                    actual,
+                });
+            }
+        }
+        db_modules.insert(digest);
+    }
+    for summary in store.experiments()? {
+        let exp = store.experiment(summary.id)?;
+        let spec = &exp.spec;
+        let by = format!("experiment {}", exp.id);
+        if !modules.contains(&spec.module_digest) && !db_modules.contains(&spec.module_digest) {
+            report.problems.push(Problem::Missing {
+                kind: "module",
+                digest: spec.module_digest,
+                referenced_by: by.clone(),
+            });
+        }
+        for d in &spec.datasets {
+            if !data.contains(&d.digest) {
+                report.problems.push(Problem::Missing {
+                    kind: "dataset",
+                    digest: d.digest,
+                    referenced_by: format!("{by} (dataset {:?})", d.name),
+                });
+            }
+        }
+        for job in store.jobs(exp.id)? {
+            report.jobs += 1;
+            if let Some(stored) = job.key {
+                let actual = LockedJob::new(
+                    spec.module_digest,
+                    &job.parameter,
+                    &job.labels,
+                    &spec.datasets,
+                    &spec.limits,
+                    &spec.engine,
+                )
+                .key();
+                if actual != stored {
+                    report.problems.push(Problem::KeyMismatch {
+                        job: job.id,
+                        stored,
+                        actual,
+                    });
+                }
+            }
+            if job.status != JobStatus::Finished && job.status != JobStatus::Failed {
+                continue;
+            }
+            for attempt in store.attempts(job.id)? {
+                let (rj, ra) = attempt.result_attempt();
+                let records = store.attempt_records(rj, ra)?;
+                let stored_artifacts = store.attempt_artifacts(rj, ra)?;
+                let by = format!("job {} attempt {}", job.id, attempt.attempt);
+                let mut referenced: BTreeSet<Digest> =
+                    stored_artifacts.iter().map(|a| a.digest).collect();
+                for r in &records {
+                    for value in r.artifacts.values() {
+                        if let Some(d) = value.as_str().and_then(|t| t.parse().ok()) {
+                            referenced.insert(d);
+                        }
+                    }
+                }
+                for digest in referenced {
+                    if !artifacts.contains(&digest) {
+                        report.problems.push(Problem::Missing {
+                            kind: "artifact",
+                            digest,
+                            referenced_by: by.clone(),
+                        });
+                    }
+                }
+                let Some(stored) = attempt.result_digest else {
+                    continue;
+                };
+                report.results += 1;
+                let log = store.attempt_log(rj, ra)?;
+                let stored_records: Vec<StoredRecord> =
+                    records.iter().map(StoredRecord::from_row).collect();
+                let actual = result_digest(
+                    &stored_records,
+                    &stored_artifacts,
+                    spec.digest_log.then_some(&log[..]),
+                );
+                if actual != stored {
+                    report.problems.push(Problem::ResultMismatch {
+                        job: job.id,
+                        attempt: attempt.attempt,
+                        stored,
+                        actual,
+                    });
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Re-hashes every object under `root` (names starting with `.` are
+/// scratch, skipped); returns the digests of the intact ones.
+fn hash_objects(
+    report: &mut Report,
+    kind: &'static str,
+    root: &Path,
+    digest_of_name: impl Fn(&str) -> Option<Digest>,
+) -> BTreeSet<Digest> {
+    let mut intact = BTreeSet::new();
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return intact;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        report.objects += 1;
+        let Some(expected) = digest_of_name(name) else {
+            report.problems.push(Problem::Unreadable {
+                kind,
+                path,
+                message: "its name is not a digest".into(),
+            });
+            continue;
+        };
+        let hashed = if path.is_dir() {
+            digest_dir(&path)
+        } else {
+            digest_file(&path)
+        };
+        match hashed {
+            Ok(actual) if actual == expected => {
+                intact.insert(expected);
+            }
+            Ok(actual) => report.problems.push(Problem::Corrupt {
+                kind,
+                path,
+                expected,
+                actual,
+            }),
+            Err(e) => report.problems.push(Problem::Unreadable {
+                kind,
+                path,
+                message: e.to_string(),
+            }),
+        }
+    }
+    intact
+}

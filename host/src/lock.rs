@@ -1,0 +1,126 @@
+//! Locked jobs and their keys.
+//!
+//! A job is locked when it is added: everything that can change its result
+//! is pinned by value or digest. The **job key** is the blake3 of the
+//! locked form's canonical JSON, so two jobs with the same key must give the
+//! same bits, and a finished result can stand for every job with its key.
+//!
+//! Labels are part of the key: a guest can read them (`djx::labels()`), so
+//! they can change what it computes.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::canonical;
+use crate::digest::Digest;
+use crate::runtime::{EngineProfile, Limits};
+use crate::store::DatasetRef;
+
+/// The version of the locked form; part of every key, so a change to the
+/// form never makes an old key collide with a new one.
+const LOCK_VERSION: u32 = 1;
+
+/// Everything a job's result depends on.
+#[derive(Clone, Debug, Serialize)]
+pub struct LockedJob<'a> {
+    /// The locked form's version.
+    pub version: u32,
+    /// The component's digest.
+    pub module: Digest,
+    /// The parameters.
+    pub parameter: &'a Value,
+    /// The labels (the guest can read them).
+    pub labels: &'a Value,
+    /// The datasets by name, digest and file name, sorted by name.
+    pub datasets: &'a [DatasetRef],
+    /// The limits (a limit decides whether a job finishes).
+    pub limits: &'a Limits,
+    /// The engine settings that can change results.
+    pub engine: &'a EngineProfile,
+}
+
+impl<'a> LockedJob<'a> {
+    /// The locked form of one job. `datasets` must be sorted by name, as an
+    /// experiment stores them.
+    pub fn new(
+        module: Digest,
+        parameter: &'a Value,
+        labels: &'a Value,
+        datasets: &'a [DatasetRef],
+        limits: &'a Limits,
+        engine: &'a EngineProfile,
+    ) -> LockedJob<'a> {
+        LockedJob {
+            version: LOCK_VERSION,
+            module,
+            parameter,
+            labels,
+            datasets,
+            limits,
+            engine,
+        }
+    }
+
+    /// The locked form as canonical JSON: sorted keys, normalised numbers.
+    pub fn canonical(&self) -> String {
+        // Serialising plain data into a `Value` cannot fail.
+        canonical::to_string(&serde_json::to_value(self).unwrap_or(Value::Null))
+    }
+
+    /// The job key: blake3 of [`LockedJob::canonical`].
+    pub fn key(&self) -> Digest {
+        Digest::of(self.canonical().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Determinism;
+    use serde_json::json;
+
+    fn key(params: Value, labels: Value, limits: &Limits, profile: &EngineProfile) -> Digest {
+        let datasets = [DatasetRef {
+            name: "iris".into(),
+            digest: Digest::of(b"data"),
+            file: Some("iris.csv".into()),
+        }];
+        LockedJob::new(
+            Digest::of(b"module"),
+            &params,
+            &labels,
+            &datasets,
+            limits,
+            profile,
+        )
+        .key()
+    }
+
+    #[test]
+    fn one_value_one_key() {
+        let limits = Limits::default();
+        let native = EngineProfile::of(Determinism::Native);
+        let a = key(json!({"a": 1, "b": 2.0}), json!({}), &limits, &native);
+        let b = key(json!({"b": 2, "a": 1.0}), json!({}), &limits, &native);
+        assert_eq!(a, b, "key order and 2 vs 2.0 do not matter");
+    }
+
+    #[test]
+    fn every_input_changes_the_key() {
+        let limits = Limits::default();
+        let native = EngineProfile::of(Determinism::Native);
+        let base = key(json!({"a": 1}), json!({}), &limits, &native);
+        assert_ne!(base, key(json!({"a": 2}), json!({}), &limits, &native));
+        assert_ne!(
+            base,
+            key(json!({"a": 1}), json!({"fold": 1}), &limits, &native)
+        );
+        let tighter = Limits {
+            timeout: std::time::Duration::from_secs(1),
+            ..Limits::default()
+        };
+        assert_ne!(base, key(json!({"a": 1}), json!({}), &tighter, &native));
+        let portable = EngineProfile::of(Determinism::Portable);
+        assert_ne!(base, key(json!({"a": 1}), json!({}), &limits, &portable));
+    }
+}

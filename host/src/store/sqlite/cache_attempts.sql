@@ -1,0 +1,16 @@
+-- The run-cache, step 1 (inside BEGIN IMMEDIATE): a FINISHED attempt for
+-- every unassigned job of :experiments whose key matches a finished job,
+-- pointing at the attempt that produced that job's result. The oldest
+-- finished job with the key is the source.
+INSERT INTO attempt (job_id, attempt, worker, started_at, finished_at, duration_ms,
+                     status, reason, result_digest, source_job, source_attempt)
+SELECT j.id, j.attempt + 1, :worker, :now, :now, 0, 'FINISHED', NULL, a.result_digest,
+       coalesce(a.source_job, a.job_id), coalesce(a.source_attempt, a.attempt)
+FROM job j
+JOIN job s ON s.id = (SELECT min(s2.id) FROM job s2
+                      WHERE s2.job_key = j.job_key AND s2.status = 'FINISHED')
+JOIN attempt a ON a.job_id = s.id AND a.attempt = s.attempt
+WHERE j.status = 'UNASSIGNED'
+  AND j.job_key IS NOT NULL
+  AND a.result_digest IS NOT NULL
+  AND j.experiment_id IN (SELECT value FROM json_each(:experiments))

@@ -409,32 +409,6 @@ fn ctrl_c_puts_running_jobs_back(backend: Backend) {
     assert_records_exactly_once(&t, 30, 4);
 }
 
-/// Runs each test on the embedded store and on PostgreSQL.
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        pub mod sqlite {
-            use crate::support::Backend;
-            $(
-                #[test]
-                pub fn $name() {
-                    super::$name(Backend::Sqlite)
-                }
-            )*
-        }
-        pub mod postgres {
-            use crate::support::Backend;
-            $(
-                #[test]
-                pub fn $name() {
-                    if let Some(backend) = Backend::postgres(stringify!($name)) {
-                        super::$name(backend)
-                    }
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
     iris_end_to_end,
     run_adds_a_file_and_reports_failures_while_the_others_go_on,

@@ -1,6 +1,9 @@
 //! djx host tests: the real `djx` binary and the real runtime, on real
 //! guests built from `tests/guests`.
 
+#[macro_use]
+mod support;
+
 mod cache;
 mod determinism;
 mod exec;
@@ -8,10 +11,10 @@ mod experiments;
 mod failures;
 mod limits;
 mod postgres;
+mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
-mod support;
 
 /// Every guest in `tests/guests` must have a test of the same name.
 mod every_guest_has_a_test {
@@ -20,6 +23,7 @@ mod every_guest_has_a_test {
     pub use super::experiments::sqlite::two_runs_on_one_store_never_run_a_job_twice as steps;
     pub use super::failures::{fail, not_a_job};
     pub use super::limits::limits;
+    pub use super::reproducibility::flops;
     pub use super::sandbox::sandbox;
 
     macro_rules! assert_test_exists {

@@ -216,3 +216,29 @@ pub fn records_json(t: &TestDir, exp: &str) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).expect("record json"))
         .collect()
 }
+
+/// Runs each test on the embedded store and on PostgreSQL.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        pub mod sqlite {
+            use crate::support::Backend;
+            $(
+                #[test]
+                pub fn $name() {
+                    super::$name(Backend::Sqlite)
+                }
+            )*
+        }
+        pub mod postgres {
+            use crate::support::Backend;
+            $(
+                #[test]
+                pub fn $name() {
+                    if let Some(backend) = Backend::postgres(stringify!($name)) {
+                        super::$name(backend)
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -7,6 +7,7 @@
 //! | id | workload | target |
 //! |---|---|---|
 //! | P1 | `djx add` + `djx run --workers 2` of N jobs (default 10,000) that each record 10 metrics with 5 labels/params and store a 1 KiB artifact, embedded SQLite | ≥ 3,000 jobs/s |
+//! | P3 | one compute job under djx (wasm, each determinism profile) vs the same Rust natively: the iris random-forest cross-validation, and an n-body float kernel | wasm ≤ 1.3× native |
 //! | P4 | instantiate + call a no-op job from a cached component (library, in process) | p50 ≤ 50 µs |
 //! | P5 | `djx records <exp> --format csv -o FILE` of P1's experiment | ≤ 0.5 s |
 
@@ -15,7 +16,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use djx_host::artifact_store::ArtifactStore;
-use djx_host::runtime::{Determinism, JobSpec, Limits, Runtime, job_seed};
+use djx_host::digest::Digest;
+use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Module, Runtime, job_seed};
+use serde_json::{Value, json};
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -106,6 +109,104 @@ fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
     stats(&mut samples).0
 }
 
+/// Milliseconds `f` takes.
+fn time_ms(f: impl FnOnce()) -> f64 {
+    let started = Instant::now();
+    f();
+    started.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The iris CSV of the example.
+fn iris_csv() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/iris/data/iris.csv")
+}
+
+/// The iris job of P3: the example's parameters with deeper trees.
+fn iris_params() -> Value {
+    json!({
+        "cross_val_args": {"n_splits": 3, "shuffle": true, "random_state": 0},
+        "model_args": {"n_estimators": 100, "max_depth": 6, "min_samples_leaf": 1,
+                       "min_samples_split": 2, "random_state": 0},
+        "dataset_args": {"target_column": "species",
+                         "feature_columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"]},
+    })
+}
+
+/// Steps of P3's n-body kernel.
+const NBODY_STEPS: u64 = 1_000_000;
+
+/// P3's two jobs natively: the same library code the guests run.
+fn compute_native() -> (f64, f64) {
+    let params: iris::Params = serde_json::from_value(iris_params()).expect("iris params");
+    let iris_ms = time_ms(|| {
+        let text = std::fs::read_to_string(iris_csv()).expect("iris csv");
+        let data = iris::load_dataset(&text, &params.dataset_args).expect("load");
+        let scores = iris::cross_validate(&data, &params).expect("cv");
+        std::hint::black_box(scores);
+    });
+    let nbody_ms = time_ms(|| {
+        std::hint::black_box(djx_kernels::nbody(std::hint::black_box(NBODY_STEPS)));
+    });
+    (iris_ms, nbody_ms)
+}
+
+/// The wasm side of P3 in one profile: (iris job ms, n-body job ms), each
+/// the wall time of `Runtime::run` (instantiate, run, collect records).
+struct ComputeJobs {
+    rt: Runtime,
+    iris: Module,
+    flops: Module,
+    iris_spec: JobSpec,
+    flops_spec: JobSpec,
+}
+
+impl ComputeJobs {
+    fn new(determinism: Determinism, scratch: &Path) -> ComputeJobs {
+        let rt =
+            Runtime::new(determinism, scratch.join("cache"), scratch.join("tmp")).expect("runtime");
+        let iris = rt
+            .load_file(djx_fixtures::IRIS_EXAMPLE.as_ref())
+            .expect("iris");
+        let flops = rt.load_file(djx_fixtures::FLOPS.as_ref()).expect("flops");
+        let data = scratch.join(format!("data-{determinism}"));
+        std::fs::create_dir_all(&data).expect("mkdir");
+        std::fs::copy(iris_csv(), data.join("iris.csv")).expect("copy iris");
+        let spec = |params: Value, datasets: Vec<DatasetMount>| JobSpec {
+            seed: job_seed(&Digest::of(params.to_string().as_bytes())),
+            params,
+            labels: json!({}),
+            datasets,
+            limits: Limits::default(),
+        };
+        let mount = DatasetMount {
+            name: "iris".into(),
+            host_dir: data.clone(),
+            file: Some("iris.csv".into()),
+            digest: Digest::of(&std::fs::read(iris_csv()).expect("iris csv")),
+        };
+        ComputeJobs {
+            iris_spec: spec(iris_params(), vec![mount]),
+            flops_spec: spec(json!({"steps": NBODY_STEPS}), vec![]),
+            rt,
+            iris,
+            flops,
+        }
+    }
+
+    fn run(&self, store: &ArtifactStore) -> (f64, f64) {
+        let job = |module: &Module, spec: &JobSpec| {
+            time_ms(|| {
+                let outcome = self.rt.run(module, spec, store);
+                assert!(outcome.is_finished(), "{:?}", outcome.failure);
+            })
+        };
+        (
+            job(&self.iris, &self.iris_spec),
+            job(&self.flops, &self.flops_spec),
+        )
+    }
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent: do nothing then.
     if !std::env::args().any(|a| a == "--bench") {
@@ -124,13 +225,27 @@ fn main() {
     // Warm the compile cache and the CPU.
     sandbox_overhead(&rt, &store, 200);
 
+    let native_jobs = ComputeJobs::new(Determinism::Native, &scratch.path().join("native"));
+    let portable_jobs = ComputeJobs::new(Determinism::Portable, &scratch.path().join("portable"));
+
     let (mut p1, mut p4, mut p5) = (Vec::new(), Vec::new(), Vec::new());
+    // P3: [iris, n-body] x [native code, wasm native profile, wasm portable].
+    let mut p3: [[Vec<f64>; 3]; 2] = Default::default();
     for run in 0..runs {
         eprintln!("run {}/{runs}", run + 1);
         let (jobs_per_s, export_s) = bookkeeping(jobs);
         p1.push(jobs_per_s);
         p5.push(export_s);
         p4.push(sandbox_overhead(&rt, &store, 2000));
+        let timings = [
+            compute_native(),
+            native_jobs.run(&store),
+            portable_jobs.run(&store),
+        ];
+        for (column, (iris_ms, nbody_ms)) in timings.into_iter().enumerate() {
+            p3[0][column].push(iris_ms);
+            p3[1][column].push(nbody_ms);
+        }
     }
     let row = |id: &str, what: &str, samples: &mut Vec<f64>, unit: &str, target: &str| {
         let (median, min, max) = stats(samples);
@@ -152,6 +267,33 @@ fn main() {
         "µs",
         "≤ 50 µs",
     );
+    let names = [
+        "iris random forest, 3-fold CV, 100 trees",
+        "n-body, 1,000,000 steps",
+    ];
+    for (name, samples) in names.into_iter().zip(p3.iter_mut()) {
+        let native = stats(&mut samples[0]).0;
+        row(
+            "P3",
+            &format!("{name}: native Rust"),
+            &mut samples[0],
+            "ms",
+            "",
+        );
+        for (column, profile) in [(1, "native"), (2, "portable")] {
+            let wasm = stats(&mut samples[column]).0;
+            row(
+                "P3",
+                &format!(
+                    "{name}: wasm, {profile} profile ({:.2}× native)",
+                    wasm / native
+                ),
+                &mut samples[column],
+                "ms",
+                "≤ 1.3× native",
+            );
+        }
+    }
     let mut p5_ms: Vec<f64> = p5.iter().map(|s| s * 1000.0).collect();
     row(
         "P5",

@@ -66,6 +66,17 @@ pub fn resolve_exps(store: &dyn Store, refs: &[ExpRef]) -> anyhow::Result<Vec<i6
         .collect()
 }
 
+/// The attempt whose records, artifacts and log are attempt `attempt` of
+/// `job`'s result: itself, or, for a job from the run-cache, the attempt it
+/// reuses.
+pub fn result_attempt(store: &dyn Store, job: i64, attempt: i64) -> anyhow::Result<(i64, i64)> {
+    Ok(store
+        .attempts(job)?
+        .iter()
+        .find(|a| a.attempt == attempt)
+        .map_or((job, attempt), djx_host::store::AttemptRow::result_attempt))
+}
+
 /// An output file, or stdout for `None` / `-`.
 pub fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
     match path {

@@ -3,10 +3,9 @@
 //! and its records, artifacts and log.
 
 use clap::Args;
-use djx_host::store::AttemptRow;
 use serde_json::json;
 
-use super::common::{cell, compact, duration_ms, layout, open_store};
+use super::common::{cell, compact, duration_ms, layout, open_store, result_attempt};
 
 /// Arguments of `djx show`.
 #[derive(Args)]
@@ -26,10 +25,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let exp = store.experiment(job.experiment_id)?;
     let attempts = store.attempts(job.id)?;
     // A job from the run-cache shows the records of the attempt it reuses.
-    let (result_job, result_attempt) = attempts
-        .iter()
-        .find(|a| a.attempt == job.attempt)
-        .map_or((job.id, job.attempt), AttemptRow::result_attempt);
+    let (result_job, result_attempt) = result_attempt(store.as_ref(), job.id, job.attempt)?;
     let records = store.attempt_records(result_job, result_attempt)?;
     let artifacts = store.attempt_artifacts(result_job, result_attempt)?;
     let log = store.attempt_log(result_job, result_attempt)?;

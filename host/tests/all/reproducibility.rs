@@ -419,3 +419,53 @@ pub fn flops() {
     );
     djx_ok(&t, &["verify", "2"]);
 }
+
+/// `djx exec` of a stored job's module, parameters, labels, data and limits
+/// gives the job's key and result digest: one locked job, however it runs.
+#[test]
+fn exec_gives_the_stored_key_and_result_digest() {
+    let t = TestDir::new();
+    let yml = iris_experiment(&t);
+    djx_ok(&t, &["run", yml.to_str().expect("utf-8")]);
+    // A job that saves its model, so artifacts are part of the digest.
+    let job = jobs_json(&t, "1")
+        .into_iter()
+        .find(|j| j["parameter"]["save"] == true)
+        .expect("a job that saves");
+    let out = run(t.djx().args([
+        "exec",
+        djx_fixtures::IRIS_EXAMPLE,
+        "--params",
+        &job["parameter"].to_string(),
+        "--labels",
+        &job["labels"].to_string(),
+        "--data",
+        &format!("iris={}", t.path().join("data/iris.csv").display()),
+        "--timeout",
+        "60s",
+        "--memory",
+        "256MiB",
+    ]));
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "djx: job key {}",
+            job["key"].as_str().expect("key")
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "djx: result digest {}",
+            job["result_digest"].as_str().expect("digest")
+        )),
+        "{err}"
+    );
+
+    // A job from the run-cache shows the log of the attempt it reuses.
+    djx_ok(&t, &["run", yml.to_str().expect("utf-8")]);
+    let original = djx_ok(&t, &["logs", "1"]);
+    assert!(original.contains("150 rows"), "{original}");
+    assert_eq!(djx_ok(&t, &["logs", "37"]), original);
+}

@@ -1,10 +1,15 @@
 # The two commands of the README, and their parts.
-#   make iris   run the iris example on the embedded store and print its records
-#   make test   run the whole test suite (it starts a throwaway PostgreSQL)
+#   make iris          run the iris example on the embedded store and print its records
+#   make test          run the whole test suite (it starts a throwaway PostgreSQL)
+#   make iris-python   the iris example with its job in Python
+#   make python-tools  install componentize-py (from PyPI) into target/python-tools
 
 DJX := $(CURDIR)/target/release/djx
+PY_TOOLS := $(CURDIR)/target/python-tools
+COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
+COMPONENTIZE_PY_VERSION := 0.25.1
 
-.PHONY: iris test wasm-target
+.PHONY: iris iris-python test wasm-target python-tools
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -15,10 +20,23 @@ iris: wasm-target
 	cd examples/iris && $(DJX) run iris.yml --workers 2
 	cd examples/iris && $(DJX) records last
 
+python-tools: $(COMPONENTIZE_PY)
+
+$(COMPONENTIZE_PY):
+	python3 -m venv $(PY_TOOLS)
+	$(PY_TOOLS)/bin/pip install --quiet componentize-py==$(COMPONENTIZE_PY_VERSION)
+
+iris-python: python-tools
+	cargo build --release --locked -p djx-host
+	mkdir -p target/python
+	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) $(DJX) build examples/iris-python/job -o target/python/iris.wasm
+	cd examples/iris-python && $(DJX) run iris.yml --workers 2
+	cd examples/iris-python && $(DJX) records last
+
 # The PostgreSQL restart test restarts the shared server, so it runs alone.
-test: wasm-target
+test: wasm-target python-tools
 	url=$$(tests/pg/server.sh start) && \
-	DJX_TEST_DATABASE_URL=$$url cargo test --locked && \
+	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_DATABASE_URL=$$url cargo test --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
 	status=$$?; tests/pg/server.sh stop; exit $$status
 	cargo test --locked -p djx-example-iris

@@ -17,6 +17,7 @@ pub mod digest;
 pub mod fsck;
 pub mod layout;
 pub mod lock;
+pub mod module_source;
 pub mod prepare;
 pub mod provenance;
 pub mod record;

@@ -19,6 +19,9 @@ pub struct Provenance {
     pub experiment_git: Option<GitState>,
     /// The git repository holding the module file, if any.
     pub module_git: Option<GitState>,
+    /// What the module says it was built from (its `djx-source` section,
+    /// written by `djx build`), if anything.
+    pub module_source: Option<crate::module_source::ModuleSource>,
 }
 
 /// A machine.
@@ -46,13 +49,15 @@ pub struct GitState {
 }
 
 impl Provenance {
-    /// Captures provenance for an experiment file and its module.
-    pub fn capture(experiment_file: &Path, module_file: &Path) -> Provenance {
+    /// Captures provenance for an experiment file and its module (whose
+    /// bytes are `wasm`).
+    pub fn capture(experiment_file: &Path, module_file: &Path, wasm: &[u8]) -> Provenance {
         Provenance {
             djx_version: env!("CARGO_PKG_VERSION").to_owned(),
             host: HostInfo::this(),
             experiment_git: GitState::of(experiment_file),
             module_git: GitState::of(module_file),
+            module_source: crate::module_source::read(wasm),
         }
     }
 }

@@ -113,7 +113,7 @@ pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolv
             determinism: file.determinism,
             retries: file.retries,
             engine,
-            provenance: Provenance::capture(path, &module_path),
+            provenance: Provenance::capture(path, &module_path, &wasm),
             digest_log: file.digest_log,
         },
         jobs,

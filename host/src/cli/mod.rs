@@ -4,6 +4,7 @@
 
 mod add;
 mod artifact;
+mod build;
 mod common;
 mod exec;
 mod fsck;
@@ -49,6 +50,8 @@ enum Command {
     /// Run one job of a module with no database, for writing and debugging
     /// guests. Prints the records as JSON lines.
     Exec(exec::ExecArgs),
+    /// Build a Python guest into a job component (with componentize-py).
+    Build(build::BuildArgs),
     /// Add an experiment file: check it, pin its inputs, write its jobs.
     Add(add::AddArgs),
     /// Run the jobs of experiments (ids, `last`, or a file to add first).
@@ -105,6 +108,7 @@ pub fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Exec(args) => exec::run(args),
+        Command::Build(args) => build::run(args),
         Command::Add(args) => add::run(args),
         Command::Run(args) => run::run(args),
         Command::Ls(args) => ls::run(args),

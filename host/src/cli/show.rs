@@ -99,6 +99,12 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(src) = &p.module_source {
+        println!(
+            "  built    from {} source {} (module `{}`) by {}, kit {}",
+            src.language, src.source, src.entry, src.builder, src.kit
+        );
+    }
     if !p.djx_version.is_empty() {
         println!(
             "  added by djx {} on {} ({}, {})",

@@ -11,6 +11,7 @@ mod experiments;
 mod failures;
 mod limits;
 mod postgres;
+mod python;
 mod reproducibility;
 mod runtime;
 mod sandbox;

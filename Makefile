@@ -3,13 +3,14 @@
 #   make test          run the whole test suite (it starts a throwaway PostgreSQL)
 #   make iris-python   the iris example with its job in Python
 #   make python-tools  install componentize-py (from PyPI) into target/python-tools
+#   make bench         the benchmark suite (BENCHMARKS.md), with a throwaway PostgreSQL
 
 DJX := $(CURDIR)/target/release/djx
 PY_TOOLS := $(CURDIR)/target/python-tools
 COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
 COMPONENTIZE_PY_VERSION := 0.25.1
 
-.PHONY: iris iris-python test wasm-target python-tools
+.PHONY: iris iris-python test bench wasm-target python-tools
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -40,3 +41,9 @@ test: wasm-target python-tools
 	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
 	status=$$?; tests/pg/server.sh stop; exit $$status
 	cargo test --locked -p djx-example-iris
+
+# The benchmark suite; P6 runs against a throwaway PostgreSQL.
+bench: wasm-target
+	url=$$(tests/pg/server.sh start) && \
+	DJX_BENCH_DATABASE_URL=$$url cargo bench --locked -p djx-host --bench suite; \
+	status=$$?; tests/pg/server.sh stop; exit $$status

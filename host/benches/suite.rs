@@ -1,18 +1,25 @@
-//! The djx benchmark suite: `cargo bench -p djx-host --bench suite`.
+//! The djx benchmark suite: `make bench` (it starts a throwaway PostgreSQL
+//! for P6), or `cargo bench -p djx-host --bench suite` (P6 then needs
+//! `DJX_BENCH_DATABASE_URL`).
 //!
-//! Each workload runs several times (`DJX_BENCH_RUNS`, default 5) and the
-//! table shows the median, the min–max spread and the target. Workloads run
-//! the real `djx` binary (release build) on real guests; nothing is mocked.
+//! Each workload runs several times (`DJX_BENCH_RUNS`, default 5); the table
+//! shows the median, the min–max spread, the target and the peak resident
+//! memory of the djx processes (`ru_maxrss`). `DJX_BENCH_ONLY=P1,P4` runs
+//! some workloads only; `DJX_BENCH_JOBS` sets the job count of P1, P5 and P6
+//! (default 10,000). Workloads run the real `djx` binary (release build) on
+//! real guests; nothing is mocked.
 //!
 //! | id | workload | target |
 //! |---|---|---|
-//! | P1 | `djx add` + `djx run --workers 2` of N jobs (default 10,000) that each record 10 metrics with 5 labels/params and store a 1 KiB artifact, embedded SQLite | ≥ 3,000 jobs/s |
+//! | P1 | `djx add` + `djx run --workers 2` of N jobs that each record 10 metrics with 5 labels/params and store a 1 KiB artifact, embedded SQLite | ≥ 3,000 jobs/s |
+//! | P2 | one job records 1,000,000 points (`step` context, `loss` metric): `djx run` until committed | ≥ 1,000,000 points/s, < 200 MiB |
 //! | P3 | one compute job under djx (wasm, each determinism profile) vs the same Rust natively: the iris random-forest cross-validation, and an n-body float kernel | wasm ≤ 1.3× native |
 //! | P4 | instantiate + call a no-op job from a cached component (library, in process) | p50 ≤ 50 µs |
 //! | P5 | `djx records <exp> --format csv -o FILE` of P1's experiment | ≤ 0.5 s |
+//! | P6 | PostgreSQL: P1's jobs run by 2 `djx run --workers 1` processes vs 1; and P1 itself on PostgreSQL | ≥ 1.7× |
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use djx_host::artifact_store::ArtifactStore;
@@ -28,60 +35,237 @@ fn env_usize(name: &str, default: usize) -> usize {
 }
 
 /// Median, min and max of `samples`.
-fn stats(samples: &mut [f64]) -> (f64, f64, f64) {
-    samples.sort_by(f64::total_cmp);
-    let n = samples.len();
+fn stats(samples: &[f64]) -> (f64, f64, f64) {
+    let mut s = samples.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
     let median = if n % 2 == 1 {
-        samples[n / 2]
+        s[n / 2]
     } else {
-        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
     };
-    (median, samples[0], samples[n - 1])
+    (median, s[0], s[n - 1])
 }
 
-fn djx(dir: &Path, args: &[&str]) -> Duration {
-    let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_djx"))
-        .current_dir(dir)
+/// A `djx` command in `dir`, on the embedded store unless `database`.
+fn djx_cmd(dir: &Path, args: &[&str], database: Option<&str>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_djx"));
+    cmd.current_dir(dir)
         .args(args)
         .env("DJX_DATA_TEMP", dir)
         .env_remove("DJX_DATABASE_URL")
-        .output()
-        .expect("run djx");
-    let elapsed = started.elapsed();
-    assert!(
-        out.status.success(),
-        "djx {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    elapsed
+        .env_remove("DJX_PG_HOST")
+        .stdout(Stdio::null());
+    if let Some(url) = database {
+        cmd.env("DJX_DATABASE_URL", url)
+            .env("DJX_PG_SCHEMA", schema_of(dir));
+    }
+    cmd
 }
 
-/// P1 and P5 for one run: (jobs/s, seconds to export the CSV).
-fn bookkeeping(jobs: usize) -> (f64, f64) {
-    let dir = tempfile::tempdir().expect("tempdir");
+/// A PostgreSQL schema of the run's own.
+fn schema_of(dir: &Path) -> String {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("x");
+    format!(
+        "bench_{}",
+        name.to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    )
+}
+
+/// Runs `commands` at once; returns the wall time until all ended and the
+/// largest peak RSS (KiB) of any of them.
+fn timed(commands: Vec<Command>) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut children = Vec::new();
+    for mut cmd in commands {
+        let log = tempfile::NamedTempFile::new().expect("stderr file");
+        cmd.stderr(log.reopen().expect("reopen"));
+        let child = cmd.spawn().expect("spawn djx");
+        children.push((child, log, format!("{cmd:?}")));
+    }
+    let mut peak = 0;
+    for (child, log, what) in children {
+        let (status, rss) = wait_with_rusage(child.id());
+        assert!(
+            status == 0,
+            "{what} exited with {status}:\n{}",
+            std::fs::read_to_string(log.path()).unwrap_or_default()
+        );
+        peak = peak.max(rss);
+    }
+    (started.elapsed(), peak)
+}
+
+/// Waits for process `pid`; returns its exit code and peak RSS in KiB.
+fn wait_with_rusage(pid: u32) -> (i32, u64) {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value, and wait4 writes it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our child, which nothing else waits for.
+    let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid as libc::pid_t, "wait4");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss as u64)
+}
+
+/// Peak RSS of this process so far, in KiB.
+fn own_peak_rss() -> u64 {
+    // SAFETY: as above.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as u64
+}
+
+/// Writes P1's experiment (`jobs` jobs of the bookkeeping guest) in `dir`.
+fn bookkeeping_experiment(dir: &Path, jobs: usize) {
     let ids: Vec<String> = (0..jobs).map(|i| i.to_string()).collect();
     let yml = format!(
         "name: bookkeeping\nmodule: {}\njob:\n  labels: {{model: rf, data: iris}}\n  parameter: {{alpha: 0.5}}\nexperiment:\n  grid:\n    - labels.id: [{}]\n",
         djx_fixtures::BOOKKEEPING,
         ids.join(", ")
     );
-    std::fs::write(dir.path().join("exp.yml"), yml).expect("write");
-    let add = djx(dir.path(), &["add", "exp.yml"]);
-    let run = djx(dir.path(), &["run", "1", "--workers", "2", "--no-progress"]);
-    let export = djx(
+    std::fs::write(dir.join("exp.yml"), yml).expect("write");
+}
+
+/// One measured row of the table.
+#[derive(Default)]
+struct Row {
+    id: &'static str,
+    what: String,
+    unit: &'static str,
+    target: String,
+    samples: Vec<f64>,
+    rss_kib: u64,
+}
+
+impl Row {
+    fn new(id: &'static str, what: impl Into<String>, unit: &'static str, target: &str) -> Row {
+        Row {
+            id,
+            what: what.into(),
+            unit,
+            target: target.into(),
+            ..Row::default()
+        }
+    }
+
+    fn add(&mut self, sample: f64, rss_kib: u64) {
+        self.samples.push(sample);
+        self.rss_kib = self.rss_kib.max(rss_kib);
+    }
+
+    fn print(&self) {
+        if self.samples.is_empty() {
+            return;
+        }
+        let (median, min, max) = stats(&self.samples);
+        let rss = match self.rss_kib {
+            0 => "".to_owned(),
+            kib => format!("{:.0} MiB", kib as f64 / 1024.0),
+        };
+        println!(
+            "| {} | {} | {median:.1} {} | {min:.1}–{max:.1} | {} | {rss} |",
+            self.id, self.what, self.unit, self.target
+        );
+    }
+}
+
+/// P1 and P5 for one run.
+fn bookkeeping(jobs: usize, p1: &mut Row, p5: &mut Row) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    bookkeeping_experiment(dir.path(), jobs);
+    let (add, add_rss) = timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], None)]);
+    let (run, run_rss) = timed(vec![djx_cmd(
+        dir.path(),
+        &["run", "1", "--workers", "2", "--no-progress"],
+        None,
+    )]);
+    p1.add(
+        jobs as f64 / (add + run).as_secs_f64(),
+        add_rss.max(run_rss),
+    );
+    let (export, export_rss) = timed(vec![djx_cmd(
         dir.path(),
         &["records", "1", "--format", "csv", "-o", "records.csv"],
-    );
+        None,
+    )]);
     let rows = std::fs::read_to_string(dir.path().join("records.csv"))
         .expect("csv")
         .lines()
         .count();
     assert_eq!(rows, jobs + 1, "one record per job plus the header");
-    (
+    p5.add(export.as_secs_f64() * 1000.0, export_rss);
+}
+
+/// Points of P2.
+const POINTS: u64 = 1_000_000;
+
+/// P2 for one run: points per second, from `djx run` start to exit.
+fn firehose(p2: &mut Row) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let yml = format!(
+        "name: firehose\nmodule: {}\nlimits: {{records: {POINTS}}}\njob:\n  parameter: {{points: {POINTS}}}\n",
+        djx_fixtures::FIREHOSE
+    );
+    std::fs::write(dir.path().join("exp.yml"), yml).expect("write");
+    timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], None)]);
+    let (run, rss) = timed(vec![djx_cmd(
+        dir.path(),
+        &["run", "1", "--no-progress"],
+        None,
+    )]);
+    p2.add(POINTS as f64 / run.as_secs_f64(), rss);
+}
+
+/// P6 for one run: P1 on PostgreSQL, and jobs/s of 1 and of 2 processes.
+fn postgres(
+    url: &str,
+    jobs: usize,
+    p1_pg: &mut Row,
+    one: &mut Row,
+    two: &mut Row,
+    ratio: &mut Row,
+) {
+    let run_with = |processes: usize| -> (f64, u64) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        bookkeeping_experiment(dir.path(), jobs);
+        timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], Some(url))]);
+        let commands = (0..processes)
+            .map(|_| {
+                djx_cmd(
+                    dir.path(),
+                    &["run", "1", "--workers", "1", "--no-progress"],
+                    Some(url),
+                )
+            })
+            .collect();
+        let (elapsed, rss) = timed(commands);
+        (jobs as f64 / elapsed.as_secs_f64(), rss)
+    };
+    let (a, rss_a) = run_with(1);
+    let (b, rss_b) = run_with(2);
+    one.add(a, rss_a);
+    two.add(b, rss_b);
+    ratio.add(b / a, 0);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    bookkeeping_experiment(dir.path(), jobs);
+    let (add, add_rss) = timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], Some(url))]);
+    let (run, run_rss) = timed(vec![djx_cmd(
+        dir.path(),
+        &["run", "1", "--workers", "2", "--no-progress"],
+        Some(url),
+    )]);
+    p1_pg.add(
         jobs as f64 / (add + run).as_secs_f64(),
-        export.as_secs_f64(),
-    )
+        add_rss.max(run_rss),
+    );
 }
 
 /// P4 for one run: the median of many no-op jobs, in microseconds.
@@ -89,15 +273,15 @@ fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
     let module = rt
         .load_file(djx_fixtures::NOOP.as_ref())
         .expect("load noop");
-    let params = serde_json::json!({});
+    let params = json!({});
     let spec = JobSpec {
         seed: job_seed(&module.digest), // any digest serves as a key here
         params,
-        labels: serde_json::json!({}),
+        labels: json!({}),
         datasets: vec![],
         limits: Limits::default(),
     };
-    let mut samples: Vec<f64> = (0..calls)
+    let samples: Vec<f64> = (0..calls)
         .map(|_| {
             let started = Instant::now();
             let outcome = rt.run(&module, &spec, store);
@@ -106,7 +290,7 @@ fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
             us
         })
         .collect();
-    stats(&mut samples).0
+    stats(&samples).0
 }
 
 /// Milliseconds `f` takes.
@@ -117,7 +301,7 @@ fn time_ms(f: impl FnOnce()) -> f64 {
 }
 
 /// The iris CSV of the example.
-fn iris_csv() -> std::path::PathBuf {
+fn iris_csv() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/iris/data/iris.csv")
 }
 
@@ -150,8 +334,7 @@ fn compute_native() -> (f64, f64) {
     (iris_ms, nbody_ms)
 }
 
-/// The wasm side of P3 in one profile: (iris job ms, n-body job ms), each
-/// the wall time of `Runtime::run` (instantiate, run, collect records).
+/// The wasm side of P3 in one profile.
 struct ComputeJobs {
     rt: Runtime,
     iris: Module,
@@ -193,6 +376,8 @@ impl ComputeJobs {
         }
     }
 
+    /// (iris job ms, n-body job ms), each the wall time of `Runtime::run`:
+    /// instantiate, run, collect records.
     fn run(&self, store: &ArtifactStore) -> (f64, f64) {
         let job = |module: &Module, spec: &JobSpec| {
             time_ms(|| {
@@ -214,6 +399,12 @@ fn main() {
     }
     let runs = env_usize("DJX_BENCH_RUNS", 5).max(1);
     let jobs = env_usize("DJX_BENCH_JOBS", 10_000).max(1);
+    let only = std::env::var("DJX_BENCH_ONLY").unwrap_or_default();
+    let wanted = |id: &str| only.is_empty() || only.split(',').any(|w| w.trim() == id);
+    let database = std::env::var("DJX_BENCH_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+
     let scratch = tempfile::tempdir().expect("tempdir");
     let rt = Runtime::new(
         Determinism::Native,
@@ -224,82 +415,134 @@ fn main() {
     let store = ArtifactStore::open(scratch.path().join("artifacts")).expect("store");
     // Warm the compile cache and the CPU.
     sandbox_overhead(&rt, &store, 200);
+    let compute = wanted("P3").then(|| {
+        (
+            ComputeJobs::new(Determinism::Native, &scratch.path().join("native")),
+            ComputeJobs::new(Determinism::Portable, &scratch.path().join("portable")),
+        )
+    });
 
-    let native_jobs = ComputeJobs::new(Determinism::Native, &scratch.path().join("native"));
-    let portable_jobs = ComputeJobs::new(Determinism::Portable, &scratch.path().join("portable"));
-
-    let (mut p1, mut p4, mut p5) = (Vec::new(), Vec::new(), Vec::new());
-    // P3: [iris, n-body] x [native code, wasm native profile, wasm portable].
-    let mut p3: [[Vec<f64>; 3]; 2] = Default::default();
-    for run in 0..runs {
-        eprintln!("run {}/{runs}", run + 1);
-        let (jobs_per_s, export_s) = bookkeeping(jobs);
-        p1.push(jobs_per_s);
-        p5.push(export_s);
-        p4.push(sandbox_overhead(&rt, &store, 2000));
-        let timings = [
-            compute_native(),
-            native_jobs.run(&store),
-            portable_jobs.run(&store),
-        ];
-        for (column, (iris_ms, nbody_ms)) in timings.into_iter().enumerate() {
-            p3[0][column].push(iris_ms);
-            p3[1][column].push(nbody_ms);
-        }
-    }
-    let row = |id: &str, what: &str, samples: &mut Vec<f64>, unit: &str, target: &str| {
-        let (median, min, max) = stats(samples);
-        println!("| {id} | {what} | {median:.1} {unit} | {min:.1}–{max:.1} | {target} |");
-    };
-    println!("\n| id | workload | median | min–max | target |");
-    println!("|---|---|---|---|---|");
-    row(
+    let mut p1 = Row::new(
         "P1",
-        &format!("add + run {jobs} jobs, SQLite, 2 workers"),
-        &mut p1,
+        format!("add + run {jobs} jobs, SQLite, 2 workers"),
         "jobs/s",
         "≥ 3,000 jobs/s",
     );
-    row(
+    let mut p2 = Row::new(
+        "P2",
+        "one job records 1,000,000 points (run until committed)",
+        "points/s",
+        "≥ 1,000,000 points/s, < 200 MiB",
+    );
+    let mut p4 = Row::new(
         "P4",
-        "no-op job from a cached component (p50 of 2,000)",
-        &mut p4,
+        "no-op job from a cached component (p50 of 2,000, in process)",
         "µs",
         "≤ 50 µs",
+    );
+    let mut p5 = Row::new(
+        "P5",
+        format!("records --format csv of {jobs} jobs"),
+        "ms",
+        "≤ 500 ms",
+    );
+    let mut p6_1 = Row::new(
+        "P6",
+        format!("PostgreSQL, {jobs} jobs, 1 process × 1 worker"),
+        "jobs/s",
+        "",
+    );
+    let mut p6_2 = Row::new(
+        "P6",
+        format!("PostgreSQL, {jobs} jobs, 2 processes × 1 worker"),
+        "jobs/s",
+        "",
+    );
+    let mut p6_ratio = Row::new("P6", "2 processes / 1 process", "×", "≥ 1.7×");
+    let mut p6_p1 = Row::new(
+        "P6",
+        format!("P1 on PostgreSQL: add + run {jobs} jobs, 2 workers"),
+        "jobs/s",
+        "",
     );
     let names = [
         "iris random forest, 3-fold CV, 100 trees",
         "n-body, 1,000,000 steps",
     ];
-    for (name, samples) in names.into_iter().zip(p3.iter_mut()) {
-        let native = stats(&mut samples[0]).0;
-        row(
-            "P3",
-            &format!("{name}: native Rust"),
-            &mut samples[0],
-            "ms",
-            "",
-        );
-        for (column, profile) in [(1, "native"), (2, "portable")] {
-            let wasm = stats(&mut samples[column]).0;
-            row(
-                "P3",
-                &format!(
-                    "{name}: wasm, {profile} profile ({:.2}× native)",
-                    wasm / native
+    let mut p3: Vec<[Row; 3]> = names
+        .iter()
+        .map(|name| {
+            [
+                Row::new("P3", format!("{name}: native Rust"), "ms", ""),
+                Row::new(
+                    "P3",
+                    format!("{name}: wasm, native profile"),
+                    "ms",
+                    "≤ 1.3× native",
                 ),
-                &mut samples[column],
-                "ms",
-                "≤ 1.3× native",
-            );
+                Row::new(
+                    "P3",
+                    format!("{name}: wasm, portable profile"),
+                    "ms",
+                    "≤ 1.3× native",
+                ),
+            ]
+        })
+        .collect();
+
+    for run in 0..runs {
+        eprintln!("run {}/{runs}", run + 1);
+        if wanted("P1") || wanted("P5") {
+            bookkeeping(jobs, &mut p1, &mut p5);
+        }
+        if wanted("P2") {
+            firehose(&mut p2);
+        }
+        if wanted("P4") {
+            p4.add(sandbox_overhead(&rt, &store, 2000), 0);
+        }
+        if let Some((native, portable)) = &compute {
+            let timings = [compute_native(), native.run(&store), portable.run(&store)];
+            for (column, (iris_ms, nbody_ms)) in timings.into_iter().enumerate() {
+                p3[0][column].add(iris_ms, 0);
+                p3[1][column].add(nbody_ms, 0);
+            }
+        }
+        if wanted("P6") {
+            match &database {
+                Some(url) => postgres(url, jobs, &mut p6_p1, &mut p6_1, &mut p6_2, &mut p6_ratio),
+                None if run == 0 => eprintln!(
+                    "P6 skipped: set DJX_BENCH_DATABASE_URL (`make bench` starts a server)"
+                ),
+                None => {}
+            }
         }
     }
-    let mut p5_ms: Vec<f64> = p5.iter().map(|s| s * 1000.0).collect();
-    row(
-        "P5",
-        &format!("records --format csv of {jobs} jobs"),
-        &mut p5_ms,
-        "ms",
-        "≤ 500 ms",
+    // P3's ratios, once the medians are known.
+    for rows in p3.iter_mut().filter(|rows| !rows[0].samples.is_empty()) {
+        let native = stats(&rows[0].samples).0;
+        for row in rows.iter_mut().skip(1) {
+            if !row.samples.is_empty() {
+                row.what = format!(
+                    "{} ({:.2}× native)",
+                    row.what,
+                    stats(&row.samples).0 / native
+                );
+            }
+        }
+    }
+    println!("\n| id | workload | median | min–max | target | peak RSS |");
+    println!("|---|---|---|---|---|---|");
+    for row in [&p1, &p2]
+        .into_iter()
+        .chain(p3.iter().flatten())
+        .chain([&p4, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1])
+    {
+        row.print();
+    }
+    println!(
+        "\nPeak RSS is of the djx processes (the largest of a workload's runs). In-process \
+         workloads (P3, P4) share the bench process: {:.0} MiB at the end.",
+        own_peak_rss() as f64 / 1024.0
     );
 }

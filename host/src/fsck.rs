@@ -244,7 +244,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                 let stored_records: Vec<StoredRecord> =
                     records.iter().map(StoredRecord::from_row).collect();
                 let actual = result_digest(
-                    &stored_records,
+                    stored_records.iter().map(StoredRecord::text),
                     &stored_artifacts,
                     spec.digest_log.then_some(&log[..]),
                 );

@@ -13,7 +13,7 @@ use crate::dataset::stage_alone;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::lock::LockedJob;
-use crate::result_digest::{StoredRecord, result_digest};
+use crate::result_digest::records_digest;
 use crate::runtime::{DatasetMount, JobOutcome, JobSpec, Module, Runtime, Runtimes, job_seed};
 use crate::store::{NewExperiment, Store};
 
@@ -139,8 +139,7 @@ impl Prepared {
 
     /// The result digest of a finished outcome whose log is `log`.
     pub fn result_digest(&self, outcome: &JobOutcome, log: &[u8]) -> Digest {
-        let records: Vec<StoredRecord> = outcome.records.iter().map(StoredRecord::of).collect();
-        result_digest(&records, &outcome.artifacts, self.digested_log(log))
+        records_digest(&outcome.records, &outcome.artifacts, self.digested_log(log))
     }
 }
 

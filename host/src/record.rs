@@ -1,69 +1,210 @@
-//! Records: what a job reports, in the host's own form.
+//! Records: what a job reports, kept in the exact text the store writes.
+//!
+//! A record is four texts: its event, and its context, metrics and artifact
+//! references as JSON objects (keys sorted; a non-finite metric is `null`).
+//! A job's records are packed into one buffer ([`Records`]) as they are
+//! emitted: a job that logs a million points costs tens of megabytes, not
+//! a million maps, and the store writes the texts as they are.
+
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::digest::Digest;
 
-/// One record of a job: an event, its context, metrics and artifact
-/// references. Metric and artifact order is the order the guest gave.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+/// One record, borrowed from a [`Records`] buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordText<'a> {
     /// The event name, e.g. `cv fit finished`.
-    pub event: String,
-    /// The context: bound context merged with the record's own.
-    pub context: Map<String, Value>,
-    /// Metric name and value pairs. Names are unique within a record.
-    pub metrics: Vec<(String, f64)>,
-    /// Artifact name and digest pairs.
-    pub artifacts: Vec<(String, Digest)>,
+    pub event: &'a str,
+    /// The context: a JSON object.
+    pub context: &'a str,
+    /// The metrics: a JSON object of numbers (or null).
+    pub metrics: &'a str,
+    /// The artifact references: a JSON object of digests.
+    pub artifacts: &'a str,
 }
 
-impl Record {
-    /// The bytes this record counts against the record size limits.
-    pub fn encoded_size(&self) -> u64 {
-        let context: usize = self
-            .context
-            .iter()
-            .map(|(k, v)| k.len() + v.to_string().len())
-            .sum();
-        let metrics: usize = self.metrics.iter().map(|(k, _)| k.len() + 8).sum();
-        let artifacts: usize = self.artifacts.iter().map(|(k, _)| k.len() + 32).sum();
-        (self.event.len() + context + metrics + artifacts) as u64
+impl RecordText<'_> {
+    /// The record as one JSON object, keys sorted:
+    /// `{"artifacts", "context", "event", "metrics"}`.
+    pub fn to_json_text(&self) -> String {
+        let mut out = String::with_capacity(
+            48 + self.event.len() + self.context.len() + self.metrics.len() + self.artifacts.len(),
+        );
+        out.push_str("{\"artifacts\":");
+        out.push_str(self.artifacts);
+        out.push_str(",\"context\":");
+        out.push_str(self.context);
+        out.push_str(",\"event\":");
+        push_json_string(&mut out, self.event);
+        out.push_str(",\"metrics\":");
+        out.push_str(self.metrics);
+        out.push('}');
+        out
     }
 
-    /// The metrics as a JSON object, in name order. JSON has no NaN or
-    /// infinity: non-finite values become `null`.
-    pub fn metrics_json(&self) -> Map<String, Value> {
-        self.metrics
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    serde_json::Number::from_f64(*v).map_or(Value::Null, Value::Number),
-                )
-            })
-            .collect()
-    }
-
-    /// The artifact references as a JSON object, name to digest.
-    pub fn artifacts_json(&self) -> Map<String, Value> {
-        self.artifacts
-            .iter()
-            .map(|(k, d)| (k.clone(), Value::String(d.to_hex())))
-            .collect()
-    }
-
-    /// The record as one JSON object: `{"event", "context", "metrics",
-    /// "artifacts"}`.
+    /// The record as a JSON value.
     pub fn to_json(&self) -> Value {
-        serde_json::json!({
-            "event": self.event,
-            "context": self.context,
-            "metrics": self.metrics_json(),
-            "artifacts": self.artifacts_json(),
+        serde_json::from_str(&self.to_json_text()).unwrap_or(Value::Null)
+    }
+
+    /// The bytes this record counts against the record size limits.
+    pub fn size(&self) -> u64 {
+        (self.event.len() + self.context.len() + self.metrics.len() + self.artifacts.len()) as u64
+    }
+}
+
+/// A job's records, in order, packed into one buffer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Records {
+    text: String,
+    /// The end of each field in `text`: four per record.
+    ends: Vec<usize>,
+}
+
+impl Records {
+    /// No records.
+    pub fn new() -> Records {
+        Records::default()
+    }
+
+    /// Appends a record whose parts are already in stored form.
+    pub fn push(&mut self, record: RecordText<'_>) {
+        for field in [
+            record.event,
+            record.context,
+            record.metrics,
+            record.artifacts,
+        ] {
+            self.text.push_str(field);
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// Appends a record from its event and JSON parts, given as values
+    /// (metrics as name and value pairs, in any order).
+    pub fn push_parts(
+        &mut self,
+        event: &str,
+        context: &serde_json::Map<String, Value>,
+        metrics: &[(String, f64)],
+        artifacts: &[(String, Digest)],
+    ) {
+        self.text.push_str(event);
+        self.ends.push(self.text.len());
+        // Writing JSON into a String cannot fail.
+        let _ = serde_json::to_writer(StringWriter(&mut self.text), context);
+        self.ends.push(self.text.len());
+        write_metrics(&mut self.text, metrics);
+        self.ends.push(self.text.len());
+        write_artifacts(&mut self.text, artifacts);
+        self.ends.push(self.text.len());
+    }
+
+    /// Keeps the first `n` records.
+    pub fn truncate(&mut self, n: usize) {
+        if n < self.len() {
+            self.ends.truncate(n * 4);
+            self.text.truncate(self.ends.last().copied().unwrap_or(0));
+        }
+    }
+
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.ends.len() / 4
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Record `i`.
+    pub fn get(&self, i: usize) -> Option<RecordText<'_>> {
+        let ends = self.ends.get(i * 4..i * 4 + 4)?;
+        let start = if i == 0 { 0 } else { self.ends[i * 4 - 1] };
+        Some(RecordText {
+            event: &self.text[start..ends[0]],
+            context: &self.text[ends[0]..ends[1]],
+            metrics: &self.text[ends[1]..ends[2]],
+            artifacts: &self.text[ends[2]..ends[3]],
         })
     }
+
+    /// Every record, in order.
+    pub fn iter(&self) -> impl Iterator<Item = RecordText<'_>> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Bytes held (text and index), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * std::mem::size_of::<usize>()
+    }
+}
+
+impl Serialize for Records {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|r| r.to_json()))
+    }
+}
+
+/// Lets serde_json write into a `String`.
+struct StringWriter<'a>(&'a mut String);
+
+impl std::io::Write for StringWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = std::str::from_utf8(buf).map_err(std::io::Error::other)?;
+        self.0.push_str(text);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Appends `text` as a JSON string.
+fn push_json_string(out: &mut String, text: &str) {
+    let _ = serde_json::to_writer(StringWriter(out), text);
+}
+
+/// Appends metrics as a JSON object, names sorted; a non-finite value is
+/// `null` (JSON has no NaN or infinity).
+pub fn write_metrics(out: &mut String, metrics: &[(String, f64)]) {
+    let mut order: Vec<&(String, f64)> = metrics.iter().collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    out.push('{');
+    for (i, (name, value)) in order.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(out, name);
+        out.push(':');
+        if value.is_finite() {
+            let _ = serde_json::to_writer(StringWriter(out), value);
+        } else {
+            out.push_str("null");
+        }
+    }
+    out.push('}');
+}
+
+/// Appends artifact references as a JSON object of name to digest, names
+/// sorted.
+pub fn write_artifacts(out: &mut String, artifacts: &[(String, Digest)]) {
+    let mut order: Vec<&(String, Digest)> = artifacts.iter().collect();
+    order.sort_by(|a, b| a.0.cmp(&b.0));
+    out.push('{');
+    for (i, (name, digest)) in order.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_string(out, name);
+        let _ = write!(out, ":\"{}\"", digest.to_hex());
+    }
+    out.push('}');
 }
 
 /// An artifact a job stored: its name (as the guest gave it), digest and size.
@@ -75,4 +216,46 @@ pub struct ArtifactInfo {
     pub digest: Digest,
     /// Its size in bytes.
     pub size: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn packs_records_in_stored_form() {
+        let mut records = Records::new();
+        let context = json!({"b": 1, "a": "x"});
+        let Value::Object(context) = context else {
+            unreachable!()
+        };
+        records.push_parts(
+            "fit",
+            &context,
+            &[
+                ("z".into(), 1.5),
+                ("a".into(), f64::NAN),
+                ("m".into(), -0.0),
+            ],
+            &[("model".into(), Digest::of(b"m"))],
+        );
+        records.push_parts("done", &serde_json::Map::new(), &[], &[]);
+        assert_eq!(records.len(), 2);
+        let first = records.get(0).expect("first");
+        assert_eq!(first.event, "fit");
+        assert_eq!(first.context, r#"{"a":"x","b":1}"#);
+        assert_eq!(first.metrics, r#"{"a":null,"m":-0.0,"z":1.5}"#);
+        assert_eq!(
+            first.artifacts,
+            format!("{{\"model\":\"{}\"}}", Digest::of(b"m").to_hex())
+        );
+        let second = records.get(1).expect("second");
+        assert_eq!((second.context, second.metrics), ("{}", "{}"));
+        assert_eq!(records.get(2), None);
+        assert_eq!(second.to_json()["event"], "done");
+        // What the stored text reads back as, it writes again.
+        let value: Value = serde_json::from_str(first.metrics).expect("json");
+        assert_eq!(value.to_string(), first.metrics);
+    }
 }

@@ -8,55 +8,49 @@
 //! form, it can be recomputed from the store alone (`djx fsck`), and a
 //! rerun's result can be compared with it (`djx verify`).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::digest::Digest;
-use crate::record::{ArtifactInfo, Record};
+use crate::record::{ArtifactInfo, RecordText, Records};
 use crate::store::RecordRow;
 
-/// One record as the store keeps it: event, context, metrics (non-finite
-/// values as null) and artifact references.
-#[derive(Clone, Debug, PartialEq)]
+/// One record in stored form, owned: what a store gives back, as the text
+/// it was written as.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredRecord {
     /// The event.
     pub event: String,
-    /// The context object.
-    pub context: Map<String, Value>,
-    /// The metrics object.
-    pub metrics: Map<String, Value>,
-    /// The artifact references, name to digest.
-    pub artifacts: Map<String, Value>,
+    /// The context object's JSON text.
+    pub context: String,
+    /// The metrics object's JSON text.
+    pub metrics: String,
+    /// The artifact references' JSON text.
+    pub artifacts: String,
 }
 
 impl StoredRecord {
-    /// The stored form of a record a job emitted.
-    pub fn of(record: &Record) -> StoredRecord {
-        StoredRecord {
-            event: record.event.clone(),
-            context: record.context.clone(),
-            metrics: record.metrics_json(),
-            artifacts: record.artifacts_json(),
-        }
-    }
-
-    /// The stored form of a record read back from a store.
+    /// The stored form of a record read back from a store. Decoded JSON
+    /// encodes back to the text it was decoded from (sorted keys, shortest
+    /// round-trip floats).
     pub fn from_row(row: &RecordRow) -> StoredRecord {
+        let text =
+            |map: &serde_json::Map<String, Value>| serde_json::to_string(map).unwrap_or_default();
         StoredRecord {
             event: row.event.clone(),
-            context: row.context.clone(),
-            metrics: row.metrics.clone(),
-            artifacts: row.artifacts.clone(),
+            context: text(&row.context),
+            metrics: text(&row.metrics),
+            artifacts: text(&row.artifacts),
         }
     }
 
-    /// The record as one JSON object, for showing a difference.
-    pub fn to_json(&self) -> Value {
-        serde_json::json!({
-            "event": self.event,
-            "context": self.context,
-            "metrics": self.metrics,
-            "artifacts": self.artifacts,
-        })
+    /// The record as borrowed text.
+    pub fn text(&self) -> RecordText<'_> {
+        RecordText {
+            event: &self.event,
+            context: &self.context,
+            metrics: &self.metrics,
+            artifacts: &self.artifacts,
+        }
     }
 }
 
@@ -69,46 +63,44 @@ impl Fields {
         self.0.update(&(bytes.len() as u64).to_le_bytes());
         self.0.update(bytes);
     }
-
-    fn object(&mut self, map: &Map<String, Value>) {
-        // serde_json's map is sorted by key, so this is the stored text.
-        let text = serde_json::to_string(map).unwrap_or_default();
-        self.bytes(text.as_bytes());
-    }
 }
 
 /// The result digest of an attempt. `log` is `None` when the experiment
 /// leaves the log out of its digests.
 pub fn result_digest<'a>(
-    records: impl IntoIterator<Item = &'a StoredRecord>,
+    records: impl IntoIterator<Item = RecordText<'a>>,
     artifacts: &[ArtifactInfo],
     log: Option<&[u8]>,
 ) -> Digest {
-    let mut f = Fields(blake3::Hasher::new_derive_key("djx result digest v1"));
-    let records: Vec<&StoredRecord> = records.into_iter().collect();
-    f.0.update(&(records.len() as u64).to_le_bytes());
+    let mut f = Fields(blake3::Hasher::new_derive_key("djx result digest v2"));
     for r in records {
+        f.0.update(b"r");
         f.bytes(r.event.as_bytes());
-        f.object(&r.context);
-        f.object(&r.metrics);
-        f.object(&r.artifacts);
+        f.bytes(r.context.as_bytes());
+        f.bytes(r.metrics.as_bytes());
+        f.bytes(r.artifacts.as_bytes());
     }
-    f.0.update(&(artifacts.len() as u64).to_le_bytes());
     for a in artifacts {
+        f.0.update(b"a");
         f.bytes(a.name.as_bytes());
         f.0.update(a.digest.as_bytes());
         f.0.update(&a.size.to_le_bytes());
     }
     match log {
         Some(log) => {
-            f.0.update(&[1]);
+            f.0.update(b"l");
             f.bytes(log);
         }
         None => {
-            f.0.update(&[0]);
+            f.0.update(b"n");
         }
     }
     f.0.finalize().into()
+}
+
+/// The result digest of records held in a [`Records`] buffer.
+pub fn records_digest(records: &Records, artifacts: &[ArtifactInfo], log: Option<&[u8]>) -> Digest {
+    result_digest(records.iter(), artifacts, log)
 }
 
 /// Where two results first differ.
@@ -187,16 +179,19 @@ impl std::fmt::Display for Difference {
 /// The first difference between a stored result and a rerun's, if any.
 pub fn first_difference(
     stored: (&[StoredRecord], &[ArtifactInfo], Option<&[u8]>),
-    rerun: (&[StoredRecord], &[ArtifactInfo], Option<&[u8]>),
+    rerun: (&Records, &[ArtifactInfo], Option<&[u8]>),
 ) -> Option<Difference> {
     let n = stored.0.len().max(rerun.0.len());
     for index in 0..n {
-        let (a, b) = (stored.0.get(index), rerun.0.get(index));
+        let (a, b) = (
+            stored.0.get(index).map(StoredRecord::text),
+            rerun.0.get(index),
+        );
         if a != b {
             return Some(Difference::Record {
                 index,
-                stored: a.map(StoredRecord::to_json),
-                rerun: b.map(StoredRecord::to_json),
+                stored: a.map(|r| r.to_json()),
+                rerun: b.map(|r| r.to_json()),
             });
         }
     }
@@ -245,45 +240,65 @@ pub fn first_difference(
 mod tests {
     use super::*;
 
-    fn record(event: &str, loss: f64) -> StoredRecord {
-        StoredRecord::of(&Record {
-            event: event.into(),
-            context: Map::new(),
-            metrics: vec![("loss".into(), loss)],
-            artifacts: vec![],
-        })
+    fn records(parts: &[(&str, f64)]) -> Records {
+        let mut records = Records::new();
+        for (event, loss) in parts {
+            records.push_parts(
+                event,
+                &serde_json::Map::new(),
+                &[("loss".into(), *loss)],
+                &[],
+            );
+        }
+        records
+    }
+
+    fn digest(parts: &[(&str, f64)], log: Option<&[u8]>) -> Digest {
+        records_digest(&records(parts), &[], log)
     }
 
     #[test]
     fn digest_sees_order_values_and_log() {
-        let (a, b) = (record("a", 1.0), record("b", 1.0));
-        let base = result_digest([&a, &b], &[], None);
-        assert_eq!(base, result_digest([&a, &b], &[], None));
-        assert_ne!(base, result_digest([&b, &a], &[], None));
-        assert_ne!(base, result_digest([&a, &record("b", 1.5)], &[], None));
-        assert_ne!(base, result_digest([&a, &b], &[], Some(b"")));
+        let base = digest(&[("a", 1.0), ("b", 1.0)], None);
+        assert_eq!(base, digest(&[("a", 1.0), ("b", 1.0)], None));
+        assert_ne!(base, digest(&[("b", 1.0), ("a", 1.0)], None));
+        assert_ne!(base, digest(&[("a", 1.0), ("b", 1.5)], None));
+        assert_ne!(base, digest(&[("a", 1.0), ("b", 1.0)], Some(b"")));
         assert_ne!(
-            result_digest([&a], &[], Some(b"x")),
-            result_digest([&a], &[], Some(b"y"))
+            digest(&[("a", 1.0)], Some(b"x")),
+            digest(&[("a", 1.0)], Some(b"y"))
         );
         // -0.0 and 0.0 are different bits, and stay different.
+        assert_ne!(digest(&[("a", 0.0)], None), digest(&[("a", -0.0)], None));
+        // Record boundaries count: one record is not two.
         assert_ne!(
-            result_digest([&record("a", 0.0)], &[], None),
-            result_digest([&record("a", -0.0)], &[], None)
+            digest(&[("ab", 1.0)], None),
+            digest(&[("a", 1.0), ("b", 1.0)], None)
         );
     }
 
     #[test]
     fn first_difference_names_the_record() {
-        let stored = [record("a", 1.0), record("b", 2.0)];
-        let rerun = [record("a", 1.0), record("b", 3.0)];
+        let as_stored = |r: &Records| -> Vec<StoredRecord> {
+            r.iter()
+                .map(|t| StoredRecord {
+                    event: t.event.into(),
+                    context: t.context.into(),
+                    metrics: t.metrics.into(),
+                    artifacts: t.artifacts.into(),
+                })
+                .collect()
+        };
+        let stored = as_stored(&records(&[("a", 1.0), ("b", 2.0)]));
+        let rerun = records(&[("a", 1.0), ("b", 3.0)]);
         let d = first_difference((&stored, &[], None), (&rerun, &[], None));
         assert!(
             matches!(d, Some(Difference::Record { index: 1, .. })),
             "{d:?}"
         );
+        let same = records(&[("a", 1.0), ("b", 2.0)]);
         assert_eq!(
-            first_difference((&stored, &[], None), (&stored, &[], None)),
+            first_difference((&stored, &[], None), (&same, &[], None)),
             None
         );
     }

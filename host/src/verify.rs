@@ -182,7 +182,7 @@ fn verify_one(
     let stored_log = store.attempt_log(rj, ra)?;
     let mut notes = Vec::new();
     let recomputed = result_digest(
-        &stored_records,
+        stored_records.iter().map(StoredRecord::text),
         &stored_artifacts,
         exp.digested_log(&stored_log),
     );
@@ -211,14 +211,13 @@ fn verify_one(
     if rerun == Some(stored) && notes.is_empty() {
         return Ok(Verdict::Identical { digest: stored });
     }
-    let fresh: Vec<StoredRecord> = outcome.records.iter().map(StoredRecord::of).collect();
     let difference = first_difference(
         (
             &stored_records,
             &stored_artifacts,
             exp.digested_log(&stored_log),
         ),
-        (&fresh, &outcome.artifacts, exp.digested_log(&log)),
+        (&outcome.records, &outcome.artifacts, exp.digested_log(&log)),
     );
     Ok(Verdict::Different {
         stored,

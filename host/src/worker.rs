@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use crate::artifact_store::ArtifactStore;
 use crate::layout::Layout;
 use crate::prepare::{PrepareError, Prepared};
+use crate::record::Records;
 use crate::runtime::{Failure, Runtimes};
 use crate::store::{AttemptResult, ClaimedJob, Store};
 use crate::worker_id::is_dead_local;
@@ -337,7 +338,7 @@ impl Runner<'_> {
             );
             let result = AttemptResult {
                 failure: Some(reason),
-                records: &[],
+                records: &Records::new(),
                 artifacts: &[],
                 log: &[],
                 duration: Duration::ZERO,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use djx_host::artifact_store::ArtifactStore;
 use djx_host::dataset::{DatasetKind, digest_path, stage_alone};
 use djx_host::lock::LockedJob;
-use djx_host::result_digest::{StoredRecord, result_digest};
+use djx_host::result_digest::records_digest;
 use djx_host::runtime::limits::{parse_duration, parse_size};
 use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Runtime, job_seed};
 use djx_host::spec::valid_dataset_name;
@@ -135,8 +135,8 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         }
     }
     let mut stdout = std::io::stdout().lock();
-    for record in &outcome.records {
-        serde_json::to_writer(&mut stdout, &record.to_json())?;
+    for record in outcome.records.iter() {
+        stdout.write_all(record.to_json_text().as_bytes())?;
         stdout.write_all(b"\n")?;
     }
     stdout.flush()?;
@@ -151,9 +151,8 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
     eprintln!("djx: job key {key}");
     match outcome.failure {
         None => {
-            let records: Vec<StoredRecord> = outcome.records.iter().map(StoredRecord::of).collect();
             let log = outcome.log_bytes();
-            let digest = result_digest(&records, &outcome.artifacts, Some(&log));
+            let digest = records_digest(&outcome.records, &outcome.artifacts, Some(&log));
             eprintln!("djx: result digest {digest}");
             Ok(())
         }

@@ -13,7 +13,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::artifact_store::ArtifactStore;
 use crate::digest::Digest;
-use crate::record::{ArtifactInfo, Record};
+use crate::record::{ArtifactInfo, Records};
 use crate::runtime::job::DatasetMount;
 use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;
@@ -36,7 +36,7 @@ pub struct JobCtx {
     /// Context merged into every record.
     pub bound: Map<String, Value>,
     /// Records emitted so far.
-    pub records: Vec<Record>,
+    pub records: Records,
     /// Encoded bytes of `records`.
     pub record_bytes: u64,
     /// Artifacts stored so far, in order.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::digest::Digest;
-use crate::record::{ArtifactInfo, Record};
+use crate::record::{ArtifactInfo, Records};
 use crate::runtime::limits::{LimitKind, Limits};
 use crate::runtime::log::{LogChunk, Stream};
 
@@ -97,7 +97,7 @@ pub struct JobOutcome {
     /// `None` when the job finished, else why it failed.
     pub failure: Option<Failure>,
     /// The records, in order.
-    pub records: Vec<Record>,
+    pub records: Records,
     /// The artifacts, in the order they were stored.
     pub artifacts: Vec<ArtifactInfo>,
     /// The job's log.

@@ -12,6 +12,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::artifact_store::ArtifactStore;
 use crate::canonical;
+use crate::record::Records;
 use crate::runtime::ctx::{JobCtx, JobState};
 use crate::runtime::job::{Failure, JobOutcome, JobSpec};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
@@ -38,7 +39,7 @@ pub(crate) fn run_job(
     let log = JobLog::new(spec.limits.log_bytes);
     let host_failure = |message: String| JobOutcome {
         failure: Some(Failure::Host(message)),
-        records: vec![],
+        records: Records::new(),
         artifacts: vec![],
         log: log.chunks(),
         duration: started.elapsed(),
@@ -74,7 +75,7 @@ pub(crate) fn run_job(
             artifact_store: artifacts.clone(),
             scratch: scratch.path().to_path_buf(),
             bound: Map::new(),
-            records: Vec::new(),
+            records: Records::new(),
             record_bytes: 0,
             artifacts: Vec::new(),
             artifact_digests: BTreeSet::new(),

@@ -5,7 +5,6 @@ use serde_json::{Map, Value};
 
 use super::{DatasetRef, Experiment, JobRow, NewExperiment, RecordRow, StoreError};
 use crate::digest::{Digest, InvalidDigest};
-use crate::record::Record;
 
 /// A JSON decoding error as a corrupt-value error.
 pub fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
@@ -33,16 +32,6 @@ pub fn digest(text: &str, what: &'static str) -> Result<Digest, StoreError> {
             what,
             message: e.to_string(),
         })
-}
-
-/// A record's context, metrics and artifact references as JSON text.
-/// Non-finite metric values become null.
-pub fn record_columns(record: &Record) -> (String, String, String) {
-    (
-        Value::Object(record.context.clone()).to_string(),
-        Value::Object(record.metrics_json()).to_string(),
-        Value::Object(record.artifacts_json()).to_string(),
-    )
 }
 
 /// The columns of `records.sql`: experiment, job, labels, event, context,

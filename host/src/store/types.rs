@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::digest::Digest;
 use crate::provenance::Provenance;
-use crate::record::{ArtifactInfo, Record};
+use crate::record::{ArtifactInfo, Records};
 use crate::runtime::{Determinism, EngineProfile, Limits};
 
 /// A dataset as an experiment stores it.
@@ -281,7 +281,7 @@ pub struct AttemptResult<'a> {
     /// `None` if it finished, else the failure reason.
     pub failure: Option<String>,
     /// Its records.
-    pub records: &'a [Record],
+    pub records: &'a Records,
     /// Its artifacts.
     pub artifacts: &'a [ArtifactInfo],
     /// Its log.

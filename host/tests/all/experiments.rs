@@ -417,3 +417,28 @@ on_both_stores!(
     a_killed_run_loses_nothing_and_duplicates_nothing,
     ctrl_c_puts_running_jobs_back,
 );
+
+/// The metric firehose guest: every point is kept, in order, with the bound
+/// context.
+#[test]
+pub fn firehose() {
+    let t = TestDir::new();
+    let yml = t.path().join("firehose.yml");
+    std::fs::write(
+        &yml,
+        format!(
+            "name: firehose\nmodule: {}\nlimits: {{records: 20000}}\njob:\n  parameter: {{points: 20000}}\n",
+            djx_fixtures::FIREHOSE
+        ),
+    )
+    .expect("write");
+    djx_ok(&t, &["run", yml.to_str().expect("utf-8")]);
+    let records = records_json(&t, "1");
+    assert_eq!(records.len(), 20_000);
+    for (step, r) in records.iter().enumerate() {
+        assert_eq!(r["context.step"], step, "{r}");
+        assert_eq!(r["context.phase"], "train");
+        assert_eq!(r["metrics.loss"], 1.0 / (1.0 + step as f64));
+    }
+    djx_ok(&t, &["verify", "1"]);
+}

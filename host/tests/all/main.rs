@@ -21,6 +21,7 @@ mod spec_golden;
 mod every_guest_has_a_test {
     pub use super::determinism::nondet;
     pub use super::exec::{bookkeeping, noop, roundtrip};
+    pub use super::experiments::firehose;
     pub use super::experiments::sqlite::two_runs_on_one_store_never_run_a_job_twice as steps;
     pub use super::failures::{fail, not_a_job};
     pub use super::limits::limits;

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeSet;
 
+use serde_json::Map;
+
 use crate::digest::Digest;
-use crate::record::Record;
 use crate::runtime::bindings::records::Host;
 use crate::runtime::bindings::types::{ArtifactRef, Metric};
 use crate::runtime::ctx::JobView;
@@ -19,7 +20,8 @@ impl Host for JobView<'_> {
         artifacts: Vec<ArtifactRef>,
     ) -> wasmtime::Result<Result<(), String>> {
         let limits = &self.ctx.limits;
-        if self.ctx.records.len() as u64 >= limits.records {
+        let count = self.ctx.records.len();
+        if count as u64 >= limits.records {
             return Err(wasmtime::Error::new(LimitExceeded {
                 kind: LimitKind::Records,
                 limit: limits.records.to_string(),
@@ -30,32 +32,40 @@ impl Host for JobView<'_> {
                 ),
             }));
         }
-        let record = match build(self, event, &context, metrics, artifacts) {
-            Ok(record) => record,
+        let (context, metrics, refs) = match check(self, &context, metrics, artifacts) {
+            Ok(parts) => parts,
             Err(message) => return Ok(Err(message)),
         };
+        self.ctx
+            .records
+            .push_parts(&event, &context, &metrics, &refs);
+        let size = self.ctx.records.get(count).map_or(0, |r| r.size());
         let limits = &self.ctx.limits;
-        let size = record.encoded_size();
-        if size > limits.record_size {
-            return Err(wasmtime::Error::new(LimitExceeded::bytes(
+        let broken = if size > limits.record_size {
+            Some(LimitExceeded::bytes(
                 LimitKind::RecordSize,
                 limits.record_size,
-                format!("record {:?} is {size} bytes", cut(&record.event)),
-            )));
-        }
-        if self.ctx.record_bytes + size > limits.record_bytes {
-            return Err(wasmtime::Error::new(LimitExceeded::bytes(
+                format!("record {:?} is {size} bytes", cut(&event)),
+            ))
+        } else if self.ctx.record_bytes + size > limits.record_bytes {
+            Some(LimitExceeded::bytes(
                 LimitKind::RecordBytes,
                 limits.record_bytes,
                 format!(
                     "{} records take {} bytes",
-                    self.ctx.records.len() + 1,
+                    count + 1,
                     self.ctx.record_bytes + size
                 ),
-            )));
+            ))
+        } else {
+            None
+        };
+        if let Some(limit) = broken {
+            // The job ends here; the record over the limit is not kept.
+            self.ctx.records.truncate(count);
+            return Err(wasmtime::Error::new(limit));
         }
         self.ctx.record_bytes += size;
-        self.ctx.records.push(record);
         Ok(Ok(()))
     }
 
@@ -71,17 +81,29 @@ impl Host for JobView<'_> {
     }
 }
 
+/// The parts of a record: the context merged over the bound context, the
+/// metrics and the artifact references, each checked.
+type Parts = (
+    Map<String, serde_json::Value>,
+    Vec<(String, f64)>,
+    Vec<(String, Digest)>,
+);
+
 /// Checks a record's parts and merges the bound context in.
-fn build(
+fn check(
     view: &JobView<'_>,
-    event: String,
     context: &str,
     metrics: Vec<Metric>,
     artifacts: Vec<ArtifactRef>,
-) -> Result<Record, String> {
+) -> Result<Parts, String> {
     let own = json_object("record context", context)?;
-    let mut merged = view.ctx.bound.clone();
-    merged.extend(own);
+    let merged = if view.ctx.bound.is_empty() {
+        own
+    } else {
+        let mut merged = view.ctx.bound.clone();
+        merged.extend(own);
+        merged
+    };
     let mut names = BTreeSet::new();
     for metric in &metrics {
         if metric.name.is_empty() {
@@ -108,12 +130,11 @@ fn build(
         }
         refs.push((a.name, digest));
     }
-    Ok(Record {
-        event,
-        context: merged,
-        metrics: metrics.into_iter().map(|m| (m.name, m.value)).collect(),
-        artifacts: refs,
-    })
+    Ok((
+        merged,
+        metrics.into_iter().map(|m| (m.name, m.value)).collect(),
+        refs,
+    ))
 }
 
 fn cut(text: &str) -> String {

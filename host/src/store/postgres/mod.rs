@@ -358,12 +358,11 @@ impl Store for PgStore {
         let mut metrics = Vec::with_capacity(result.records.len());
         let mut refs = Vec::with_capacity(result.records.len());
         for (seq, record) in result.records.iter().enumerate() {
-            let (context, metric, artifact) = codec::record_columns(record);
             seqs.push(seq as i64);
-            events.push(record.event.as_str());
-            contexts.push(context);
-            metrics.push(metric);
-            refs.push(artifact);
+            events.push(record.event);
+            contexts.push(record.context);
+            metrics.push(record.metrics);
+            refs.push(record.artifacts);
         }
         self.rt.block_on(async {
             let mut client = self.client().await?;

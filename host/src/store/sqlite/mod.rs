@@ -318,15 +318,14 @@ impl Store for SqliteStore {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for (seq, record) in result.records.iter().enumerate() {
-                let (context, metrics, artifacts) = codec::record_columns(record);
                 insert.execute((
                     job.id,
                     job.attempt,
                     seq as i64,
-                    &record.event,
-                    context,
-                    metrics,
-                    artifacts,
+                    record.event,
+                    record.context,
+                    record.metrics,
+                    record.artifacts,
                 ))?;
             }
             let mut insert = tx.prepare_cached(

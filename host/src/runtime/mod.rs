@@ -36,6 +36,7 @@ pub mod memory;
 pub mod random;
 pub mod run;
 pub mod sandbox;
+pub mod scratch;
 pub mod ticker;
 
 use std::collections::HashMap;
@@ -101,7 +102,7 @@ pub struct Runtime {
     engine: JobEngine,
     linker: Linker<JobState>,
     cache: CompileCache,
-    scratch_root: PathBuf,
+    scratch: scratch::ScratchPool,
     _ticker: EpochTicker,
 }
 
@@ -122,7 +123,7 @@ impl Runtime {
             engine,
             linker,
             cache: CompileCache::new(cache_dir),
-            scratch_root,
+            scratch: scratch::ScratchPool::new(scratch_root),
             _ticker: ticker,
         })
     }

@@ -44,17 +44,14 @@ pub(crate) fn run_job(
         log: log.chunks(),
         duration: started.elapsed(),
     };
-    // The scratch directory is removed when `scratch` drops, after the job.
-    let scratch = match std::fs::create_dir_all(&runtime.scratch_root).and_then(|()| {
-        tempfile::Builder::new()
-            .prefix("djx-job-")
-            .tempdir_in(&runtime.scratch_root)
-    }) {
+    // The scratch directory goes back to the pool, emptied, when `scratch`
+    // drops after the job.
+    let scratch = match runtime.scratch.take() {
         Ok(dir) => dir,
         Err(e) => {
             return host_failure(format!(
                 "cannot create a scratch directory in {}: {e}",
-                runtime.scratch_root.display()
+                runtime.scratch.root().display()
             ));
         }
     };

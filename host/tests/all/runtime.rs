@@ -80,10 +80,19 @@ fn the_host_survives_every_failure_and_runs_the_next_job() {
         let good = rt.run(&noop, &spec(&noop, json!({})), &store);
         assert!(good.is_finished(), "after {what}: {:?}", good.failure);
     }
+    // One job at a time: one scratch directory, reused, and empty between
+    // jobs whatever the job left in it.
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("scratch"))
+        .expect("scratch")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(std::fs::read_dir(&left[0]).expect("read").count(), 0);
+    drop(rt);
     let left = std::fs::read_dir(dir.path().join("scratch"))
         .expect("scratch")
         .count();
-    assert_eq!(left, 0, "every job's scratch directory is removed");
+    assert_eq!(left, 0, "the runtime removes its scratch directories");
 }
 
 #[test]

@@ -140,9 +140,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         stdout.write_all(b"\n")?;
     }
     stdout.flush()?;
-    if keep {
-        let _ = fs::remove_dir(store.root().join(".tmp"));
-    } else if !outcome.artifacts.is_empty() {
+    if !keep && !outcome.artifacts.is_empty() {
         eprintln!(
             "djx: {} artifact(s) not kept; pass --out DIR to keep them",
             outcome.artifacts.len()

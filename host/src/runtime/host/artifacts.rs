@@ -52,10 +52,8 @@ impl JobCtx {
 impl Host for JobView<'_> {
     fn save(&mut self, name: String, data: Vec<u8>) -> wasmtime::Result<Result<String, String>> {
         self.ctx.charge_artifact_bytes(&name, data.len() as u64)?;
-        let mut writer = self.ctx.artifact_store.writer().map_err(fault)?;
-        writer.write(&data).map_err(fault)?;
-        let (digest, size) = writer.finish().map_err(fault)?;
-        Ok(Ok(self.ctx.stored(name, digest, size)))
+        let digest = self.ctx.artifact_store.put(&data).map_err(fault)?;
+        Ok(Ok(self.ctx.stored(name, digest, data.len() as u64)))
     }
 
     fn save_file(

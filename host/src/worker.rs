@@ -23,6 +23,13 @@ use crate::worker_id::is_dead_local;
 /// How long a worker keeps retrying an unreachable store.
 const STORE_RETRY: Duration = Duration::from_secs(60);
 
+/// How long one claim should keep a slot busy: short jobs are claimed
+/// several at a time, so claiming costs less than running.
+const CLAIM_BATCH_TIME: Duration = Duration::from_millis(50);
+
+/// Most jobs claimed per slot at once.
+const MAX_CLAIM_PER_SLOT: u64 = 16;
+
 /// How often an idle worker looks again while others hold jobs.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -132,8 +139,38 @@ struct Shared<'a> {
     prepared: HashMap<i64, Prepared>,
     artifacts: ArtifactStore,
     running: AtomicU64,
+    /// A moving average of job wall time in this run, in microseconds (0:
+    /// none finished yet).
+    avg_job_us: AtomicU64,
     summary: Mutex<RunSummary>,
     on_event: &'a (dyn Fn(JobEvent) + Sync),
+}
+
+impl Shared<'_> {
+    /// Folds one job's wall time into the moving average.
+    fn observe(&self, took: Duration) {
+        let us = took.as_micros().min(u128::from(u64::MAX / 8)) as u64;
+        let old = self.avg_job_us.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            us.max(1)
+        } else {
+            (old * 7 + us) / 8
+        };
+        self.avg_job_us.store(new.max(1), Ordering::Relaxed);
+    }
+
+    /// Jobs to claim per slot: one for jobs that take a while (so that other
+    /// workers are not left idle while this one holds a queue), more for
+    /// short jobs, so one claim keeps a slot busy for about
+    /// [`CLAIM_BATCH_TIME`].
+    fn jobs_per_claim(&self) -> usize {
+        let avg = self.avg_job_us.load(Ordering::Relaxed);
+        if avg == 0 {
+            return 1;
+        }
+        let budget = CLAIM_BATCH_TIME.as_micros() as u64;
+        (budget / avg).clamp(1, MAX_CLAIM_PER_SLOT) as usize
+    }
 }
 
 impl Runner<'_> {
@@ -182,6 +219,7 @@ impl Runner<'_> {
             prepared,
             artifacts,
             running: AtomicU64::new(0),
+            avg_job_us: AtomicU64::new(0),
             summary: Mutex::new(RunSummary {
                 cached,
                 ..RunSummary::default()
@@ -275,7 +313,9 @@ impl Runner<'_> {
             };
             shared.running.fetch_add(1, Ordering::Relaxed);
             (shared.on_event)(JobEvent::Started { job: job.id });
+            let started = Instant::now();
             let result = self.run_one(exp, &job, &shared.artifacts);
+            shared.observe(started.elapsed());
             shared.running.fetch_sub(1, Ordering::Relaxed);
             let event = result?;
             let mut s = shared.summary.lock().unwrap_or_else(|p| p.into_inner());
@@ -296,7 +336,7 @@ impl Runner<'_> {
     fn next_job(&self, shared: &Shared<'_>) -> Result<Option<ClaimedJob>, RunError> {
         let mut queue = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
         if queue.is_empty() {
-            let n = self.options.workers.max(1);
+            let n = self.options.workers.max(1) * shared.jobs_per_claim();
             let claimed = self.retrying(|| {
                 Ok(self
                     .store

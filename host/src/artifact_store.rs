@@ -57,6 +57,7 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Artifa
 #[derive(Clone, Debug)]
 pub struct ArtifactStore {
     root: PathBuf,
+    sync: bool,
 }
 
 impl ArtifactStore {
@@ -64,7 +65,14 @@ impl ArtifactStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<ArtifactStore> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(io_err("create", &root))?;
-        Ok(ArtifactStore { root })
+        Ok(ArtifactStore { root, sync: false })
+    }
+
+    /// This store, syncing every artifact (file and directory) to disk
+    /// before `put` or `finish` returns when `sync` is true.
+    pub fn synced(mut self, sync: bool) -> ArtifactStore {
+        self.sync = sync;
+        self
     }
 
     /// The store's root directory.
@@ -189,8 +197,16 @@ impl ArtifactWriter {
         let tmp = self.file.path().to_path_buf();
         let mut file = self.file;
         file.flush().map_err(io_err("flush", &tmp))?;
+        if self.store.sync {
+            file.as_file().sync_all().map_err(io_err("sync", &tmp))?;
+        }
         file.persist(&target)
             .map_err(|e| io_err("rename into", &target)(e.error))?;
+        if self.store.sync {
+            fs::File::open(&self.store.root)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io_err("sync", &self.store.root))?;
+        }
         Ok((digest, self.len))
     }
 }

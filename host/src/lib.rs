@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod content_store;
 pub mod dataset;
 pub mod digest;
+pub mod durability;
 pub mod fsck;
 pub mod layout;
 pub mod lock;

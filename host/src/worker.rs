@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::artifact_store::ArtifactStore;
+use crate::durability::Durability;
 use crate::layout::Layout;
 use crate::prepare::{PrepareError, Prepared};
 use crate::record::Records;
@@ -200,10 +201,16 @@ impl Runner<'_> {
                 Prepared::load(self.store, self.layout, self.runtimes, id, mounts.path())?,
             );
         }
-        let artifacts = ArtifactStore::open(&self.layout.artifacts).map_err(|e| PrepareError {
+        let durability = Durability::from_env().map_err(|e| PrepareError {
             experiment: first,
             message: e.to_string(),
         })?;
+        let artifacts = ArtifactStore::open(&self.layout.artifacts)
+            .map(|store| store.synced(durability.sync_artifacts()))
+            .map_err(|e| PrepareError {
+                experiment: first,
+                message: e.to_string(),
+            })?;
         self.retrying(|| reap(self.store, experiments))?;
         let cached = if self.options.use_cache {
             self.retrying(|| Ok(self.store.link_cached(&self.worker, experiments)?))?

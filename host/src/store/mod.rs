@@ -27,6 +27,9 @@ pub enum StoreError {
     /// The database cannot be reached just now (worth retrying).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The store's configuration is wrong.
+    #[error("{0}")]
+    Config(String),
     /// Running the migrations failed.
     #[error("migrating the database: {0}")]
     Migration(String),

@@ -442,3 +442,22 @@ pub fn firehose() {
     }
     djx_ok(&t, &["verify", "1"]);
 }
+
+#[test]
+fn durability_full_runs_and_a_bad_setting_is_refused() {
+    let t = TestDir::new();
+    let yml = steps_experiment(&t, "durable", 3, 2, 0, "");
+    let out = run(t
+        .djx()
+        .env("DJX_DURABILITY", "full")
+        .args(["run", yml.to_str().expect("utf-8")]));
+    assert_exit(&out, 0);
+    assert_eq!(records_json(&t, "1").len(), 6);
+    let out = run(t.djx().env("DJX_DURABILITY", "sometimes").args(["ls"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("DJX_DURABILITY=\"sometimes\": expected `normal` or `full`"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -69,7 +69,9 @@ impl SqliteStore {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let durability = crate::durability::Durability::from_env()
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         migrate(path, &mut conn)?;
         Ok(SqliteStore {

@@ -19,6 +19,7 @@ pub mod fsck;
 pub mod layout;
 pub mod lock;
 pub mod module_source;
+pub mod pending;
 pub mod prepare;
 pub mod provenance;
 pub mod record;

@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use crate::artifact_store::ArtifactStore;
 use crate::durability::Durability;
 use crate::layout::Layout;
+use crate::pending::{Done, Pending};
 use crate::prepare::{PrepareError, Prepared};
 use crate::record::Records;
 use crate::runtime::{Failure, Runtimes};
-use crate::store::{AttemptResult, ClaimedJob, Store};
+use crate::store::{ClaimedJob, Store};
 use crate::worker_id::is_dead_local;
 
 /// How long a worker keeps retrying an unreachable store.
@@ -145,9 +146,32 @@ struct Shared<'a> {
     avg_job_us: AtomicU64,
     summary: Mutex<RunSummary>,
     on_event: &'a (dyn Fn(JobEvent) + Sync),
+    /// Ended attempts not committed yet.
+    pending: Pending,
 }
 
 impl Shared<'_> {
+    /// Counts an ended job in the summary, then tells `on_event`.
+    fn report(&self, event: JobEvent) {
+        let mut s = self.summary.lock().unwrap_or_else(|p| p.into_inner());
+        match &event {
+            JobEvent::Finished { .. } => s.finished += 1,
+            JobEvent::Failed { job, reason } => s.failed.push((*job, reason.clone())),
+            JobEvent::Released { .. } => s.released += 1,
+            JobEvent::Started { .. } | JobEvent::Cached { .. } => {}
+        }
+        drop(s);
+        (self.on_event)(event);
+    }
+
+    /// Whether no claimed job waits to start.
+    fn queue_is_empty(&self) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
     /// Folds one job's wall time into the moving average.
     fn observe(&self, took: Duration) {
         let us = took.as_micros().min(u128::from(u64::MAX / 8)) as u64;
@@ -231,13 +255,22 @@ impl Runner<'_> {
                 cached,
                 ..RunSummary::default()
             }),
+            pending: Pending::default(),
             on_event,
         };
 
         let first_error: Mutex<Option<RunError>> = Mutex::new(None);
         let done = AtomicBool::new(false);
         std::thread::scope(|s| {
-            s.spawn(|| self.heartbeat(&done, &shared.running));
+            s.spawn(|| {
+                if let Err(e) = self.heartbeat(&done, &shared) {
+                    first_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
+                    self.cancel.store(true, Ordering::Relaxed);
+                }
+            });
             let workers: Vec<_> = (0..self.options.workers.max(1))
                 .map(|_| {
                     s.spawn(|| {
@@ -257,6 +290,16 @@ impl Runner<'_> {
             }
             done.store(true, Ordering::Relaxed);
         });
+        // Attempts that ended are committed, even when cancelled.
+        if let Some(batch) = shared.pending.take_if_due(true) {
+            let flushed = self.flush(&shared, batch);
+            if let Err(e) = flushed {
+                first_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert(e);
+            }
+        }
         // Claimed but never started (cancelled, or a worker stopped early).
         let unstarted: Vec<i64> = shared
             .queue
@@ -281,25 +324,66 @@ impl Runner<'_> {
     }
 
     /// Renews this worker's leases while jobs run.
-    fn heartbeat(&self, done: &AtomicBool, running: &AtomicU64) {
+    /// Renews this worker's leases while jobs run, and commits ended
+    /// attempts that waited long enough for company.
+    fn heartbeat(&self, done: &AtomicBool, shared: &Shared<'_>) -> Result<(), RunError> {
         let period = self.options.lease / 3;
         let mut last = Instant::now();
         while !done.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(10));
+            if let Some(batch) = shared.pending.take_if_due(false) {
+                self.flush(shared, batch)?;
+            }
             if last.elapsed() >= period {
                 last = Instant::now();
-                if running.load(Ordering::Relaxed) > 0 {
+                if shared.running.load(Ordering::Relaxed) > 0 {
                     // A failed renewal is retried next period; if the lease
                     // is lost meanwhile, the fenced finish writes nothing.
                     let _ = self.store.renew(&self.worker, self.options.lease);
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Commits ended attempts in one transaction, then reports them.
+    fn flush(&self, shared: &Shared<'_>, batch: Vec<Done>) -> Result<(), RunError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let results: Vec<_> = batch.iter().map(Done::result).collect();
+        let items: Vec<_> = batch.iter().map(|d| &d.job).zip(results.iter()).collect();
+        // A retried commit is safe: each attempt is fenced by its attempt
+        // number and lease, so if the first try committed, a retry changes
+        // nothing.
+        let kept = self.retrying(|| Ok(self.store.finish_all(&self.worker, &items)?))?;
+        shared
+            .running
+            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        for (done, kept) in batch.iter().zip(kept) {
+            let event = match (kept, &done.failure) {
+                (false, _) => JobEvent::Released { job: done.job.id },
+                (true, None) => JobEvent::Finished { job: done.job.id },
+                (true, Some(reason)) => JobEvent::Failed {
+                    job: done.job.id,
+                    reason: reason.clone(),
+                },
+            };
+            shared.report(event);
+        }
+        Ok(())
     }
 
     /// One worker thread: claim, run, finish, until there is nothing left.
     fn work(&self, shared: &Shared<'_>) -> Result<(), RunError> {
         while !self.cancel.load(Ordering::Relaxed) {
+            if shared.queue_is_empty() {
+                // Nothing queued: what ended is committed before waiting
+                // on a claim.
+                if let Some(batch) = shared.pending.take_if_due(true) {
+                    self.flush(shared, batch)?;
+                }
+            }
             let Some(job) = self.next_job(shared)? else {
                 // Put back what vanished workers left behind, then wait while
                 // other workers still hold jobs: their leases may expire.
@@ -321,19 +405,22 @@ impl Runner<'_> {
             shared.running.fetch_add(1, Ordering::Relaxed);
             (shared.on_event)(JobEvent::Started { job: job.id });
             let started = Instant::now();
-            let result = self.run_one(exp, &job, &shared.artifacts);
+            let ran = self.run_one(exp, job, &shared.artifacts);
             shared.observe(started.elapsed());
-            shared.running.fetch_sub(1, Ordering::Relaxed);
-            let event = result?;
-            let mut s = shared.summary.lock().unwrap_or_else(|p| p.into_inner());
-            match &event {
-                JobEvent::Finished { .. } => s.finished += 1,
-                JobEvent::Failed { job, reason } => s.failed.push((*job, reason.clone())),
-                JobEvent::Released { .. } => s.released += 1,
-                JobEvent::Started { .. } | JobEvent::Cached { .. } => {}
+            match ran? {
+                Ok(done) => {
+                    // The lease stays ours, and `running` counts the job,
+                    // until it is committed.
+                    let target = self.options.workers.max(1) * shared.jobs_per_claim();
+                    if let Some(batch) = shared.pending.push(done, target) {
+                        self.flush(shared, batch)?;
+                    }
+                }
+                Err(released) => {
+                    shared.running.fetch_sub(1, Ordering::Relaxed);
+                    shared.report(JobEvent::Released { job: released });
+                }
             }
-            drop(s);
-            (shared.on_event)(event);
         }
         Ok(())
     }
@@ -370,12 +457,14 @@ impl Runner<'_> {
         }
     }
 
+    /// Runs one job: what it produced, to commit, or (`Err`) the job's id
+    /// when it was stopped and put back.
     fn run_one(
         &self,
         exp: &Prepared,
-        job: &ClaimedJob,
+        job: ClaimedJob,
         artifacts: &ArtifactStore,
-    ) -> Result<JobEvent, RunError> {
+    ) -> Result<Result<Done, i64>, RunError> {
         let key = exp.job_key(&job.parameter, &job.labels);
         if let Some(stored) = job.key.filter(|stored| *stored != key) {
             // Never run a job under a key that does not describe it.
@@ -383,15 +472,15 @@ impl Runner<'_> {
                 "its stored job key {stored} does not match its inputs, which give {key}: \
                  the job or its experiment was changed in the store after `djx add`"
             );
-            let result = AttemptResult {
+            return Ok(Ok(Done {
+                job,
                 failure: Some(reason),
-                records: &Records::new(),
-                artifacts: &[],
-                log: &[],
+                records: Records::new(),
+                artifacts: Vec::new(),
+                log: Vec::new(),
                 duration: Duration::ZERO,
                 result_digest: None,
-            };
-            return self.finish(job, &result);
+            }));
         }
         let spec = exp.job_spec(&key, &job.parameter, &job.labels);
         let outcome =
@@ -399,34 +488,20 @@ impl Runner<'_> {
                 .run_cancellable(&exp.module, &spec, artifacts, self.cancel.clone());
         if outcome.failure == Some(Failure::Cancelled) {
             self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
-            return Ok(JobEvent::Released { job: job.id });
+            return Ok(Err(job.id));
         }
         let log = outcome.log_bytes();
-        let reason = outcome.failure.as_ref().map(Failure::reason);
-        let result = AttemptResult {
-            result_digest: reason.is_none().then(|| exp.result_digest(&outcome, &log)),
-            failure: reason,
-            records: &outcome.records,
-            artifacts: &outcome.artifacts,
-            log: &log,
+        let failure = outcome.failure.as_ref().map(Failure::reason);
+        let result_digest = failure.is_none().then(|| exp.result_digest(&outcome, &log));
+        Ok(Ok(Done {
+            job,
+            failure,
+            records: outcome.records,
+            artifacts: outcome.artifacts,
+            log,
             duration: outcome.duration,
-        };
-        self.finish(job, &result)
-    }
-
-    /// Ends an attempt in the store.
-    fn finish(&self, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<JobEvent, RunError> {
-        // A retried finish is safe: it is fenced by the attempt and lease, so
-        // if the first one committed, the retry changes nothing.
-        let kept = self.retrying(|| Ok(self.store.finish(&self.worker, job, result)?))?;
-        Ok(match (kept, &result.failure) {
-            (false, _) => JobEvent::Released { job: job.id },
-            (true, None) => JobEvent::Finished { job: job.id },
-            (true, Some(reason)) => JobEvent::Failed {
-                job: job.id,
-                reason: reason.clone(),
-            },
-        })
+            result_digest,
+        }))
     }
 }
 

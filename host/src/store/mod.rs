@@ -109,10 +109,20 @@ pub trait Store: Send + Sync {
     /// Extends the leases of every job `worker` holds.
     fn renew(&self, worker: &str, lease: Duration) -> Result<()>;
 
-    /// Ends an attempt: status, records, artifacts and log in one
-    /// transaction, fenced by the lease. Returns false (and writes nothing)
-    /// when `worker` no longer holds the job.
-    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool>;
+    /// Ends attempts: for each, its status, records, artifacts and log,
+    /// all in one transaction, each fenced by its lease. Returns, per
+    /// attempt, false (having written nothing of it) when `worker` no longer
+    /// holds the job.
+    fn finish_all(
+        &self,
+        worker: &str,
+        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
+    ) -> Result<Vec<bool>>;
+
+    /// Ends one attempt (see [`Store::finish_all`]).
+    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {
+        Ok(self.finish_all(worker, &[(job, result)])?.first() == Some(&true))
+    }
 
     /// The run-cache: finishes every unassigned job of `experiments` whose
     /// key matches a finished job (of any experiment) by linking that job's

@@ -226,6 +226,93 @@ fn record_row(row: &Row) -> Result<RecordRow> {
     codec::record_row(columns)
 }
 
+/// Ends one attempt inside `tx`, fenced by its lease; false (writing
+/// nothing of it) when `worker` no longer holds the job.
+async fn finish_one(
+    tx: &deadpool_postgres::Transaction<'_>,
+    worker: &str,
+    job: &ClaimedJob,
+    result: &AttemptResult<'_>,
+    now: &str,
+) -> Result<bool> {
+    let stmt = tx.prepare_cached(FINISH).await.map_err(pg)?;
+    let changed = tx
+        .execute(
+            &stmt,
+            &[
+                &result.status().as_str(),
+                &result.failure,
+                &now,
+                &(result.duration.as_millis() as i64),
+                &job.id,
+                &job.attempt,
+                &worker,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    if changed != 1 {
+        // The lease is gone: write nothing.
+        return Ok(false);
+    }
+    if !result.records.is_empty() {
+        let n = result.records.len();
+        let (mut events, mut contexts, mut metrics, mut refs) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for record in result.records.iter() {
+            events.push(record.event);
+            contexts.push(record.context);
+            metrics.push(record.metrics);
+            refs.push(record.artifacts);
+        }
+        let seqs: Vec<i64> = (0..n as i64).collect();
+        tx.execute(
+            INSERT_RECORDS,
+            &[
+                &job.id,
+                &job.attempt,
+                &seqs,
+                &events,
+                &contexts,
+                &metrics,
+                &refs,
+            ],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    if !result.artifacts.is_empty() {
+        let seqs: Vec<i64> = (0..result.artifacts.len() as i64).collect();
+        let names: Vec<&str> = result.artifacts.iter().map(|a| a.name.as_str()).collect();
+        let digests: Vec<String> = result.artifacts.iter().map(|a| a.digest.to_hex()).collect();
+        let sizes: Vec<i64> = result.artifacts.iter().map(|a| a.size as i64).collect();
+        tx.execute(
+            INSERT_ARTIFACTS,
+            &[&job.id, &job.attempt, &seqs, &names, &digests, &sizes],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    if !result.log.is_empty() {
+        tx.execute(
+            "INSERT INTO job_log (job_id, attempt, log) VALUES ($1, $2, $3)",
+            &[&job.id, &job.attempt, &result.log],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    let digest = result.result_digest.map(|d| d.to_hex());
+    let stmt = tx.prepare_cached(INSERT_ATTEMPT).await.map_err(pg)?;
+    tx.execute(&stmt, &[&job.id, &job.attempt, &digest])
+        .await
+        .map_err(pg)?;
+    Ok(true)
+}
+
 impl Store for PgStore {
     fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
         let json = codec::experiment_json(e)?;
@@ -351,86 +438,21 @@ impl Store for PgStore {
         })
     }
 
-    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {
-        let mut seqs = Vec::with_capacity(result.records.len());
-        let mut events = Vec::with_capacity(result.records.len());
-        let mut contexts = Vec::with_capacity(result.records.len());
-        let mut metrics = Vec::with_capacity(result.records.len());
-        let mut refs = Vec::with_capacity(result.records.len());
-        for (seq, record) in result.records.iter().enumerate() {
-            seqs.push(seq as i64);
-            events.push(record.event);
-            contexts.push(record.context);
-            metrics.push(record.metrics);
-            refs.push(record.artifacts);
-        }
+    fn finish_all(
+        &self,
+        worker: &str,
+        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
+    ) -> Result<Vec<bool>> {
         self.rt.block_on(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(pg)?;
-            let stmt = tx.prepare_cached(FINISH).await.map_err(pg)?;
-            let changed = tx
-                .execute(
-                    &stmt,
-                    &[
-                        &result.status().as_str(),
-                        &result.failure,
-                        &now_text(),
-                        &(result.duration.as_millis() as i64),
-                        &job.id,
-                        &job.attempt,
-                        &worker,
-                    ],
-                )
-                .await
-                .map_err(pg)?;
-            if changed != 1 {
-                // The lease is gone: write nothing.
-                return Ok(false);
+            let now = now_text();
+            let mut kept = Vec::with_capacity(attempts.len());
+            for (job, result) in attempts {
+                kept.push(finish_one(&tx, worker, job, result, &now).await?);
             }
-            if !seqs.is_empty() {
-                tx.execute(
-                    INSERT_RECORDS,
-                    &[
-                        &job.id,
-                        &job.attempt,
-                        &seqs,
-                        &events,
-                        &contexts,
-                        &metrics,
-                        &refs,
-                    ],
-                )
-                .await
-                .map_err(pg)?;
-            }
-            if !result.artifacts.is_empty() {
-                let seqs: Vec<i64> = (0..result.artifacts.len() as i64).collect();
-                let names: Vec<&str> = result.artifacts.iter().map(|a| a.name.as_str()).collect();
-                let digests: Vec<String> =
-                    result.artifacts.iter().map(|a| a.digest.to_hex()).collect();
-                let sizes: Vec<i64> = result.artifacts.iter().map(|a| a.size as i64).collect();
-                tx.execute(
-                    INSERT_ARTIFACTS,
-                    &[&job.id, &job.attempt, &seqs, &names, &digests, &sizes],
-                )
-                .await
-                .map_err(pg)?;
-            }
-            if !result.log.is_empty() {
-                tx.execute(
-                    "INSERT INTO job_log (job_id, attempt, log) VALUES ($1, $2, $3)",
-                    &[&job.id, &job.attempt, &result.log],
-                )
-                .await
-                .map_err(pg)?;
-            }
-            let digest = result.result_digest.map(|d| d.to_hex());
-            let stmt = tx.prepare_cached(INSERT_ATTEMPT).await.map_err(pg)?;
-            tx.execute(&stmt, &[&job.id, &job.attempt, &digest])
-                .await
-                .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
-            Ok(true)
+            Ok(kept)
         })
     }
 

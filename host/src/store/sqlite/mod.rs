@@ -175,6 +175,68 @@ fn record_columns(row: &Row<'_>) -> rusqlite::Result<RecordColumns> {
     ))
 }
 
+/// Ends one attempt inside `tx`, fenced by its lease; false (writing
+/// nothing) when `worker` no longer holds the job.
+fn finish_one(
+    tx: &rusqlite::Transaction<'_>,
+    worker: &str,
+    job: &ClaimedJob,
+    result: &AttemptResult<'_>,
+    now: &str,
+) -> Result<bool> {
+    let changed = tx.prepare_cached(FINISH)?.execute(named_params! {
+        ":status": result.status().as_str(),
+        ":reason": result.failure,
+        ":now": now,
+        ":duration_ms": result.duration.as_millis() as i64,
+        ":id": job.id,
+        ":attempt": job.attempt,
+        ":worker": worker,
+    })?;
+    if changed != 1 {
+        // The lease is gone: write nothing.
+        return Ok(false);
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (seq, record) in result.records.iter().enumerate() {
+        insert.execute((
+            job.id,
+            job.attempt,
+            seq as i64,
+            record.event,
+            record.context,
+            record.metrics,
+            record.artifacts,
+        ))?;
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO artifact (job_id, attempt, seq, name, digest, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seq, a) in result.artifacts.iter().enumerate() {
+        insert.execute((
+            job.id,
+            job.attempt,
+            seq as i64,
+            &a.name,
+            a.digest.to_hex(),
+            a.size as i64,
+        ))?;
+    }
+    if !result.log.is_empty() {
+        tx.prepare_cached("INSERT INTO job_log (job_id, attempt, log) VALUES (?1, ?2, ?3)")?
+            .execute((job.id, job.attempt, result.log))?;
+    }
+    tx.prepare_cached(INSERT_ATTEMPT)?.execute(named_params! {
+        ":id": job.id,
+        ":attempt": job.attempt,
+        ":result_digest": result.result_digest.map(|d| d.to_hex()),
+    })?;
+    Ok(true)
+}
+
 impl Store for SqliteStore {
     fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
         let json = codec::experiment_json(e)?;
@@ -298,65 +360,20 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {
+    fn finish_all(
+        &self,
+        worker: &str,
+        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
+    ) -> Result<Vec<bool>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed = tx.prepare_cached(FINISH)?.execute(named_params! {
-            ":status": result.status().as_str(),
-            ":reason": result.failure,
-            ":now": now_text(),
-            ":duration_ms": result.duration.as_millis() as i64,
-            ":id": job.id,
-            ":attempt": job.attempt,
-            ":worker": worker,
-        })?;
-        if changed != 1 {
-            // The lease is gone: write nothing.
-            return Ok(false);
-        }
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for (seq, record) in result.records.iter().enumerate() {
-                insert.execute((
-                    job.id,
-                    job.attempt,
-                    seq as i64,
-                    record.event,
-                    record.context,
-                    record.metrics,
-                    record.artifacts,
-                ))?;
-            }
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO artifact (job_id, attempt, seq, name, digest, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (seq, a) in result.artifacts.iter().enumerate() {
-                insert.execute((
-                    job.id,
-                    job.attempt,
-                    seq as i64,
-                    &a.name,
-                    a.digest.to_hex(),
-                    a.size as i64,
-                ))?;
-            }
-            if !result.log.is_empty() {
-                tx.prepare_cached(
-                    "INSERT INTO job_log (job_id, attempt, log) VALUES (?1, ?2, ?3)",
-                )?
-                .execute((job.id, job.attempt, result.log))?;
-            }
-            tx.prepare_cached(INSERT_ATTEMPT)?.execute(named_params! {
-                ":id": job.id,
-                ":attempt": job.attempt,
-                ":result_digest": result.result_digest.map(|d| d.to_hex()),
-            })?;
+        let mut kept = Vec::with_capacity(attempts.len());
+        let now = now_text();
+        for (job, result) in attempts {
+            kept.push(finish_one(&tx, worker, job, result, &now)?);
         }
         tx.commit()?;
-        Ok(true)
+        Ok(kept)
     }
 
     fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64> {

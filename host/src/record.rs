@@ -170,41 +170,41 @@ fn push_json_string(out: &mut String, text: &str) {
     let _ = serde_json::to_writer(StringWriter(out), text);
 }
 
-/// Appends metrics as a JSON object, names sorted; a non-finite value is
-/// `null` (JSON has no NaN or infinity).
-pub fn write_metrics(out: &mut String, metrics: &[(String, f64)]) {
-    let mut order: Vec<&(String, f64)> = metrics.iter().collect();
+/// Appends `items` as a JSON object, names sorted, each value written by
+/// `value`.
+fn write_object<T>(out: &mut String, items: &[(String, T)], value: impl Fn(&mut String, &T)) {
+    let mut order: Vec<&(String, T)> = items.iter().collect();
     order.sort_by(|a, b| a.0.cmp(&b.0));
     out.push('{');
-    for (i, (name, value)) in order.into_iter().enumerate() {
+    for (i, (name, v)) in order.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         push_json_string(out, name);
         out.push(':');
+        value(out, v);
+    }
+    out.push('}');
+}
+
+/// Appends metrics as a JSON object, names sorted; a non-finite value is
+/// `null` (JSON has no NaN or infinity).
+pub fn write_metrics(out: &mut String, metrics: &[(String, f64)]) {
+    write_object(out, metrics, |out, value| {
         if value.is_finite() {
             let _ = serde_json::to_writer(StringWriter(out), value);
         } else {
             out.push_str("null");
         }
-    }
-    out.push('}');
+    });
 }
 
 /// Appends artifact references as a JSON object of name to digest, names
 /// sorted.
 pub fn write_artifacts(out: &mut String, artifacts: &[(String, Digest)]) {
-    let mut order: Vec<&(String, Digest)> = artifacts.iter().collect();
-    order.sort_by(|a, b| a.0.cmp(&b.0));
-    out.push('{');
-    for (i, (name, digest)) in order.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_json_string(out, name);
-        let _ = write!(out, ":\"{}\"", digest.to_hex());
-    }
-    out.push('}');
+    write_object(out, artifacts, |out, digest| {
+        let _ = write!(out, "\"{}\"", digest.to_hex());
+    });
 }
 
 /// An artifact a job stored: its name (as the guest gave it), digest and size.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock};
 
 /// Seconds from the Unix epoch to 2000-01-01T00:00:00Z.
-const WALL_START_SECS: u64 = 946_684_800;
+pub const WALL_START_SECS: u64 = 946_684_800;
 
 /// The wall clock of a job.
 #[derive(Default)]

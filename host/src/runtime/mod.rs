@@ -33,6 +33,7 @@ pub mod job;
 pub mod limits;
 pub mod log;
 pub mod memory;
+pub mod pinned_stat;
 pub mod random;
 pub mod run;
 pub mod sandbox;
@@ -118,6 +119,7 @@ impl Runtime {
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         host::add_to_linker(&mut linker)?;
+        pinned_stat::add_to_linker(&mut linker)?;
         let ticker = EpochTicker::start(engine.engine().clone());
         Ok(Runtime {
             engine,

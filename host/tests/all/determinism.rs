@@ -71,3 +71,36 @@ fn roundtrip_is_identical_across_processes() {
     };
     assert_eq!(go(), go());
 }
+
+/// File metadata a guest reads (times, link count) does not depend on the
+/// host: touching a dataset or hard-linking it changes nothing the guest
+/// sees.
+#[test]
+fn file_metadata_is_pinned() {
+    let t = TestDir::new();
+    let data = t.path().join("data.csv");
+    std::fs::write(&data, "a,b\n1,2\n").expect("write");
+    let go = |out_dir: &str| {
+        let out = run(t
+            .djx()
+            .arg("exec")
+            .arg(djx_fixtures::NONDET)
+            .args(["--out", out_dir])
+            .arg(format!("--data=data={}", data.display())));
+        assert_exit(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = go("a");
+    assert!(first.contains("size=8"), "{first}");
+    assert!(first.contains("mtim=946684800000000000"), "{first}");
+    // Another modification time and another link: the host's view changes.
+    let file = std::fs::File::options()
+        .write(true)
+        .open(&data)
+        .expect("open");
+    file.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(12345))
+        .expect("set mtime");
+    std::fs::hard_link(&data, t.path().join("link.csv")).expect("link");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(go("b"), first, "the guest sees the same metadata");
+}

@@ -210,8 +210,12 @@ fn python_runs_are_deterministic() {
         }
         second
     });
-    // The pinned clock, not the host's.
+    // The pinned clock, not the host's, and pinned file metadata.
     assert_eq!(observed[0]["context.time"], 946_684_800.0);
+    assert_eq!(
+        observed[0]["context.stat"],
+        serde_json::json!([946_684_800.0, 946_684_800.0, 946_684_800.0, 1, 6])
+    );
     let out = djx_ok(&t, &["verify", "1"]);
     assert!(out.contains("1 identical, 0 different"), "{out}");
 }

@@ -4,7 +4,7 @@
   listing /, opening a socket, writing to the dataset) and what it must
   allow (reading the dataset, writing /tmp); records each outcome.
 - ``nondet``: records everything that could differ between runs (string
-  hashes and set order, random, clocks, os.urandom).
+  hashes and set order, random, clocks, os.urandom, the dataset's stat).
 - ``fail``: raises an exception two calls deep.
 """
 
@@ -63,6 +63,7 @@ def sandbox():
 
 def nondet():
     words = {"alpha", "beta", "gamma", "delta", "epsilon"}
+    st = os.stat(djx.dataset("data"))
     djx.record(
         "observed",
         context={
@@ -72,6 +73,7 @@ def nondet():
             "urandom": os.urandom(8).hex(),
             "time": time.time(),
             "monotonic": time.monotonic_ns(),
+            "stat": [st.st_mtime, st.st_atime, st.st_ctime, st.st_nlink, st.st_size],
         },
     )
 

@@ -1,6 +1,7 @@
 //! Reads everything that could differ between runs: HashMap order, both
-//! clocks, WASI random and the scratch dir's state. Under djx they are all
-//! pinned, so two runs must record the same bytes.
+//! clocks, WASI random, the scratch dir's state, and file metadata (of a
+//! file it writes, and of the `data` dataset if the job has one). Under djx
+//! they are all pinned, so two runs must record the same bytes.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -20,6 +21,12 @@ fn run() -> djx::Result<()> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| djx::Error::msg(e.to_string()))?;
     let tmp_entries = std::fs::read_dir("/tmp")?.count();
+    std::fs::write("/tmp/stamp", b"x")?;
+    let written = metadata_text("/tmp/stamp")?;
+    let dataset = match djx::datasets().iter().find(|d| d.name == "data") {
+        Some(d) => metadata_text(&d.path.display().to_string())?,
+        None => String::new(),
+    };
     djx::record("observed")
         .context("hashmap_order", order)
         .context("hash", hash.to_string())
@@ -27,11 +34,31 @@ fn run() -> djx::Result<()> {
         .context("elapsed_nanos", elapsed.to_string())
         .context("random", format!("{bytes:02x?}"))
         .context("tmp_entries", tmp_entries)
+        .context("written_metadata", written)
+        .context("dataset_metadata", dataset)
         .metric("spin", spin as f64)
         .emit()?;
     let artifact = djx::artifact::save("random", bytes)?;
     djx::record("saved").artifact("random", &artifact).emit()?;
     Ok(())
+}
+
+/// Times and size of a file, as a guest sees them.
+fn metadata_text(path: &str) -> djx::Result<String> {
+    let m = std::fs::metadata(path)?;
+    let secs = |t: std::io::Result<SystemTime>| match t {
+        Ok(t) => t
+            .duration_since(UNIX_EPOCH)
+            .map_or("before 1970".to_owned(), |d| d.as_nanos().to_string()),
+        Err(e) => format!("({e})"),
+    };
+    Ok(format!(
+        "atim={} mtim={} ctim={} size={}",
+        secs(m.accessed()),
+        secs(m.modified()),
+        secs(m.created()),
+        m.len()
+    ))
 }
 
 djx::main!(run);

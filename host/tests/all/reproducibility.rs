@@ -116,7 +116,9 @@ fn run_cache_reuses_results_and_reruns_what_changed(backend: Backend) {
 
 on_both_stores!(
     iris_verifies_identical,
-    run_cache_reuses_results_and_reruns_what_changed
+    run_cache_reuses_results_and_reruns_what_changed,
+    fsck_reports_exactly_the_damaged_objects,
+    lineage_names_producers_and_reusers_with_their_inputs
 );
 
 #[test]
@@ -255,9 +257,8 @@ fn a_job_whose_inputs_changed_in_the_store_does_not_run() {
     );
 }
 
-#[test]
-fn fsck_reports_exactly_the_damaged_objects() {
-    let t = TestDir::new();
+fn fsck_reports_exactly_the_damaged_objects(backend: Backend) {
+    let t = TestDir::on(backend);
     let yml = experiment(
         &t,
         "artifacts",
@@ -304,9 +305,8 @@ fn fsck_reports_exactly_the_damaged_objects() {
     assert!(!text.contains(&digests[1]), "{text}");
 }
 
-#[test]
-fn lineage_names_producers_and_reusers_with_their_inputs() {
-    let t = TestDir::new();
+fn lineage_names_producers_and_reusers_with_their_inputs(backend: Backend) {
+    let t = TestDir::on(backend);
     let yml = experiment(&t, "lineage", djx_fixtures::NONDET, "");
     djx_ok(&t, &["run", yml.to_str().expect("utf-8")]);
     djx_ok(&t, &["run", yml.to_str().expect("utf-8")]);

@@ -92,10 +92,22 @@ impl Records {
         metrics: &[(String, f64)],
         artifacts: &[(String, Digest)],
     ) {
+        self.push_merged(event, &serde_json::Map::new(), context, metrics, artifacts);
+    }
+
+    /// Like [`Records::push_parts`], with the context `own` merged over
+    /// `bound` (keys in `own` win), written without building the merged map.
+    pub fn push_merged(
+        &mut self,
+        event: &str,
+        bound: &serde_json::Map<String, Value>,
+        own: &serde_json::Map<String, Value>,
+        metrics: &[(String, f64)],
+        artifacts: &[(String, Digest)],
+    ) {
         self.text.push_str(event);
         self.ends.push(self.text.len());
-        // Writing JSON into a String cannot fail.
-        let _ = serde_json::to_writer(StringWriter(&mut self.text), context);
+        write_merged(&mut self.text, bound, own);
         self.ends.push(self.text.len());
         write_metrics(&mut self.text, metrics);
         self.ends.push(self.text.len());
@@ -170,6 +182,42 @@ fn push_json_string(out: &mut String, text: &str) {
     let _ = serde_json::to_writer(StringWriter(out), text);
 }
 
+/// Appends the JSON object of `own` merged over `bound`: both maps are
+/// sorted, so one pass over the two gives the merged keys in order.
+fn write_merged(
+    out: &mut String,
+    bound: &serde_json::Map<String, Value>,
+    own: &serde_json::Map<String, Value>,
+) {
+    let (mut b, mut o) = (bound.iter().peekable(), own.iter().peekable());
+    out.push('{');
+    let mut first = true;
+    loop {
+        let next = match (b.peek(), o.peek()) {
+            (None, None) => break,
+            (Some(_), None) => b.next(),
+            (None, Some(_)) => o.next(),
+            (Some((bk, _)), Some((ok, _))) => match bk.cmp(ok) {
+                std::cmp::Ordering::Less => b.next(),
+                std::cmp::Ordering::Greater => o.next(),
+                std::cmp::Ordering::Equal => {
+                    b.next();
+                    o.next()
+                }
+            },
+        };
+        let Some((key, value)) = next else { break };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_string(out, key);
+        out.push(':');
+        let _ = serde_json::to_writer(StringWriter(out), value);
+    }
+    out.push('}');
+}
+
 /// Appends `items` as a JSON object, names sorted, each value written by
 /// `value`.
 fn write_object<T>(out: &mut String, items: &[(String, T)], value: impl Fn(&mut String, &T)) {
@@ -222,6 +270,23 @@ pub struct ArtifactInfo {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn merges_own_context_over_bound() {
+        let Value::Object(bound) = json!({"a": 1, "fold": 0, "z": true}) else {
+            unreachable!()
+        };
+        let Value::Object(own) = json!({"fold": 2, "b": "x"}) else {
+            unreachable!()
+        };
+        let mut records = Records::new();
+        records.push_merged("e", &bound, &own, &[], &[]);
+        let r = records.get(0).expect("record");
+        assert_eq!(r.context, r#"{"a":1,"b":"x","fold":2,"z":true}"#);
+        let mut merged = bound.clone();
+        merged.extend(own);
+        assert_eq!(r.context, Value::Object(merged).to_string());
+    }
 
     #[test]
     fn packs_records_in_stored_form() {

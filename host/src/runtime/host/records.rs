@@ -36,9 +36,9 @@ impl Host for JobView<'_> {
             Ok(parts) => parts,
             Err(message) => return Ok(Err(message)),
         };
-        self.ctx
-            .records
-            .push_parts(&event, &context, &metrics, &refs);
+        let ctx = &mut *self.ctx;
+        ctx.records
+            .push_merged(&event, &ctx.bound, &context, &metrics, &refs);
         let size = self.ctx.records.get(count).map_or(0, |r| r.size());
         let limits = &self.ctx.limits;
         let broken = if size > limits.record_size {
@@ -81,15 +81,15 @@ impl Host for JobView<'_> {
     }
 }
 
-/// The parts of a record: the context merged over the bound context, the
-/// metrics and the artifact references, each checked.
+/// The parts of a record: its own context (merged over the bound context
+/// when written), the metrics and the artifact references, each checked.
 type Parts = (
     Map<String, serde_json::Value>,
     Vec<(String, f64)>,
     Vec<(String, Digest)>,
 );
 
-/// Checks a record's parts and merges the bound context in.
+/// Checks a record's parts.
 fn check(
     view: &JobView<'_>,
     context: &str,
@@ -97,23 +97,28 @@ fn check(
     artifacts: Vec<ArtifactRef>,
 ) -> Result<Parts, String> {
     let own = json_object("record context", context)?;
-    let merged = if view.ctx.bound.is_empty() {
-        own
-    } else {
-        let mut merged = view.ctx.bound.clone();
-        merged.extend(own);
-        merged
-    };
-    let mut names = BTreeSet::new();
-    for metric in &metrics {
+    for (i, metric) in metrics.iter().enumerate() {
         if metric.name.is_empty() {
             return Err("a metric name is empty".into());
         }
-        if !names.insert(metric.name.as_str()) {
+        // Records have few metrics: comparing with the earlier ones is
+        // cheaper than building a set, up to a few dozen.
+        let twice = if metrics.len() <= 32 {
+            metrics[..i].iter().any(|m| m.name == metric.name)
+        } else {
+            false
+        };
+        if twice {
             return Err(format!(
                 "metric {:?} appears twice in one record",
                 metric.name
             ));
+        }
+    }
+    if metrics.len() > 32 {
+        let mut names = BTreeSet::new();
+        if let Some(m) = metrics.iter().find(|m| !names.insert(m.name.as_str())) {
+            return Err(format!("metric {:?} appears twice in one record", m.name));
         }
     }
     let mut refs = Vec::with_capacity(artifacts.len());
@@ -131,7 +136,7 @@ fn check(
         refs.push((a.name, digest));
     }
     Ok((
-        merged,
+        own,
         metrics.into_iter().map(|m| (m.name, m.value)).collect(),
         refs,
     ))

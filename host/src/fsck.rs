@@ -17,7 +17,7 @@ use crate::dataset::{digest_dir, digest_file};
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::lock::LockedJob;
-use crate::result_digest::{StoredRecord, result_digest};
+use crate::result_digest::StoredResult;
 use crate::store::{JobStatus, Store, StoreError};
 
 /// One thing wrong.
@@ -193,15 +193,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
         for job in store.jobs(exp.id)? {
             report.jobs += 1;
             if let Some(stored) = job.key {
-                let actual = LockedJob::new(
-                    spec.module_digest,
-                    &job.parameter,
-                    &job.labels,
-                    &spec.datasets,
-                    &spec.limits,
-                    &spec.engine,
-                )
-                .key();
+                let actual = LockedJob::of(spec, &job.parameter, &job.labels).key();
                 if actual != stored {
                     report.problems.push(Problem::KeyMismatch {
                         job: job.id,
@@ -214,20 +206,9 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                 continue;
             }
             for attempt in store.attempts(job.id)? {
-                let (rj, ra) = attempt.result_attempt();
-                let records = store.attempt_records(rj, ra)?;
-                let stored_artifacts = store.attempt_artifacts(rj, ra)?;
+                let saved = StoredResult::load(store, attempt.result_attempt())?;
                 let by = format!("job {} attempt {}", job.id, attempt.attempt);
-                let mut referenced: BTreeSet<Digest> =
-                    stored_artifacts.iter().map(|a| a.digest).collect();
-                for r in &records {
-                    for value in r.artifacts.values() {
-                        if let Some(d) = value.as_str().and_then(|t| t.parse().ok()) {
-                            referenced.insert(d);
-                        }
-                    }
-                }
-                for digest in referenced {
+                for digest in saved.referenced_artifacts() {
                     if !artifacts.contains(&digest) {
                         report.problems.push(Problem::Missing {
                             kind: "artifact",
@@ -240,14 +221,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                     continue;
                 };
                 report.results += 1;
-                let log = store.attempt_log(rj, ra)?;
-                let stored_records: Vec<StoredRecord> =
-                    records.iter().map(StoredRecord::from_row).collect();
-                let actual = result_digest(
-                    stored_records.iter().map(StoredRecord::text),
-                    &stored_artifacts,
-                    spec.digest_log.then_some(&log[..]),
-                );
+                let actual = saved.digest(spec.digest_log);
                 if actual != stored {
                     report.problems.push(Problem::ResultMismatch {
                         job: job.id,

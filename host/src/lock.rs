@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::canonical;
 use crate::digest::Digest;
 use crate::runtime::{EngineProfile, Limits};
-use crate::store::DatasetRef;
+use crate::store::{DatasetRef, NewExperiment};
 
 /// The version of the locked form; part of every key, so a change to the
 /// form never makes an old key collide with a new one.
@@ -59,6 +59,23 @@ impl<'a> LockedJob<'a> {
             limits,
             engine,
         }
+    }
+
+    /// The locked form of the job of `experiment` with `parameter` and
+    /// `labels`.
+    pub fn of(
+        experiment: &'a NewExperiment,
+        parameter: &'a Value,
+        labels: &'a Value,
+    ) -> LockedJob<'a> {
+        LockedJob::new(
+            experiment.module_digest,
+            parameter,
+            labels,
+            &experiment.datasets,
+            &experiment.limits,
+            &experiment.engine,
+        )
     }
 
     /// The locked form as canonical JSON: sorted keys, normalised numbers.

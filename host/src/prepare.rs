@@ -108,16 +108,7 @@ impl Prepared {
 
     /// The key of this experiment's job with `parameter` and `labels`.
     pub fn job_key(&self, parameter: &Value, labels: &Value) -> Digest {
-        let e = &self.experiment;
-        LockedJob::new(
-            e.module_digest,
-            parameter,
-            labels,
-            &e.datasets,
-            &e.limits,
-            &e.engine,
-        )
-        .key()
+        LockedJob::of(&self.experiment, parameter, labels).key()
     }
 
     /// The sandbox spec of the job with `key`.

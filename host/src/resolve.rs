@@ -78,44 +78,32 @@ pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolv
     }
     let module_digest = store_module(&layout.modules, &wasm)
         .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?;
-    let engine = EngineProfile::of(file.determinism);
+    let experiment = NewExperiment {
+        project: file.project.clone(),
+        name: file.name.clone(),
+        description: file.description.clone(),
+        source_path: path.display().to_string(),
+        source_digest: Digest::of(parsed.text.as_bytes()),
+        spec: parsed.text.clone(),
+        module_digest,
+        datasets,
+        limits: file.limits.clone(),
+        determinism: file.determinism,
+        retries: file.retries,
+        engine: EngineProfile::of(file.determinism),
+        provenance: Provenance::capture(path, &module_path, &wasm),
+        digest_log: file.digest_log,
+    };
     let jobs = expanded
         .into_iter()
-        .map(|job| {
-            let key = LockedJob::new(
-                module_digest,
-                &job.parameter,
-                &job.labels,
-                &datasets,
-                &file.limits,
-                &engine,
-            )
-            .key();
-            NewJob {
-                labels: job.labels,
-                parameter: job.parameter,
-                key,
-            }
+        .map(|job| NewJob {
+            key: LockedJob::of(&experiment, &job.parameter, &job.labels).key(),
+            labels: job.labels,
+            parameter: job.parameter,
         })
         .collect();
-
     Ok(Resolved {
-        experiment: NewExperiment {
-            project: file.project.clone(),
-            name: file.name.clone(),
-            description: file.description.clone(),
-            source_path: path.display().to_string(),
-            source_digest: Digest::of(parsed.text.as_bytes()),
-            spec: parsed.text.clone(),
-            module_digest,
-            datasets,
-            limits: file.limits.clone(),
-            determinism: file.determinism,
-            retries: file.retries,
-            engine,
-            provenance: Provenance::capture(path, &module_path, &wasm),
-            digest_log: file.digest_log,
-        },
+        experiment,
         jobs,
         warnings: parsed.warnings,
         module: wasm,

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
-use crate::store::RecordRow;
+use crate::store::{RecordRow, Store, StoreError};
 
 /// One record in stored form, owned: what a store gives back, as the text
 /// it was written as.
@@ -51,6 +51,62 @@ impl StoredRecord {
             metrics: &self.metrics,
             artifacts: &self.artifacts,
         }
+    }
+}
+
+/// An attempt's result as a store holds it: what `djx verify` compares a
+/// rerun with and `djx fsck` re-hashes.
+#[derive(Clone, Debug)]
+pub struct StoredResult {
+    /// Its records, in order.
+    pub records: Vec<StoredRecord>,
+    /// Its artifacts, in order.
+    pub artifacts: Vec<ArtifactInfo>,
+    /// Its log.
+    pub log: Vec<u8>,
+}
+
+impl StoredResult {
+    /// The result of attempt `attempt` of job `job`.
+    pub fn load(store: &dyn Store, (job, attempt): (i64, i64)) -> Result<StoredResult, StoreError> {
+        Ok(StoredResult {
+            records: store
+                .attempt_records(job, attempt)?
+                .iter()
+                .map(StoredRecord::from_row)
+                .collect(),
+            artifacts: store.attempt_artifacts(job, attempt)?,
+            log: store.attempt_log(job, attempt)?,
+        })
+    }
+
+    /// The log as a result digest covers it (`None` without `digest_log`).
+    pub fn digested_log(&self, digest_log: bool) -> Option<&[u8]> {
+        digest_log.then_some(&self.log[..])
+    }
+
+    /// The result digest of what is stored.
+    pub fn digest(&self, digest_log: bool) -> Digest {
+        result_digest(
+            self.records.iter().map(StoredRecord::text),
+            &self.artifacts,
+            self.digested_log(digest_log),
+        )
+    }
+
+    /// Every artifact the result stored or a record references.
+    pub fn referenced_artifacts(&self) -> std::collections::BTreeSet<Digest> {
+        let mut digests: std::collections::BTreeSet<Digest> =
+            self.artifacts.iter().map(|a| a.digest).collect();
+        for record in &self.records {
+            let refs: serde_json::Map<String, Value> =
+                serde_json::from_str(&record.artifacts).unwrap_or_default();
+            digests.extend(
+                refs.values()
+                    .filter_map(|v| v.as_str()?.parse::<Digest>().ok()),
+            );
+        }
+        digests
     }
 }
 

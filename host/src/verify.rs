@@ -15,7 +15,7 @@ use crate::artifact_store::ArtifactStore;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::prepare::{PrepareError, Prepared};
-use crate::result_digest::{Difference, StoredRecord, first_difference, result_digest};
+use crate::result_digest::{Difference, StoredResult, first_difference};
 use crate::runtime::{Failure, Runtimes};
 use crate::store::{JobRow, Store, StoreError};
 
@@ -172,20 +172,9 @@ fn verify_one(
             reason: "it has no result digest (it finished before djx recorded them)".into(),
         });
     };
-    let (rj, ra) = attempt.result_attempt();
-    let stored_records: Vec<StoredRecord> = store
-        .attempt_records(rj, ra)?
-        .iter()
-        .map(StoredRecord::from_row)
-        .collect();
-    let stored_artifacts = store.attempt_artifacts(rj, ra)?;
-    let stored_log = store.attempt_log(rj, ra)?;
+    let saved = StoredResult::load(store, attempt.result_attempt())?;
     let mut notes = Vec::new();
-    let recomputed = result_digest(
-        stored_records.iter().map(StoredRecord::text),
-        &stored_artifacts,
-        exp.digested_log(&stored_log),
-    );
+    let recomputed = saved.digest(exp.experiment.digest_log);
     if recomputed != stored {
         notes.push(format!(
             "the stored result no longer hashes to its digest (it gives {recomputed}): \
@@ -213,9 +202,9 @@ fn verify_one(
     }
     let difference = first_difference(
         (
-            &stored_records,
-            &stored_artifacts,
-            exp.digested_log(&stored_log),
+            &saved.records,
+            &saved.artifacts,
+            saved.digested_log(exp.experiment.digest_log),
         ),
         (&outcome.records, &outcome.artifacts, exp.digested_log(&log)),
     );

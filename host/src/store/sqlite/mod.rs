@@ -148,31 +148,11 @@ fn decode_job((job, text): (JobRow, JobText)) -> Result<JobRow> {
 }
 
 fn attempt_columns(row: &Row<'_>) -> rusqlite::Result<codec::AttemptColumns> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-        row.get(7)?,
-        row.get(8)?,
-        row.get(9)?,
-        row.get(10)?,
-    ))
+    row.try_into()
 }
 
 fn record_columns(row: &Row<'_>) -> rusqlite::Result<RecordColumns> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-    ))
+    row.try_into()
 }
 
 /// Ends one attempt inside `tx`, fenced by its lease; false (writing
@@ -335,16 +315,7 @@ impl Store for SqliteStore {
                     ":experiments": json_ids(experiments),
                     ":n": n as i64,
                 },
-                |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    ))
-                },
+                |row| row.try_into(),
             )?;
             rows.collect::<rusqlite::Result<Vec<codec::ClaimColumns>>>()?
         };
@@ -433,7 +404,7 @@ impl Store for SqliteStore {
             "SELECT experiment_id, status, count(*) FROM job GROUP BY experiment_id, status",
         )?;
         let rows = counts
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+            .query_map([], |row| row.try_into())?
             .collect::<rusqlite::Result<Vec<(i64, String, i64)>>>()?;
         codec::with_counts(list, rows)
     }
@@ -517,9 +488,7 @@ impl Store for SqliteStore {
         let conn = self.conn();
         let mut stmt = conn.prepare(ATTEMPT_ARTIFACTS)?;
         let rows = stmt
-            .query_map((job, attempt), |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-            })?
+            .query_map((job, attempt), |row| row.try_into())?
             .collect::<rusqlite::Result<Vec<(String, String, i64)>>>()?;
         rows.into_iter().map(codec::artifact_row).collect()
     }
@@ -538,16 +507,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(ARTIFACT_USES)?;
         let rows = stmt
             .query_map(named_params! {":prefix": digest_prefix}, |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                    row.get(6)?,
-                    row.get(7)?,
-                ))
+                row.try_into()
             })?
             .collect::<rusqlite::Result<Vec<codec::ArtifactUseColumns>>>()?;
         rows.into_iter().map(codec::artifact_use).collect()

@@ -95,10 +95,17 @@ impl JobEngine {
         config
             .wasm_component_model(true)
             .epoch_interruption(true)
+            // 64x64->128-bit multiplies as one instruction: without it,
+            // every u128 multiply in a guest is a call to compiler-rt's
+            // `__multi3` (the iris job's random numbers and exact scores).
+            .wasm_wide_arithmetic(true)
             .cranelift_opt_level(OptLevel::Speed)
             .cranelift_nan_canonicalization(profile.nan_canonicalization)
             .relaxed_simd_deterministic(profile.relaxed_simd_deterministic)
             .parallel_compilation(true);
+        if std::env::var_os("DJX_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         // Everything we set, plus wasmtime's own compatibility hash (which
         // covers its version and the target). A cached module compiled under
@@ -106,7 +113,7 @@ impl JobEngine {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let fingerprint = format!(
-            "wasmtime={WASMTIME_VERSION};arch={};component-model;epoch-interruption;opt=speed;nan-canonicalization={};relaxed-simd-deterministic;compat={:016x}",
+            "wasmtime={WASMTIME_VERSION};arch={};component-model;epoch-interruption;wide-arithmetic;opt=speed;nan-canonicalization={};relaxed-simd-deterministic;compat={:016x}",
             std::env::consts::ARCH,
             determinism == Determinism::Portable,
             hasher.finish(),

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 pub fn record(event: impl Into<String>) -> RecordBuilder {
     RecordBuilder {
         event: event.into(),
-        context: Map::new(),
+        context: Vec::new(),
         metrics: Vec::new(),
         artifacts: Vec::new(),
         error: None,
@@ -34,7 +34,10 @@ pub fn record(event: impl Into<String>) -> RecordBuilder {
 #[must_use = "a record is only stored when emitted"]
 pub struct RecordBuilder {
     event: String,
-    context: Map<String, Value>,
+    /// The context as JSON text, written as values are added (`{"key":value,...`,
+    /// closed by `emit`): no map and no `Value` tree per record. A key given
+    /// twice is sent twice; the host keeps the last, as a map would.
+    context: Vec<u8>,
     metrics: Vec<Metric>,
     artifacts: Vec<ArtifactRef>,
     error: Option<Error>,
@@ -44,11 +47,15 @@ impl RecordBuilder {
     /// Sets a context value (any serialisable value).
     pub fn context(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
         let key = key.into();
-        match serde_json::to_value(value) {
-            Ok(v) => {
-                self.context.insert(key, v);
-            }
-            Err(e) => self.error = Some(Error::msg(format!("context {key:?}: {e}"))),
+        let start = self.context.len();
+        self.context.push(if start == 0 { b'{' } else { b',' });
+        let written = serde_json::to_writer(&mut self.context, &key).and_then(|()| {
+            self.context.push(b':');
+            serde_json::to_writer(&mut self.context, &value)
+        });
+        if let Err(e) = written {
+            self.context.truncate(start);
+            self.error = Some(Error::msg(format!("context {key:?}: {e}")));
         }
         self
     }
@@ -84,7 +91,13 @@ impl RecordBuilder {
         if let Some(error) = self.error {
             return Err(error);
         }
-        let context = Value::Object(self.context).to_string();
+        let mut context = self.context;
+        if context.is_empty() {
+            context.push(b'{');
+        }
+        context.push(b'}');
+        // serde_json writes valid UTF-8 only.
+        let context = String::from_utf8(context).map_err(Error::msg)?;
         wit::record(&self.event, &context, &self.metrics, &self.artifacts)
             .map_err(|e| Error::msg(format!("record {:?}: {e}", self.event)))
     }

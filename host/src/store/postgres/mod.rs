@@ -73,10 +73,16 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
             let c = c.code();
             c.starts_with("08") || c.starts_with("57P") || c == "40001" || c == "40P01"
         });
+    // tokio-postgres shows a server error as just "db error"; say what the
+    // server said.
+    let text = match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    };
     if transient {
-        StoreError::Unavailable(e.to_string())
+        StoreError::Unavailable(text)
     } else {
-        StoreError::Postgres(e.to_string())
+        StoreError::Postgres(text)
     }
 }
 

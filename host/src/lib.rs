@@ -23,6 +23,7 @@ pub mod pending;
 pub mod prepare;
 pub mod provenance;
 pub mod record;
+pub mod record_stream;
 pub mod resolve;
 pub mod result_digest;
 pub mod runtime;

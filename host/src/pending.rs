@@ -29,6 +29,8 @@ pub struct Done {
     pub failure: Option<String>,
     /// Its records.
     pub records: Records,
+    /// How many of `records`, from the first, were stored while it ran.
+    pub stored_records: usize,
     /// Its artifacts.
     pub artifacts: Vec<ArtifactInfo>,
     /// Its log.
@@ -45,6 +47,7 @@ impl Done {
         AttemptResult {
             failure: self.failure.clone(),
             records: &self.records,
+            stored_records: self.stored_records,
             artifacts: &self.artifacts,
             log: &self.log,
             duration: self.duration,

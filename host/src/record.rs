@@ -147,7 +147,29 @@ impl Records {
 
     /// Every record, in order.
     pub fn iter(&self) -> impl Iterator<Item = RecordText<'_>> + '_ {
-        (0..self.len()).filter_map(|i| self.get(i))
+        self.iter_from(0)
+    }
+
+    /// The records from number `first` on, in order.
+    pub fn iter_from(&self, first: usize) -> impl Iterator<Item = RecordText<'_>> + '_ {
+        (first..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// A copy of the records from number `first` on.
+    pub fn copy_from(&self, first: usize) -> Records {
+        let Some(start) = (match first {
+            0 => Some(0),
+            n => self.ends.get(n * 4 - 1).copied(),
+        }) else {
+            return Records::new();
+        };
+        Records {
+            text: self.text[start..].to_owned(),
+            ends: self.ends[first * 4..]
+                .iter()
+                .map(|end| end - start)
+                .collect(),
+        }
     }
 
     /// Bytes held (text and index), for memory accounting.
@@ -286,6 +308,25 @@ mod tests {
         let mut merged = bound.clone();
         merged.extend(own);
         assert_eq!(r.context, Value::Object(merged).to_string());
+    }
+
+    #[test]
+    fn copies_a_tail_of_records() {
+        let mut records = Records::new();
+        for i in 0..5 {
+            records.push_parts(
+                &format!("e{i}"),
+                &serde_json::Map::new(),
+                &[("m".into(), i as f64)],
+                &[],
+            );
+        }
+        for first in 0..=6 {
+            let tail = records.copy_from(first);
+            let expected: Vec<_> = records.iter_from(first).collect();
+            assert_eq!(tail.iter().collect::<Vec<_>>(), expected, "from {first}");
+            assert_eq!(tail.len(), 5usize.saturating_sub(first));
+        }
     }
 
     #[test]

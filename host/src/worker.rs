@@ -18,7 +18,8 @@ use crate::layout::Layout;
 use crate::pending::{Done, Pending};
 use crate::prepare::{PrepareError, Prepared};
 use crate::record::Records;
-use crate::runtime::{Failure, Runtimes};
+use crate::record_stream::{RecordStreams, record_streams};
+use crate::runtime::{Failure, RunHooks, Runtimes};
 use crate::store::{ClaimedJob, Store};
 use crate::worker_id::is_dead_local;
 
@@ -261,7 +262,16 @@ impl Runner<'_> {
 
         let first_error: Mutex<Option<RunError>> = Mutex::new(None);
         let done = AtomicBool::new(false);
+        let (streams, writer) = record_streams();
         std::thread::scope(|s| {
+            // Ends when the last worker thread, and with it the last sink,
+            // is gone.
+            // If the thread cannot start, the writer is dropped with it:
+            // sinks then keep nothing and each job's finish writes all of
+            // its records.
+            let _ = std::thread::Builder::new()
+                .name("djx-records".into())
+                .spawn_scoped(s, || writer.write(self.store, &self.worker));
             s.spawn(|| {
                 if let Err(e) = self.heartbeat(&done, &shared) {
                     first_error
@@ -271,10 +281,12 @@ impl Runner<'_> {
                     self.cancel.store(true, Ordering::Relaxed);
                 }
             });
+            let (shared, first_error) = (&shared, &first_error);
             let workers: Vec<_> = (0..self.options.workers.max(1))
                 .map(|_| {
-                    s.spawn(|| {
-                        if let Err(e) = self.work(&shared) {
+                    let streams = streams.clone();
+                    s.spawn(move || {
+                        if let Err(e) = self.work(shared, &streams) {
                             first_error
                                 .lock()
                                 .unwrap_or_else(|p| p.into_inner())
@@ -285,6 +297,7 @@ impl Runner<'_> {
                     })
                 })
                 .collect();
+            drop(streams);
             for w in workers {
                 let _ = w.join();
             }
@@ -375,7 +388,7 @@ impl Runner<'_> {
     }
 
     /// One worker thread: claim, run, finish, until there is nothing left.
-    fn work(&self, shared: &Shared<'_>) -> Result<(), RunError> {
+    fn work(&self, shared: &Shared<'_>, streams: &RecordStreams) -> Result<(), RunError> {
         while !self.cancel.load(Ordering::Relaxed) {
             if shared.queue_is_empty() {
                 // Nothing queued: what ended is committed before waiting
@@ -405,7 +418,7 @@ impl Runner<'_> {
             shared.running.fetch_add(1, Ordering::Relaxed);
             (shared.on_event)(JobEvent::Started { job: job.id });
             let started = Instant::now();
-            let ran = self.run_one(exp, job, &shared.artifacts);
+            let ran = self.run_one(exp, job, &shared.artifacts, streams);
             shared.observe(started.elapsed());
             match ran? {
                 Ok(done) => {
@@ -464,6 +477,7 @@ impl Runner<'_> {
         exp: &Prepared,
         job: ClaimedJob,
         artifacts: &ArtifactStore,
+        streams: &RecordStreams,
     ) -> Result<Result<Done, i64>, RunError> {
         let key = exp.job_key(&job.parameter, &job.labels);
         if let Some(stored) = job.key.filter(|stored| *stored != key) {
@@ -476,6 +490,7 @@ impl Runner<'_> {
                 job,
                 failure: Some(reason),
                 records: Records::new(),
+                stored_records: 0,
                 artifacts: Vec::new(),
                 log: Vec::new(),
                 duration: Duration::ZERO,
@@ -483,20 +498,27 @@ impl Runner<'_> {
             }));
         }
         let spec = exp.job_spec(&key, &job.parameter, &job.labels);
-        let outcome =
-            exp.runtime
-                .run_cancellable(&exp.module, &spec, artifacts, self.cancel.clone());
+        let (sink, stream) = streams.open(job.id, job.attempt);
+        let hooks = RunHooks {
+            cancel: Some(self.cancel.clone()),
+            sink: Some(sink),
+        };
+        let outcome = exp.runtime.run_with(&exp.module, &spec, artifacts, hooks);
         if outcome.failure == Some(Failure::Cancelled) {
+            stream.stored();
             self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
             return Ok(Err(job.id));
         }
         let log = outcome.log_bytes();
         let failure = outcome.failure.as_ref().map(Failure::reason);
+        // Hashed while the writer stores the last chunks.
         let result_digest = failure.is_none().then(|| exp.result_digest(&outcome, &log));
+        let stored_records = stream.stored();
         Ok(Ok(Done {
             job,
             failure,
             records: outcome.records,
+            stored_records,
             artifacts: outcome.artifacts,
             log,
             duration: outcome.duration,

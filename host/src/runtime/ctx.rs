@@ -18,6 +18,7 @@ use crate::runtime::job::DatasetMount;
 use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::record_sink::Stream;
 
 /// What the djx interfaces of one job read and write.
 pub struct JobCtx {
@@ -47,6 +48,8 @@ pub struct JobCtx {
     pub artifact_bytes: u64,
     /// The job's log (shared with the stdout/stderr pipes).
     pub log: JobLog,
+    /// Where records go while the job runs, if anywhere.
+    pub(crate) stream: Option<Stream>,
 }
 
 /// The data of a job's wasmtime store.

@@ -35,6 +35,7 @@ pub mod log;
 pub mod memory;
 pub mod pinned_stat;
 pub mod random;
+pub mod record_sink;
 pub mod run;
 pub mod sandbox;
 pub mod scratch;
@@ -42,12 +43,12 @@ pub mod ticker;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 pub use self::engine::{Determinism, EngineProfile, JobEngine};
 pub use self::job::{DatasetMount, Failure, JobOutcome, JobSpec};
 pub use self::limits::{LimitKind, Limits};
+pub use self::record_sink::{RecordSink, RunHooks};
 
 use wasmtime::component::Linker;
 
@@ -185,19 +186,18 @@ impl Runtime {
     /// Runs one job of `module`. Never panics on guest behaviour: every
     /// failure, the guest's or the host's, is in the outcome.
     pub fn run(&self, module: &Module, spec: &JobSpec, artifacts: &ArtifactStore) -> JobOutcome {
-        run::run_job(self, module, spec, artifacts, None)
+        run::run_job(self, module, spec, artifacts, RunHooks::default())
     }
 
-    /// Like [`Runtime::run`], but the job stops with [`Failure::Cancelled`]
-    /// within one epoch tick of `cancel` becoming true.
-    pub fn run_cancellable(
+    /// Like [`Runtime::run`], with a cancel flag and a record sink.
+    pub fn run_with(
         &self,
         module: &Module,
         spec: &JobSpec,
         artifacts: &ArtifactStore,
-        cancel: Arc<AtomicBool>,
+        hooks: RunHooks,
     ) -> JobOutcome {
-        run::run_job(self, module, spec, artifacts, Some(cancel))
+        run::run_job(self, module, spec, artifacts, hooks)
     }
 }
 

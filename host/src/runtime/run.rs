@@ -2,8 +2,7 @@
 //! whatever happens into a [`JobOutcome`].
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::Map;
@@ -18,6 +17,7 @@ use crate::runtime::job::{Failure, JobOutcome, JobSpec};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::record_sink::{RunHooks, Stream};
 use crate::runtime::{Module, Runtime, sandbox};
 
 /// Lines of stderr quoted in a trap's failure reason.
@@ -33,8 +33,9 @@ pub(crate) fn run_job(
     module: &Module,
     spec: &JobSpec,
     artifacts: &ArtifactStore,
-    cancel: Option<Arc<AtomicBool>>,
+    hooks: RunHooks,
 ) -> JobOutcome {
+    let RunHooks { cancel, sink } = hooks;
     let started = Instant::now();
     let log = JobLog::new(spec.limits.log_bytes);
     let host_failure = |message: String| JobOutcome {
@@ -78,6 +79,7 @@ pub(crate) fn run_job(
             artifact_digests: BTreeSet::new(),
             artifact_bytes: 0,
             log: log.clone(),
+            stream: sink.map(Stream::new),
         },
         limiter: MemoryLimiter::new(spec.limits.memory),
     };

@@ -13,6 +13,8 @@ mod types;
 
 use std::time::Duration;
 
+use crate::record::Records;
+
 pub use self::types::*;
 
 /// An error of a store.
@@ -118,6 +120,22 @@ pub trait Store: Send + Sync {
         worker: &str,
         attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
     ) -> Result<Vec<bool>>;
+
+    /// Writes `records` as records `first..` of attempt `attempt` of job
+    /// `job` while it runs, in a transaction of their own, fenced by the lease: returns
+    /// false, having written nothing, when `worker` no longer holds that
+    /// attempt. Every view reads records through the attempt's ending, so
+    /// these stay invisible until [`Store::finish_all`] ends the attempt
+    /// (told how many are stored, it writes only the rest); putting the
+    /// attempt back ([`Store::release`], [`Store::reap`]) deletes them.
+    fn append_records(
+        &self,
+        worker: &str,
+        job: i64,
+        attempt: i64,
+        first: usize,
+        records: &Records,
+    ) -> Result<bool>;
 
     /// Ends one attempt (see [`Store::finish_all`]).
     fn finish(&self, worker: &str, job: &ClaimedJob, result: &AttemptResult<'_>) -> Result<bool> {

@@ -282,6 +282,10 @@ pub struct AttemptResult<'a> {
     pub failure: Option<String>,
     /// Its records.
     pub records: &'a Records,
+    /// How many of `records`, from the first, are already in the store
+    /// ([`Store::append_records`](crate::store::Store::append_records)):
+    /// the finish writes the rest.
+    pub stored_records: usize,
     /// Its artifacts.
     pub artifacts: &'a [ArtifactInfo],
     /// Its log.

@@ -308,33 +308,34 @@ fn assert_records_exactly_once(t: &TestDir, jobs: usize, per_job: usize) {
     assert!(seen.values().all(|&n| n == 1), "no record is duplicated");
 }
 
+/// Sends Ctrl-C (SIGINT) to a run; returns its output once it has exited
+/// with 130.
+fn interrupt(child: std::process::Child) -> std::process::Output {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_exit(&out, 130);
+    out
+}
+
+/// How many jobs of experiment 1 are finished.
+fn finished(t: &TestDir) -> usize {
+    jobs_json(t, "1")
+        .iter()
+        .filter(|j| j["status"] == "FINISHED")
+        .count()
+}
+
 fn a_killed_run_loses_nothing_and_duplicates_nothing(backend: Backend) {
     let t = TestDir::on(backend);
     let yml = steps_experiment(&t, "killed", 40, 4, 30_000_000, "");
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
-    let mut child = t
-        .djx()
-        .args(["run", "1", "--workers", "2"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = spawn_run(&t, 2);
     // Wait until some jobs are done, then kill -9 mid-run.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let finished = jobs_json(&t, "1")
-            .iter()
-            .filter(|j| j["status"] == "FINISHED")
-            .count();
-        if finished >= 5 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run made no progress"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for("5 jobs finished", 60, || finished(&t) >= 5);
     child.kill().expect("kill -9");
     child.wait().expect("reap");
     let after_kill = jobs_json(&t, "1");
@@ -362,33 +363,9 @@ fn ctrl_c_puts_running_jobs_back(backend: Backend) {
     let t = TestDir::on(backend);
     let yml = steps_experiment(&t, "interrupted", 30, 4, 30_000_000, "");
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
-    let child = t
-        .djx()
-        .args(["run", "1", "--workers", "2"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while jobs_json(&t, "1")
-        .iter()
-        .filter(|j| j["status"] == "FINISHED")
-        .count()
-        < 3
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run made no progress"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("wait");
-    assert_exit(&out, 130);
+    let child = spawn_run(&t, 2);
+    wait_for("3 jobs finished", 60, || finished(&t) >= 3);
+    let out = interrupt(child);
     assert!(
         stdout(&out).contains("put back unfinished"),
         "{}",
@@ -409,7 +386,99 @@ fn ctrl_c_puts_running_jobs_back(backend: Backend) {
     assert_records_exactly_once(&t, 30, 4);
 }
 
+/// Records a job has streamed into the store (its attempt `attempt`), as
+/// the store holds them.
+fn streamed(t: &TestDir, job: i64, attempt: i64) -> usize {
+    t.store()
+        .attempt_records(job, attempt)
+        .expect("attempt records")
+        .len()
+}
+
+/// Starts `djx run 1` of two jobs that each emit 40,000 records slowly,
+/// and waits until job 1 has streamed records into the store while it
+/// still runs. Returns the running child.
+fn start_streaming_run(t: &TestDir) -> std::process::Child {
+    let yml = steps_experiment(t, "streaming", 2, 40_000, 20_000, "");
+    djx_ok(t, &["add", yml.to_str().expect("utf-8")]);
+    let child = spawn_run(t, 1);
+    wait_for("records streamed", 120, || streamed(t, 1, 1) > 0);
+    let job = &jobs_json(t, "1")[0];
+    assert_eq!(job["status"], "ASSIGNED", "the job still runs: {job}");
+    let rows = streamed(t, 1, 1);
+    assert!(rows < 40_000, "only whole chunks so far: {rows}");
+    assert!(
+        records_json(t, "1").is_empty(),
+        "streamed records stay invisible until their attempt ends"
+    );
+    child
+}
+
+fn a_killed_streaming_job_leaves_no_records_behind(backend: Backend) {
+    let t = TestDir::on(backend);
+    let mut child = start_streaming_run(&t);
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let orphans = streamed(&t, 1, 1);
+    assert!(orphans > 0, "the killed attempt's streamed rows are there");
+    // Nobody else may write into the attempt while it is held.
+    let tail = djx_host::record::Records::new();
+    assert!(
+        !t.store()
+            .append_records("someone-else", 1, 1, orphans, &tail)
+            .expect("append"),
+        "an append is fenced by the lease"
+    );
+
+    // The next run puts the dead worker's job back, which deletes what its
+    // attempt streamed, and reruns it.
+    djx_ok(&t, &["run", "1"]);
+    assert_eq!(streamed(&t, 1, 1), 0, "the lost attempt's rows are gone");
+    let jobs = jobs_json(&t, "1");
+    assert!(jobs.iter().all(|j| j["status"] == "FINISHED"), "{jobs:?}");
+    assert_eq!(jobs[0]["attempt"], 2);
+    assert_eq!(streamed(&t, 1, 2), 40_000);
+    assert_records_exactly_once(&t, 2, 40_000);
+    djx_ok(&t, &["verify", "1"]);
+}
+
+fn ctrl_c_deletes_what_a_streaming_job_wrote(backend: Backend) {
+    let t = TestDir::on(backend);
+    let child = start_streaming_run(&t);
+    interrupt(child);
+    assert_eq!(
+        streamed(&t, 1, 1),
+        0,
+        "the put-back attempt's rows are gone"
+    );
+    djx_ok(&t, &["run", "1"]);
+    assert_records_exactly_once(&t, 2, 40_000);
+}
+
+fn a_failed_streaming_job_keeps_its_records(backend: Backend) {
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "failing", 1, 40_000, 0, "");
+    let text = std::fs::read_to_string(&yml)
+        .expect("read")
+        .replace("spin: 0}", "spin: 0, fail: true}");
+    std::fs::write(&yml, text).expect("write");
+    let out = run(t.djx().args(["run", yml.to_str().expect("utf-8")]));
+    assert_exit(&out, 1);
+    let records = t.store().attempt_records(1, 1).expect("attempt records");
+    assert_eq!(
+        records.len(),
+        40_000,
+        "streamed and final records, once each"
+    );
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r.context["i"], i, "in order");
+    }
+}
+
 on_both_stores!(
+    a_killed_streaming_job_leaves_no_records_behind,
+    ctrl_c_deletes_what_a_streaming_job_wrote,
+    a_failed_streaming_job_keeps_its_records,
     iris_end_to_end,
     run_adds_a_file_and_reports_failures_while_the_others_go_on,
     a_failed_add_leaves_the_store_unchanged,

@@ -92,6 +92,25 @@ impl TestDir {
         cmd
     }
 
+    /// The store this test dir's `djx` uses, opened through the library
+    /// (to look at what the CLI does not show, such as the records of an
+    /// attempt still running).
+    pub fn store(&self) -> Box<dyn djx_host::store::Store> {
+        match &self.backend {
+            Backend::Sqlite => Box::new(
+                djx_host::store::sqlite::SqliteStore::open(&self.path().join(".djx/djx.db"))
+                    .expect("open the SQLite store"),
+            ),
+            Backend::Postgres(url) => Box::new(
+                djx_host::store::postgres::PgStore::open(
+                    djx_host::store::postgres::PgConfig::from_url(url, &self.schema)
+                        .expect("PostgreSQL config"),
+                )
+                .expect("open the PostgreSQL store"),
+            ),
+        }
+    }
+
     /// Copies the iris CSV into `<test dir>/<sub>/iris.csv`; returns the dir.
     pub fn iris_dir(&self, sub: &str) -> PathBuf {
         let dir = self.path().join(sub);
@@ -191,6 +210,27 @@ pub fn steps_experiment(
     let path = t.path().join(format!("{name}.yml"));
     std::fs::write(&path, yml).expect("write experiment");
     path
+}
+
+/// `djx run 1 --workers <workers>` in the background, output piped.
+pub fn spawn_run(t: &TestDir, workers: usize) -> std::process::Child {
+    t.djx()
+        .args(["run", "1", "--workers", &workers.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn djx run")
+}
+
+/// Polls `done` every 20 ms until it holds; fails, naming `what`, after
+/// `seconds`.
+#[track_caller]
+pub fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// `djx <args>` in the test dir, asserting exit code 0; returns stdout.

@@ -66,6 +66,10 @@ impl Host for JobView<'_> {
             return Err(wasmtime::Error::new(limit));
         }
         self.ctx.record_bytes += size;
+        let ctx = &mut *self.ctx;
+        if let Some(stream) = &mut ctx.stream {
+            stream.feed(&ctx.records);
+        }
         Ok(Ok(()))
     }
 

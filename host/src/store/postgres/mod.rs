@@ -24,7 +24,7 @@ use super::{
 };
 use crate::canonical;
 use crate::digest::Digest;
-use crate::record::ArtifactInfo;
+use crate::record::{ArtifactInfo, RecordText, Records};
 use crate::timestamp::{now_ms, now_text};
 
 mod migrations {
@@ -47,6 +47,8 @@ const INSERT_ATTEMPT: &str = include_str!("insert_attempt.sql");
 const LINK_CACHED: &str = include_str!("link_cached.sql");
 const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
+const DROP_RECORDS: &str = include_str!("drop_records.sql");
+const LEASE_HELD: &str = include_str!("lease_held.sql");
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -234,6 +236,56 @@ fn record_row(row: &Row) -> Result<RecordRow> {
 
 /// Ends one attempt inside `tx`, fenced by its lease; false (writing
 /// nothing of it) when `worker` no longer holds the job.
+/// Writes `records` as records `first..` of an attempt, in one statement.
+async fn insert_records<'r>(
+    tx: &deadpool_postgres::Transaction<'_>,
+    job: i64,
+    attempt: i64,
+    first: usize,
+    records: impl Iterator<Item = RecordText<'r>>,
+) -> Result<()> {
+    let (mut events, mut contexts, mut metrics, mut refs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for record in records {
+        events.push(record.event);
+        contexts.push(record.context);
+        metrics.push(record.metrics);
+        refs.push(record.artifacts);
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = (first as i64..).take(events.len()).collect();
+    tx.execute(
+        INSERT_RECORDS,
+        &[&job, &attempt, &seqs, &events, &contexts, &metrics, &refs],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// Runs `put_back` (an UPDATE returning the id and attempt of each job it
+/// puts back) and deletes the records those attempts streamed; returns how
+/// many jobs it put back.
+async fn put_back(
+    tx: &deadpool_postgres::Transaction<'_>,
+    put_back: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<usize> {
+    let rows = tx.query(put_back, params).await.map_err(pg)?;
+    let (jobs, attempts): (Vec<i64>, Vec<i64>) = rows
+        .iter()
+        .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1)))
+        .unzip();
+    if !jobs.is_empty() {
+        tx.execute(DROP_RECORDS, &[&jobs, &attempts])
+            .await
+            .map_err(pg)?;
+    }
+    Ok(jobs.len())
+}
+
 async fn finish_one(
     tx: &deadpool_postgres::Transaction<'_>,
     worker: &str,
@@ -261,36 +313,14 @@ async fn finish_one(
         // The lease is gone: write nothing.
         return Ok(false);
     }
-    if !result.records.is_empty() {
-        let n = result.records.len();
-        let (mut events, mut contexts, mut metrics, mut refs) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for record in result.records.iter() {
-            events.push(record.event);
-            contexts.push(record.context);
-            metrics.push(record.metrics);
-            refs.push(record.artifacts);
-        }
-        let seqs: Vec<i64> = (0..n as i64).collect();
-        tx.execute(
-            INSERT_RECORDS,
-            &[
-                &job.id,
-                &job.attempt,
-                &seqs,
-                &events,
-                &contexts,
-                &metrics,
-                &refs,
-            ],
-        )
-        .await
-        .map_err(pg)?;
-    }
+    insert_records(
+        tx,
+        job.id,
+        job.attempt,
+        result.stored_records,
+        result.records.iter_from(result.stored_records),
+    )
+    .await?;
     if !result.artifacts.is_empty() {
         let seqs: Vec<i64> = (0..result.artifacts.len() as i64).collect();
         let names: Vec<&str> = result.artifacts.iter().map(|a| a.name.as_str()).collect();
@@ -393,12 +423,40 @@ impl Store for PgStore {
 
     fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
         self.rt.block_on(async {
-            let client = self.client().await?;
-            let n = client
-                .execute(REAP, &[&now_text(), &now_ms(), &experiments, &dead_owners])
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            let n = put_back(
+                &tx,
+                REAP,
+                &[&now_text(), &now_ms(), &experiments, &dead_owners],
+            )
+            .await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(n)
+        })
+    }
+
+    fn append_records(
+        &self,
+        worker: &str,
+        job: i64,
+        attempt: i64,
+        first: usize,
+        records: &Records,
+    ) -> Result<bool> {
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            let held = tx
+                .query_opt(LEASE_HELD, &[&job, &attempt, &worker])
                 .await
                 .map_err(pg)?;
-            Ok(n as usize)
+            if held.is_none() {
+                return Ok(false);
+            }
+            insert_records(&tx, job, attempt, first, records.iter()).await?;
+            tx.commit().await.map_err(pg)?;
+            Ok(true)
         })
     }
 
@@ -475,11 +533,10 @@ impl Store for PgStore {
 
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
         self.rt.block_on(async {
-            let client = self.client().await?;
-            client
-                .execute(RELEASE, &[&worker, &jobs])
-                .await
-                .map_err(pg)?;
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            put_back(&tx, RELEASE, &[&worker, &jobs]).await?;
+            tx.commit().await.map_err(pg)?;
             // Others may be waiting for these jobs.
             client.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
             Ok(())

@@ -15,3 +15,4 @@ WHERE e.id = job.experiment_id
   AND job.status = 'ASSIGNED'
   AND job.experiment_id = ANY($3)
   AND (job.lease_expires_ms < $2 OR job.lease_owner = ANY($4))
+RETURNING job.id, job.attempt

@@ -7,3 +7,4 @@ SET status = 'UNASSIGNED',
 WHERE lease_owner = $1
   AND status = 'ASSIGNED'
   AND id = ANY($2)
+RETURNING id, attempt

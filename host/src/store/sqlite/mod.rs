@@ -8,7 +8,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, named_params};
@@ -21,7 +21,7 @@ use super::{
 };
 use crate::canonical;
 use crate::digest::Digest;
-use crate::record::ArtifactInfo;
+use crate::record::{ArtifactInfo, RecordText, Records};
 use crate::timestamp::{now_ms, now_text};
 
 mod migrations {
@@ -43,6 +43,8 @@ const CACHE_ATTEMPTS: &str = include_str!("cache_attempts.sql");
 const CACHE_JOBS: &str = include_str!("cache_jobs.sql");
 const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
+const DROP_RECORDS: &str = include_str!("drop_records.sql");
+const LEASE_HELD: &str = include_str!("lease_held.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,7 +52,28 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// A second connection for [`Store::append_records`], opened on first
+    /// use: records stream in while the main connection claims and
+    /// finishes other jobs.
+    appender: OnceLock<Mutex<Connection>>,
     path: PathBuf,
+}
+
+/// A connection configured as every connection of the store is. Foreign
+/// keys are checked unless `foreign_keys` is false.
+fn connect(path: &Path, foreign_keys: bool) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let durability =
+        crate::durability::Durability::from_env().map_err(|e| StoreError::Config(e.to_string()))?;
+    conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
+    conn.pragma_update(
+        None,
+        "foreign_keys",
+        if foreign_keys { "ON" } else { "OFF" },
+    )?;
+    Ok(conn)
 }
 
 fn json_ids(ids: &[i64]) -> String {
@@ -66,16 +89,11 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        let durability = crate::durability::Durability::from_env()
-            .map_err(|e| StoreError::Config(e.to_string()))?;
-        conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut conn = connect(path, true)?;
         migrate(path, &mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            appender: OnceLock::new(),
             path: path.to_path_buf(),
         })
     }
@@ -89,6 +107,21 @@ impl SqliteStore {
         // A panic while holding the lock leaves the connection usable: every
         // write is a transaction that rolled back.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The connection records stream through. It skips the foreign-key
+    /// check of each record row (a tenth of an insert's cost): the lease
+    /// check in the same transaction has just found the job.
+    fn appender(&self) -> Result<MutexGuard<'_, Connection>> {
+        if self.appender.get().is_none() {
+            let conn = connect(&self.path, false)?;
+            // Another thread may have won the race; its connection is as good.
+            let _ = self.appender.set(Mutex::new(conn));
+        }
+        let appender = self.appender.get().ok_or_else(|| {
+            StoreError::Config("the record connection could not be opened".into())
+        })?;
+        Ok(appender.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -177,21 +210,13 @@ fn finish_one(
         // The lease is gone: write nothing.
         return Ok(false);
     }
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    insert_records(
+        tx,
+        job.id,
+        job.attempt,
+        result.stored_records,
+        result.records.iter_from(result.stored_records),
     )?;
-    for (seq, record) in result.records.iter().enumerate() {
-        insert.execute((
-            job.id,
-            job.attempt,
-            seq as i64,
-            record.event,
-            record.context,
-            record.metrics,
-            record.artifacts,
-        ))?;
-    }
     let mut insert = tx.prepare_cached(
         "INSERT INTO artifact (job_id, attempt, seq, name, digest, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
@@ -215,6 +240,51 @@ fn finish_one(
         ":result_digest": result.result_digest.map(|d| d.to_hex()),
     })?;
     Ok(true)
+}
+
+/// Writes `records` as records `first..` of an attempt.
+fn insert_records<'r>(
+    tx: &rusqlite::Transaction<'_>,
+    job: i64,
+    attempt: i64,
+    first: usize,
+    records: impl Iterator<Item = RecordText<'r>>,
+) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (seq, record) in (first..).zip(records) {
+        insert.execute((
+            job,
+            attempt,
+            seq as i64,
+            record.event,
+            record.context,
+            record.metrics,
+            record.artifacts,
+        ))?;
+    }
+    Ok(())
+}
+
+/// Runs `put_back` (an UPDATE returning the id and attempt of each job it
+/// puts back) and deletes the records those attempts streamed; returns how
+/// many jobs it put back.
+fn put_back(
+    tx: &rusqlite::Transaction<'_>,
+    put_back: &str,
+    params: &[(&str, &dyn rusqlite::ToSql)],
+) -> Result<usize> {
+    let attempts = tx
+        .prepare_cached(put_back)?
+        .query_map(params, |row| row.try_into())?
+        .collect::<rusqlite::Result<Vec<(i64, i64)>>>()?;
+    let mut drop = tx.prepare_cached(DROP_RECORDS)?;
+    for attempt in &attempts {
+        drop.execute(*attempt)?;
+    }
+    Ok(attempts.len())
 }
 
 impl Store for SqliteStore {
@@ -284,7 +354,10 @@ impl Store for SqliteStore {
     }
 
     fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
-        let changed = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed = put_back(
+            &tx,
             REAP,
             named_params! {
                 ":now": now_text(),
@@ -293,7 +366,30 @@ impl Store for SqliteStore {
                 ":dead_owners": Value::from(dead_owners.to_vec()).to_string(),
             },
         )?;
+        tx.commit()?;
         Ok(changed)
+    }
+
+    fn append_records(
+        &self,
+        worker: &str,
+        job: i64,
+        attempt: i64,
+        first: usize,
+        records: &Records,
+    ) -> Result<bool> {
+        let mut conn = self.appender()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let held: i64 = tx.prepare_cached(LEASE_HELD)?.query_row(
+            named_params! {":id": job, ":attempt": attempt, ":worker": worker},
+            |row| row.get(0),
+        )?;
+        if held != 1 {
+            return Ok(false);
+        }
+        insert_records(&tx, job, attempt, first, records.iter())?;
+        tx.commit()?;
+        Ok(true)
     }
 
     fn claim(
@@ -365,10 +461,14 @@ impl Store for SqliteStore {
     }
 
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        put_back(
+            &tx,
             RELEASE,
             named_params! {":worker": worker, ":jobs": json_ids(jobs)},
         )?;
+        tx.commit()?;
         Ok(())
     }
 

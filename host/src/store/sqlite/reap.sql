@@ -18,3 +18,4 @@ SET status = CASE
 WHERE status = 'ASSIGNED'
   AND experiment_id IN (SELECT value FROM json_each(:experiments))
   AND (lease_expires_ms < :now_ms OR lease_owner IN (SELECT value FROM json_each(:dead_owners)))
+RETURNING id, attempt

@@ -7,3 +7,4 @@ SET status = 'UNASSIGNED',
 WHERE lease_owner = :worker
   AND status = 'ASSIGNED'
   AND id IN (SELECT value FROM json_each(:jobs))
+RETURNING id, attempt

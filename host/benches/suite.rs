@@ -170,10 +170,36 @@ impl Row {
             kib => format!("{:.0} MiB", kib as f64 / 1024.0),
         };
         println!(
-            "| {} | {} | {median:.1} {} | {min:.1}–{max:.1} | {} | {rss} |",
-            self.id, self.what, self.unit, self.target
+            "| {} | {} | {} {} | {}–{} | {} | {rss} |",
+            self.id,
+            self.what,
+            number(median),
+            self.unit,
+            number(min),
+            number(max),
+            self.target
         );
     }
+}
+
+/// A measurement as people read it: one decimal below 1,000, else whole
+/// and in groups of three digits (1,074,351).
+fn number(x: f64) -> String {
+    if x.abs() < 1000.0 {
+        return format!("{x:.1}");
+    }
+    let digits = format!("{:.0}", x.abs());
+    let mut grouped = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(d);
+    }
+    if x < 0.0 {
+        grouped.insert(0, '-');
+    }
+    grouped
 }
 
 /// P1 and P5 for one run.

@@ -65,6 +65,16 @@
 //! `djx exec` prints each record as a JSON line. In an experiment file the
 //! same module runs once per point of the grid (see the djx README).
 //!
+//! For compute close to native speed, build with the flags of the djx
+//! repository's `.cargo/config.toml` (wasm SIMD, wide arithmetic, LLVM's
+//! native unroll threshold): put this in your crate's `.cargo/config.toml`.
+//!
+//! ```toml
+//! [target.wasm32-wasip2]
+//! rustflags = ["-C", "target-feature=+simd128,+wide-arithmetic",
+//!              "-C", "llvm-args=-unroll-threshold=600"]
+//! ```
+//!
 //! ## What the sandbox gives a job
 //!
 //! - its parameters ([`params`]) and labels ([`labels`]);

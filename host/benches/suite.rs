@@ -182,10 +182,10 @@ impl Row {
     }
 }
 
-/// A measurement as people read it: one decimal below 1,000, else whole
-/// and in groups of three digits (1,074,351).
+/// A measurement as people read it: one decimal below 100, else whole and
+/// in groups of three digits (1,074,351).
 fn number(x: f64) -> String {
-    if x.abs() < 1000.0 {
+    if x.abs() < 100.0 {
         return format!("{x:.1}");
     }
     let digits = format!("{:.0}", x.abs());

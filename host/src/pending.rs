@@ -27,9 +27,9 @@ pub struct Done {
     pub job: ClaimedJob,
     /// `None` if it finished, else why it failed.
     pub failure: Option<String>,
-    /// Its records.
+    /// Its records not stored while it ran: records `stored_records..`.
     pub records: Records,
-    /// How many of `records`, from the first, were stored while it ran.
+    /// How many of its records, from the first, were stored while it ran.
     pub stored_records: usize,
     /// Its artifacts.
     pub artifacts: Vec<ArtifactInfo>,

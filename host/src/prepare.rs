@@ -13,7 +13,7 @@ use crate::dataset::stage_alone;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::lock::LockedJob;
-use crate::result_digest::records_digest;
+use crate::result_digest::ResultHasher;
 use crate::runtime::{DatasetMount, JobOutcome, JobSpec, Module, Runtime, Runtimes, job_seed};
 use crate::store::{NewExperiment, Store};
 
@@ -128,9 +128,17 @@ impl Prepared {
         self.experiment.digest_log.then_some(log)
     }
 
-    /// The result digest of a finished outcome whose log is `log`.
-    pub fn result_digest(&self, outcome: &JobOutcome, log: &[u8]) -> Digest {
-        records_digest(&outcome.records, &outcome.artifacts, self.digested_log(log))
+    /// The result digest of a finished outcome whose log is `log`;
+    /// `hasher` has taken the records the job streamed, if any (see
+    /// [`RunHooks`](crate::runtime::RunHooks)).
+    pub fn result_digest(
+        &self,
+        mut hasher: ResultHasher,
+        outcome: &JobOutcome,
+        log: &[u8],
+    ) -> Digest {
+        hasher.records(outcome.records.iter());
+        hasher.finish(&outcome.artifacts, self.digested_log(log))
     }
 }
 

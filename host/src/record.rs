@@ -147,29 +147,14 @@ impl Records {
 
     /// Every record, in order.
     pub fn iter(&self) -> impl Iterator<Item = RecordText<'_>> + '_ {
-        self.iter_from(0)
+        (0..self.len()).filter_map(|i| self.get(i))
     }
 
-    /// The records from number `first` on, in order.
-    pub fn iter_from(&self, first: usize) -> impl Iterator<Item = RecordText<'_>> + '_ {
-        (first..self.len()).filter_map(|i| self.get(i))
-    }
-
-    /// A copy of the records from number `first` on.
-    pub fn copy_from(&self, first: usize) -> Records {
-        let Some(start) = (match first {
-            0 => Some(0),
-            n => self.ends.get(n * 4 - 1).copied(),
-        }) else {
-            return Records::new();
-        };
-        Records {
-            text: self.text[start..].to_owned(),
-            ends: self.ends[first * 4..]
-                .iter()
-                .map(|end| end - start)
-                .collect(),
-        }
+    /// Appends copies of `other`'s records.
+    pub fn extend_from(&mut self, other: &Records) {
+        let base = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| end + base));
     }
 
     /// Bytes held (text and index), for memory accounting.
@@ -311,21 +296,23 @@ mod tests {
     }
 
     #[test]
-    fn copies_a_tail_of_records() {
-        let mut records = Records::new();
-        for i in 0..5 {
-            records.push_parts(
-                &format!("e{i}"),
-                &serde_json::Map::new(),
-                &[("m".into(), i as f64)],
-                &[],
-            );
-        }
-        for first in 0..=6 {
-            let tail = records.copy_from(first);
-            let expected: Vec<_> = records.iter_from(first).collect();
-            assert_eq!(tail.iter().collect::<Vec<_>>(), expected, "from {first}");
-            assert_eq!(tail.len(), 5usize.saturating_sub(first));
+    fn extends_records_with_copies_of_others() {
+        let numbered = |range: std::ops::Range<i32>| {
+            let mut records = Records::new();
+            for i in range {
+                records.push_parts(
+                    &format!("e{i}"),
+                    &serde_json::Map::new(),
+                    &[("m".into(), f64::from(i))],
+                    &[],
+                );
+            }
+            records
+        };
+        for cut in 0..=5 {
+            let mut joined = numbered(0..cut);
+            joined.extend_from(&numbered(cut..5));
+            assert_eq!(joined, numbered(0..5), "cut at {cut}");
         }
     }
 

@@ -11,11 +11,16 @@
 //! deletes them. A chunk that cannot be written (the store is down, the
 //! lease is gone) stops the stream: the finish writes the rest, or, if the
 //! lease is gone, nothing.
+//!
+//! The writer also feeds each chunk to the attempt's result digest, and
+//! drops it once stored, so a job's memory does not grow with the number
+//! of records it streams.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::record::Records;
+use crate::result_digest::ResultHasher;
 use crate::runtime::RecordSink;
 use crate::store::Store;
 
@@ -38,6 +43,17 @@ struct Chunk {
 struct Progress {
     state: Mutex<State>,
     changed: Condvar,
+    /// Only the writer touches this until the job has ended.
+    taken: Mutex<Taken>,
+}
+
+/// What the writer made of the chunks.
+#[derive(Default)]
+struct Taken {
+    /// Every chunk's records, hashed in order.
+    hasher: ResultHasher,
+    /// The records of chunks not stored (from the first that failed on).
+    unstored: Records,
 }
 
 #[derive(Default)]
@@ -55,6 +71,10 @@ struct State {
 impl Progress {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn taken(&self) -> MutexGuard<'_, Taken> {
+        self.taken.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -80,6 +100,7 @@ impl RecordWriter {
     /// and sink is gone.
     pub fn write(self, store: &dyn Store, worker: &str) {
         for chunk in self.chunks {
+            chunk.progress.taken().hasher.records(chunk.records.iter());
             let go = {
                 let state = chunk.progress.state();
                 !state.stopped && state.stored == chunk.first
@@ -95,6 +116,9 @@ impl RecordWriter {
                     ),
                     Ok(true)
                 );
+            if !written {
+                chunk.progress.taken().unstored.extend_from(&chunk.records);
+            }
             let mut state = chunk.progress.state();
             if written {
                 state.stored = chunk.first + chunk.records.len();
@@ -140,8 +164,13 @@ impl RecordSink for StoreSink {
             records,
             progress: self.progress.clone(),
         };
-        if self.chunks.send(chunk).is_err() {
-            // No writer: the finish writes these.
+        if let Err(unsent) = self.chunks.send(chunk) {
+            // No writer: the finish hashes and writes these.
+            let chunk = unsent.0;
+            let mut taken = self.progress.taken();
+            taken.hasher.records(chunk.records.iter());
+            taken.unstored.extend_from(&chunk.records);
+            drop(taken);
             let mut state = self.progress.state();
             state.handled += 1;
             state.stopped = true;
@@ -154,10 +183,19 @@ pub struct StreamEnd {
     progress: Arc<Progress>,
 }
 
+/// What became of the records a job streamed.
+pub struct Streamed {
+    /// How many, from the first, are in the store.
+    pub stored: usize,
+    /// The rest of them, for the finish to write.
+    pub unstored: Records,
+    /// All of them, hashed in order: the start of the result digest.
+    pub hasher: ResultHasher,
+}
+
 impl StreamEnd {
-    /// Waits until the writer is done with every chunk the job handed out;
-    /// returns how many of its records, from the first, are stored.
-    pub fn stored(self) -> usize {
+    /// Waits until the writer is done with every chunk the job handed out.
+    pub fn finish(self) -> Streamed {
         let mut state = self.progress.state();
         while state.handled < state.queued {
             state = self
@@ -166,6 +204,13 @@ impl StreamEnd {
                 .wait(state)
                 .unwrap_or_else(|p| p.into_inner());
         }
-        state.stored
+        let stored = state.stored;
+        drop(state);
+        let taken = std::mem::take(&mut *self.progress.taken());
+        Streamed {
+            stored,
+            unstored: taken.unstored,
+            hasher: taken.hasher,
+        }
     }
 }

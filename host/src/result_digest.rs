@@ -156,6 +156,55 @@ impl Fields {
     }
 }
 
+/// A result digest taken as an attempt's parts arrive: its records, in
+/// order and in any number of pieces, then its artifacts and log.
+pub struct ResultHasher(Fields);
+
+impl Default for ResultHasher {
+    fn default() -> ResultHasher {
+        ResultHasher(Fields::new())
+    }
+}
+
+impl ResultHasher {
+    /// Nothing hashed yet.
+    pub fn new() -> ResultHasher {
+        ResultHasher::default()
+    }
+
+    /// The next records.
+    pub fn records<'a>(&mut self, records: impl IntoIterator<Item = RecordText<'a>>) {
+        let f = &mut self.0;
+        for r in records {
+            f.raw(b"r");
+            f.bytes(r.event.as_bytes());
+            f.bytes(r.context.as_bytes());
+            f.bytes(r.metrics.as_bytes());
+            f.bytes(r.artifacts.as_bytes());
+        }
+    }
+
+    /// The digest, after the last records. `log` is `None` when the
+    /// experiment leaves the log out of its digests.
+    pub fn finish(self, artifacts: &[ArtifactInfo], log: Option<&[u8]>) -> Digest {
+        let mut f = self.0;
+        for a in artifacts {
+            f.raw(b"a");
+            f.bytes(a.name.as_bytes());
+            f.raw(a.digest.as_bytes());
+            f.raw(&a.size.to_le_bytes());
+        }
+        match log {
+            Some(log) => {
+                f.raw(b"l");
+                f.bytes(log);
+            }
+            None => f.raw(b"n"),
+        }
+        f.finish()
+    }
+}
+
 /// The result digest of an attempt. `log` is `None` when the experiment
 /// leaves the log out of its digests.
 pub fn result_digest<'a>(
@@ -163,28 +212,9 @@ pub fn result_digest<'a>(
     artifacts: &[ArtifactInfo],
     log: Option<&[u8]>,
 ) -> Digest {
-    let mut f = Fields::new();
-    for r in records {
-        f.raw(b"r");
-        f.bytes(r.event.as_bytes());
-        f.bytes(r.context.as_bytes());
-        f.bytes(r.metrics.as_bytes());
-        f.bytes(r.artifacts.as_bytes());
-    }
-    for a in artifacts {
-        f.raw(b"a");
-        f.bytes(a.name.as_bytes());
-        f.raw(a.digest.as_bytes());
-        f.raw(&a.size.to_le_bytes());
-    }
-    match log {
-        Some(log) => {
-            f.raw(b"l");
-            f.bytes(log);
-        }
-        None => f.raw(b"n"),
-    }
-    f.finish()
+    let mut hasher = ResultHasher::new();
+    hasher.records(records);
+    hasher.finish(artifacts, log)
 }
 
 /// The result digest of records held in a [`Records`] buffer.
@@ -409,6 +439,16 @@ mod tests {
             size: 5,
         }];
         let log = vec![b'x'; 3 * BLOCK + 7];
+        // Hashed in pieces as a stream hands them out: the same digest.
+        let mut pieces = ResultHasher::new();
+        let all: Vec<_> = many.iter().collect();
+        for piece in all.chunks(7_000) {
+            pieces.records(piece.iter().copied());
+        }
+        assert_eq!(
+            pieces.finish(&artifacts, Some(&log)),
+            reference_digest(&many, &artifacts, &log)
+        );
         for (records, log) in [(&many, &log[..]), (&Records::new(), &b""[..])] {
             assert_eq!(
                 records_digest(records, &artifacts, Some(log)),

@@ -15,7 +15,7 @@ use crate::artifact_store::ArtifactStore;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::prepare::{PrepareError, Prepared};
-use crate::result_digest::{Difference, StoredResult, first_difference};
+use crate::result_digest::{Difference, ResultHasher, StoredResult, first_difference};
 use crate::runtime::{Failure, Runtimes};
 use crate::store::{JobRow, Store, StoreError};
 
@@ -191,7 +191,7 @@ fn verify_one(
     let outcome = exp.runtime.run(&exp.module, &spec, artifacts);
     let log = outcome.log_bytes();
     let rerun = match &outcome.failure {
-        None => Some(exp.result_digest(&outcome, &log)),
+        None => Some(exp.result_digest(ResultHasher::new(), &outcome, &log)),
         Some(f) => {
             notes.push(format!("the rerun failed: {}", Failure::reason(f)));
             None

@@ -504,21 +504,25 @@ impl Runner<'_> {
             sink: Some(sink),
         };
         let outcome = exp.runtime.run_with(&exp.module, &spec, artifacts, hooks);
+        let streamed = stream.finish();
         if outcome.failure == Some(Failure::Cancelled) {
-            stream.stored();
             self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
             return Ok(Err(job.id));
         }
         let log = outcome.log_bytes();
         let failure = outcome.failure.as_ref().map(Failure::reason);
-        // Hashed while the writer stores the last chunks.
-        let result_digest = failure.is_none().then(|| exp.result_digest(&outcome, &log));
-        let stored_records = stream.stored();
+        let result_digest = failure
+            .is_none()
+            .then(|| exp.result_digest(streamed.hasher, &outcome, &log));
+        // What the finish writes: the chunks that were not stored, then
+        // the records after the last chunk.
+        let mut records = streamed.unstored;
+        records.extend_from(&outcome.records);
         Ok(Ok(Done {
             job,
             failure,
-            records: outcome.records,
-            stored_records,
+            records,
+            stored_records: streamed.stored,
             artifacts: outcome.artifacts,
             log,
             duration: outcome.duration,

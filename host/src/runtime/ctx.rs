@@ -36,7 +36,7 @@ pub struct JobCtx {
     pub scratch: PathBuf,
     /// Context merged into every record.
     pub bound: Map<String, Value>,
-    /// Records emitted so far.
+    /// Records emitted so far and not handed to the stream.
     pub records: Records,
     /// Encoded bytes of `records`.
     pub record_bytes: u64,
@@ -58,6 +58,13 @@ pub struct JobState {
     pub(crate) table: ResourceTable,
     pub(crate) job: JobCtx,
     pub(crate) limiter: MemoryLimiter,
+}
+
+impl JobCtx {
+    /// Records emitted so far, streamed or not.
+    pub fn record_count(&self) -> usize {
+        self.stream.as_ref().map_or(0, Stream::sent) + self.records.len()
+    }
 }
 
 impl WasiView for JobState {

@@ -96,7 +96,9 @@ impl Failure {
 pub struct JobOutcome {
     /// `None` when the job finished, else why it failed.
     pub failure: Option<Failure>,
-    /// The records, in order.
+    /// The records, in order: all of them, or with a record sink (see
+    /// [`RunHooks`](crate::runtime::RunHooks)) those after the last chunk
+    /// it was given.
     pub records: Records,
     /// The artifacts, in the order they were stored.
     pub artifacts: Vec<ArtifactInfo>,

@@ -12,8 +12,9 @@ use crate::record::Records;
 pub const CHUNK_RECORDS: usize = 16_384;
 
 /// Receives a running job's records, in order, [`CHUNK_RECORDS`] at a
-/// time. Records the job emits after the last full chunk are only in its
-/// outcome.
+/// time. A chunk handed to the sink is the sink's: the job keeps only the
+/// records it emitted after the last full chunk, and its outcome holds only
+/// those, so a job's memory does not grow with its record count.
 pub trait RecordSink: Send {
     /// `chunk` holds the job's records `first..first + chunk.len()`.
     fn take(&mut self, first: usize, chunk: Records);
@@ -41,11 +42,19 @@ impl Stream {
         Stream { sink, sent: 0 }
     }
 
-    /// Hands out a chunk if `records` has a full one not yet sent.
-    pub(crate) fn feed(&mut self, records: &Records) {
-        if records.len() - self.sent >= CHUNK_RECORDS {
-            self.sink.take(self.sent, records.copy_from(self.sent));
-            self.sent = records.len();
+    /// Hands `records` (the job's records from number [`Stream::sent`] on)
+    /// to the sink once they make a full chunk, leaving `records` empty.
+    pub(crate) fn feed(&mut self, records: &mut Records) {
+        if records.len() >= CHUNK_RECORDS {
+            let chunk = std::mem::take(records);
+            let n = chunk.len();
+            self.sink.take(self.sent, chunk);
+            self.sent += n;
         }
+    }
+
+    /// How many records the sink has been given.
+    pub(crate) fn sent(&self) -> usize {
+        self.sent
     }
 }

@@ -280,11 +280,11 @@ pub struct ClaimedJob {
 pub struct AttemptResult<'a> {
     /// `None` if it finished, else the failure reason.
     pub failure: Option<String>,
-    /// Its records.
+    /// Its records from number `stored_records` on: the ones the finish
+    /// writes.
     pub records: &'a Records,
-    /// How many of `records`, from the first, are already in the store
-    /// ([`Store::append_records`](crate::store::Store::append_records)):
-    /// the finish writes the rest.
+    /// How many of its records, from the first, are already in the store
+    /// ([`Store::append_records`](crate::store::Store::append_records)).
     pub stored_records: usize,
     /// Its artifacts.
     pub artifacts: &'a [ArtifactInfo],

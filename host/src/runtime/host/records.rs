@@ -20,7 +20,7 @@ impl Host for JobView<'_> {
         artifacts: Vec<ArtifactRef>,
     ) -> wasmtime::Result<Result<(), String>> {
         let limits = &self.ctx.limits;
-        let count = self.ctx.records.len();
+        let count = self.ctx.record_count();
         if count as u64 >= limits.records {
             return Err(wasmtime::Error::new(LimitExceeded {
                 kind: LimitKind::Records,
@@ -37,9 +37,10 @@ impl Host for JobView<'_> {
             Err(message) => return Ok(Err(message)),
         };
         let ctx = &mut *self.ctx;
+        let at = ctx.records.len();
         ctx.records
             .push_merged(&event, &ctx.bound, &context, &metrics, &refs);
-        let size = self.ctx.records.get(count).map_or(0, |r| r.size());
+        let size = self.ctx.records.get(at).map_or(0, |r| r.size());
         let limits = &self.ctx.limits;
         let broken = if size > limits.record_size {
             Some(LimitExceeded::bytes(
@@ -62,13 +63,13 @@ impl Host for JobView<'_> {
         };
         if let Some(limit) = broken {
             // The job ends here; the record over the limit is not kept.
-            self.ctx.records.truncate(count);
+            self.ctx.records.truncate(at);
             return Err(wasmtime::Error::new(limit));
         }
         self.ctx.record_bytes += size;
         let ctx = &mut *self.ctx;
         if let Some(stream) = &mut ctx.stream {
-            stream.feed(&ctx.records);
+            stream.feed(&mut ctx.records);
         }
         Ok(Ok(()))
     }

@@ -318,7 +318,7 @@ async fn finish_one(
         job.id,
         job.attempt,
         result.stored_records,
-        result.records.iter_from(result.stored_records),
+        result.records.iter(),
     )
     .await?;
     if !result.artifacts.is_empty() {

@@ -215,7 +215,7 @@ fn finish_one(
         job.id,
         job.attempt,
         result.stored_records,
-        result.records.iter_from(result.stored_records),
+        result.records.iter(),
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO artifact (job_id, attempt, seq, name, digest, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -455,6 +455,32 @@ fn ctrl_c_deletes_what_a_streaming_job_wrote(backend: Backend) {
     assert_records_exactly_once(&t, 2, 40_000);
 }
 
+fn a_store_that_refuses_appends_loses_no_record(backend: Backend) {
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "refused", 1, 40_000, 0, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    // Every insert into `record` while the job runs fails (as a store that
+    // has gone away would), so no chunk can be stored and the finish must
+    // write every record itself.
+    t.sql(
+        "CREATE TRIGGER refuse_appends BEFORE INSERT ON record
+         WHEN (SELECT status FROM job WHERE id = NEW.job_id) = 'ASSIGNED'
+         BEGIN SELECT RAISE(ABORT, 'appends refused by the test'); END;",
+        "CREATE FUNCTION refuse_appends() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF (SELECT status FROM job WHERE id = NEW.job_id) = 'ASSIGNED' THEN
+                 RAISE EXCEPTION 'appends refused by the test';
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER refuse_appends BEFORE INSERT ON record
+         FOR EACH ROW EXECUTE FUNCTION refuse_appends();",
+    );
+    djx_ok(&t, &["run", "1"]);
+    assert_records_exactly_once(&t, 1, 40_000);
+    djx_ok(&t, &["verify", "1"]);
+}
+
 fn a_failed_streaming_job_keeps_its_records(backend: Backend) {
     let t = TestDir::on(backend);
     let yml = steps_experiment(&t, "failing", 1, 40_000, 0, "");
@@ -479,6 +505,7 @@ on_both_stores!(
     a_killed_streaming_job_leaves_no_records_behind,
     ctrl_c_deletes_what_a_streaming_job_wrote,
     a_failed_streaming_job_keeps_its_records,
+    a_store_that_refuses_appends_loses_no_record,
     iris_end_to_end,
     run_adds_a_file_and_reports_failures_while_the_others_go_on,
     a_failed_add_leaves_the_store_unchanged,

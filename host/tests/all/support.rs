@@ -111,6 +111,32 @@ impl TestDir {
         }
     }
 
+    /// Runs SQL on this test dir's database, in the dialect of its store.
+    pub fn sql(&self, sqlite: &str, postgres: &str) {
+        match &self.backend {
+            Backend::Sqlite => rusqlite::Connection::open(self.path().join(".djx/djx.db"))
+                .expect("open the SQLite database")
+                .execute_batch(sqlite)
+                .expect("SQLite statements"),
+            Backend::Postgres(url) => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async {
+                    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                        .await
+                        .expect("connect to PostgreSQL");
+                    tokio::spawn(connection);
+                    client
+                        .batch_execute(&format!("SET search_path TO {};\n{postgres}", self.schema))
+                        .await
+                        .expect("PostgreSQL statements");
+                });
+            }
+        }
+    }
+
     /// Copies the iris CSV into `<test dir>/<sub>/iris.csv`; returns the dir.
     pub fn iris_dir(&self, sub: &str) -> PathBuf {
         let dir = self.path().join(sub);

@@ -133,7 +133,8 @@ impl RecordWriter {
 
 impl RecordStreams {
     /// A sink for attempt `attempt` of job `job`, and the handle that
-    /// tells, once the job has ended, how many of its records are stored.
+    /// gives, once the job has ended, what became of the records it
+    /// streamed.
     pub fn open(&self, job: i64, attempt: i64) -> (Box<dyn RecordSink>, StreamEnd) {
         let progress = Arc::new(Progress::default());
         let sink = StoreSink {
@@ -165,7 +166,7 @@ impl RecordSink for StoreSink {
             progress: self.progress.clone(),
         };
         if let Err(unsent) = self.chunks.send(chunk) {
-            // No writer: the finish hashes and writes these.
+            // No writer: hashed here, and left for the finish to write.
             let chunk = unsent.0;
             let mut taken = self.progress.taken();
             taken.hasher.records(chunk.records.iter());

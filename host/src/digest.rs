@@ -28,7 +28,21 @@ impl Digest {
 
     /// The digest as 64 lowercase hex characters.
     pub fn to_hex(&self) -> String {
-        self.to_string()
+        // Hex digits are ASCII, so this never fails.
+        String::from_utf8(self.hex().to_vec()).unwrap_or_default()
+    }
+
+    /// The 64 hex characters, written with a table: a bookkeeping job names
+    /// several digests (artifact paths, rows), and formatting them a byte
+    /// at a time through `fmt` was 4% of a 10,000-job run.
+    fn hex(&self) -> [u8; 64] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (pair, byte) in out.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = HEX[usize::from(byte >> 4)];
+            pair[1] = HEX[usize::from(byte & 0xf)];
+        }
+        out
     }
 }
 
@@ -40,10 +54,9 @@ impl From<blake3::Hash> for Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        let hex = self.hex();
+        // Hex digits are ASCII.
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -102,6 +115,11 @@ mod tests {
         let parsed: Digest = d.to_hex().parse().expect("own hex parses");
         assert_eq!(parsed, d);
         assert_eq!(d.to_hex(), blake3::hash(b"djx").to_hex().as_str());
+        assert_eq!(d.to_string(), d.to_hex());
+        // Every nibble value, both halves of a byte.
+        let all = Digest(std::array::from_fn(|i| ((i as u8) * 17) ^ 0xa5));
+        let expected: String = all.0.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(all.to_hex(), expected);
     }
 
     #[test]

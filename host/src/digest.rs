@@ -117,7 +117,7 @@ mod tests {
         assert_eq!(d.to_hex(), blake3::hash(b"djx").to_hex().as_str());
         assert_eq!(d.to_string(), d.to_hex());
         // Every nibble value, both halves of a byte.
-        let all = Digest(std::array::from_fn(|i| ((i as u8) * 17) ^ 0xa5));
+        let all = Digest(std::array::from_fn(|i| (i as u8).wrapping_mul(17) ^ 0xa5));
         let expected: String = all.0.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(all.to_hex(), expected);
     }

@@ -28,8 +28,7 @@ impl Digest {
 
     /// The digest as 64 lowercase hex characters.
     pub fn to_hex(&self) -> String {
-        // Hex digits are ASCII, so this never fails.
-        String::from_utf8(self.hex().to_vec()).unwrap_or_default()
+        self.to_string()
     }
 
     /// The 64 hex characters, written with a table: a bookkeeping job names

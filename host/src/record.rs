@@ -150,8 +150,13 @@ impl Records {
         (0..self.len()).filter_map(|i| self.get(i))
     }
 
-    /// Appends copies of `other`'s records.
-    pub fn extend_from(&mut self, other: &Records) {
+    /// Appends `other`'s records (taking its buffers as they are when there
+    /// are none here yet).
+    pub fn append(&mut self, other: Records) {
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
         let base = self.text.len();
         self.text.push_str(&other.text);
         self.ends.extend(other.ends.iter().map(|end| end + base));
@@ -311,7 +316,7 @@ mod tests {
         };
         for cut in 0..=5 {
             let mut joined = numbered(0..cut);
-            joined.extend_from(&numbered(cut..5));
+            joined.append(numbered(cut..5));
             assert_eq!(joined, numbered(0..5), "cut at {cut}");
         }
     }

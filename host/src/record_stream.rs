@@ -116,17 +116,15 @@ impl RecordWriter {
                     ),
                     Ok(true)
                 );
-            if !written {
-                chunk.progress.taken().unstored.extend_from(&chunk.records);
-            }
-            let mut state = chunk.progress.state();
+            let progress = chunk.progress;
             if written {
-                state.stored = chunk.first + chunk.records.len();
+                progress.state().stored = chunk.first + chunk.records.len();
             } else {
-                state.stopped = true;
+                progress.taken().unstored.append(chunk.records);
+                progress.state().stopped = true;
             }
-            state.handled += 1;
-            chunk.progress.changed.notify_all();
+            progress.state().handled += 1;
+            progress.changed.notify_all();
         }
     }
 }
@@ -170,7 +168,7 @@ impl RecordSink for StoreSink {
             let chunk = unsent.0;
             let mut taken = self.progress.taken();
             taken.hasher.records(chunk.records.iter());
-            taken.unstored.extend_from(&chunk.records);
+            taken.unstored.append(chunk.records);
             drop(taken);
             let mut state = self.progress.state();
             state.handled += 1;

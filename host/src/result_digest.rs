@@ -127,7 +127,8 @@ impl Fields {
     fn new() -> Fields {
         Fields {
             hasher: blake3::Hasher::new_derive_key("djx result digest v2"),
-            block: Vec::with_capacity(BLOCK),
+            // Grows to a block only for attempts that have that much.
+            block: Vec::new(),
         }
     }
 

@@ -264,11 +264,10 @@ impl Runner<'_> {
         let done = AtomicBool::new(false);
         let (streams, writer) = record_streams();
         std::thread::scope(|s| {
-            // Ends when the last worker thread, and with it the last sink,
-            // is gone.
-            // If the thread cannot start, the writer is dropped with it:
-            // sinks then keep nothing and each job's finish writes all of
-            // its records.
+            // The writer ends when the last worker thread, and with it the
+            // last sink, is gone. If its thread cannot start, the writer is
+            // dropped with it: sinks then keep nothing, and each job's
+            // finish writes all of its records.
             let _ = std::thread::Builder::new()
                 .name("djx-records".into())
                 .spawn_scoped(s, || writer.write(self.store, &self.worker));
@@ -517,7 +516,7 @@ impl Runner<'_> {
         // What the finish writes: the chunks that were not stored, then
         // the records after the last chunk.
         let mut records = streamed.unstored;
-        records.extend_from(&outcome.records);
+        records.append(outcome.records);
         Ok(Ok(Done {
             job,
             failure,

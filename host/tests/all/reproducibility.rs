@@ -32,7 +32,7 @@ fn keys_and_digests(t: &TestDir, exp: &str) -> Vec<(String, String)> {
 
 /// The SQLite database of a test dir.
 fn db(t: &TestDir) -> rusqlite::Connection {
-    rusqlite::Connection::open(t.path().join(".djx/djx.db")).expect("open db")
+    rusqlite::Connection::open(t.sqlite_db()).expect("open db")
 }
 
 /// Records without the columns that name the job.

@@ -92,13 +92,18 @@ impl TestDir {
         cmd
     }
 
+    /// The embedded SQLite database of this test dir.
+    pub fn sqlite_db(&self) -> PathBuf {
+        self.path().join(".djx/djx.db")
+    }
+
     /// The store this test dir's `djx` uses, opened through the library
     /// (to look at what the CLI does not show, such as the records of an
     /// attempt still running).
     pub fn store(&self) -> Box<dyn djx_host::store::Store> {
         match &self.backend {
             Backend::Sqlite => Box::new(
-                djx_host::store::sqlite::SqliteStore::open(&self.path().join(".djx/djx.db"))
+                djx_host::store::sqlite::SqliteStore::open(&self.sqlite_db())
                     .expect("open the SQLite store"),
             ),
             Backend::Postgres(url) => Box::new(
@@ -114,7 +119,7 @@ impl TestDir {
     /// Runs SQL on this test dir's database, in the dialect of its store.
     pub fn sql(&self, sqlite: &str, postgres: &str) {
         match &self.backend {
-            Backend::Sqlite => rusqlite::Connection::open(self.path().join(".djx/djx.db"))
+            Backend::Sqlite => rusqlite::Connection::open(self.sqlite_db())
                 .expect("open the SQLite database")
                 .execute_batch(sqlite)
                 .expect("SQLite statements"),

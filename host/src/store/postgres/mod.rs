@@ -234,8 +234,6 @@ fn record_row(row: &Row) -> Result<RecordRow> {
     codec::record_row(columns)
 }
 
-/// Ends one attempt inside `tx`, fenced by its lease; false (writing
-/// nothing of it) when `worker` no longer holds the job.
 /// Writes `records` as records `first..` of an attempt, in one statement.
 async fn insert_records<'r>(
     tx: &deadpool_postgres::Transaction<'_>,
@@ -286,6 +284,8 @@ async fn put_back(
     Ok(jobs.len())
 }
 
+/// Ends one attempt inside `tx`, fenced by its lease; false (writing
+/// nothing of it) when `worker` no longer holds the job.
 async fn finish_one(
     tx: &deadpool_postgres::Transaction<'_>,
     worker: &str,

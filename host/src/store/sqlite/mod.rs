@@ -113,14 +113,14 @@ impl SqliteStore {
     /// check of each record row (a tenth of an insert's cost): the lease
     /// check in the same transaction has just found the job.
     fn appender(&self) -> Result<MutexGuard<'_, Connection>> {
-        if self.appender.get().is_none() {
-            let conn = connect(&self.path, false)?;
-            // Another thread may have won the race; its connection is as good.
-            let _ = self.appender.set(Mutex::new(conn));
-        }
-        let appender = self.appender.get().ok_or_else(|| {
-            StoreError::Config("the record connection could not be opened".into())
-        })?;
+        let appender = match self.appender.get() {
+            Some(appender) => appender,
+            None => {
+                let conn = connect(&self.path, false)?;
+                // If another thread won the race, its connection is as good.
+                self.appender.get_or_init(|| Mutex::new(conn))
+            }
+        };
         Ok(appender.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }

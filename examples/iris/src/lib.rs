@@ -467,11 +467,12 @@ struct Score {
 }
 
 impl Score {
-    fn new(left: &[usize], n_left: usize, right: &[usize], n_right: usize) -> Score {
-        let sq = |c: &[usize]| c.iter().map(|&k| (k as u128) * (k as u128)).sum::<u128>();
+    /// The score of `n_left` rows whose class counts square-sum to
+    /// `sq_left` against `n_right` rows with `sq_right`.
+    fn new(sq_left: u128, n_left: usize, sq_right: u128, n_right: usize) -> Score {
         let (nl, nr) = (n_left as u128, n_right as u128);
         Score {
-            num: sq(left) * nr + sq(right) * nl,
+            num: sq_left * nr + sq_right * nl,
             den: nl * nr,
         }
     }
@@ -491,13 +492,16 @@ struct Best {
 /// Builds one tree from the training rows `samples` (with repeats, from the
 /// bootstrap).
 struct Builder<'a> {
-    x: &'a [Vec<f64>],
+    /// The training values by feature: `columns[f][row]`.
+    columns: &'a [Vec<f64>],
     y: &'a [usize],
     n_classes: usize,
     max_features: usize,
     args: &'a ModelArgs,
     rng: SplitMix64,
     nodes: Vec<Node>,
+    /// Scratch of the split search: `(value, row)` for each sample.
+    keyed: Vec<(f64, usize)>,
 }
 
 impl Builder<'_> {
@@ -510,7 +514,7 @@ impl Builder<'_> {
     }
 
     /// Builds the subtree of `samples` at `depth`; returns its node index.
-    fn build(&mut self, samples: &mut [usize], depth: usize) -> usize {
+    fn build(&mut self, samples: &[usize], depth: usize) -> usize {
         let counts = self.counts(samples);
         let at = self.nodes.len();
         self.nodes.push(Node::Leaf {
@@ -525,11 +529,11 @@ impl Builder<'_> {
             return at;
         };
         // Stable partition: left rows first, each side keeping its order.
-        let (mut left, mut right): (Vec<usize>, Vec<usize>) = samples
+        let (left, right): (Vec<usize>, Vec<usize>) = samples
             .iter()
-            .partition(|&&s| self.x[s][best.feature] <= best.threshold);
-        let left_at = self.build(&mut left, depth + 1);
-        let right_at = self.build(&mut right, depth + 1);
+            .partition(|&&s| self.columns[best.feature][s] <= best.threshold);
+        let left_at = self.build(&left, depth + 1);
+        let right_at = self.build(&right, depth + 1);
         self.nodes[at] = Node::Split {
             feature: best.feature,
             threshold: best.threshold,
@@ -543,36 +547,51 @@ impl Builder<'_> {
     /// non-constant features (like scikit-learn, constant features do not
     /// count towards `max_features`). Ties go to the lowest feature index,
     /// then the lowest threshold.
-    fn best_split(&mut self, samples: &mut [usize], counts: &[usize]) -> Option<Best> {
-        let n_features = self.x[samples[0]].len();
+    fn best_split(&mut self, samples: &[usize], counts: &[usize]) -> Option<Best> {
+        let n_features = self.columns.len();
         let mut features: Vec<usize> = (0..n_features).collect();
         self.rng.shuffle(&mut features);
         let min_leaf = self.args.min_samples_leaf;
         let n = samples.len();
         let mut best: Option<Best> = None;
         let mut visited = 0;
+        let mut keyed = std::mem::take(&mut self.keyed);
+        let mut left = vec![0; self.n_classes];
+        let mut right = vec![0; self.n_classes];
         for &f in &features {
             if visited == self.max_features {
                 break;
             }
-            samples.sort_by(|&a, &b| self.x[a][f].total_cmp(&self.x[b][f]).then(a.cmp(&b)));
-            let value = |i: usize| self.x[samples[i]][f];
-            if value(0) == value(n - 1) {
+            // The rows in order of this feature's value (ties by row, so the
+            // order is total and the same on every platform), each with its
+            // value at hand rather than behind two indirections.
+            keyed.clear();
+            let column = &self.columns[f];
+            keyed.extend(samples.iter().map(|&s| (column[s], s)));
+            keyed.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            if keyed[0].0 == keyed[n - 1].0 {
                 continue; // constant here: does not count
             }
             visited += 1;
-            let mut left = vec![0; self.n_classes];
-            let mut right = counts.to_vec();
-            for (i, pair) in samples.windows(2).enumerate() {
-                let class = self.y[pair[0]];
+            left.fill(0);
+            right.copy_from_slice(counts);
+            // The sums of the squared class counts on each side, kept up to
+            // date as rows move left: (k+1)^2 = k^2 + 2k + 1.
+            let square = |k: usize| (k as u128) * (k as u128);
+            let mut sq_left = 0;
+            let mut sq_right = counts.iter().map(|&k| square(k)).sum::<u128>();
+            for (i, pair) in keyed.windows(2).enumerate() {
+                let ((lo, row), hi) = (pair[0], pair[1].0);
+                let class = self.y[row];
+                sq_left += 2 * left[class] as u128 + 1;
+                sq_right -= 2 * right[class] as u128 - 1;
                 left[class] += 1;
                 right[class] -= 1;
-                let (lo, hi) = (self.x[pair[0]][f], self.x[pair[1]][f]);
                 let n_left = i + 1;
                 if lo == hi || n_left < min_leaf || n - n_left < min_leaf {
                     continue;
                 }
-                let score = Score::new(&left, n_left, &right, n - n_left);
+                let score = Score::new(sq_left, n_left, sq_right, n - n_left);
                 let mut threshold = lo / 2.0 + hi / 2.0;
                 if threshold >= hi || !threshold.is_finite() {
                     threshold = lo; // lo and hi are adjacent floats
@@ -596,6 +615,7 @@ impl Builder<'_> {
                 }
             }
         }
+        self.keyed = keyed;
         best
     }
 }
@@ -649,21 +669,26 @@ impl RandomForest {
             ));
         }
         let max_features = (n_features.isqrt()).max(1);
+        // Column by column: the split search reads one feature of many rows.
+        let columns: Vec<Vec<f64>> = (0..n_features)
+            .map(|f| x.iter().map(|row| row[f]).collect())
+            .collect();
         let mut seeds = SplitMix64::new(args.random_state);
         let mut trees = Vec::with_capacity(args.n_estimators);
         for _ in 0..args.n_estimators {
             let mut rng = SplitMix64::new(seeds.next_u64());
-            let mut samples: Vec<usize> = (0..x.len()).map(|_| rng.below(x.len())).collect();
+            let samples: Vec<usize> = (0..x.len()).map(|_| rng.below(x.len())).collect();
             let mut builder = Builder {
-                x,
+                columns: &columns,
                 y,
                 n_classes,
                 max_features,
                 args,
                 rng,
                 nodes: Vec::new(),
+                keyed: Vec::with_capacity(x.len()),
             };
-            builder.build(&mut samples, 0);
+            builder.build(&samples, 0);
             trees.push(Tree {
                 nodes: builder.nodes,
             });

@@ -14,6 +14,7 @@ use wasmtime::component::Component;
 
 use crate::digest::Digest;
 use crate::runtime::engine::JobEngine;
+use crate::runtime::nan_canon::canonicalize_nans;
 
 /// A directory of compiled components.
 #[derive(Clone, Debug)]
@@ -62,7 +63,19 @@ impl CompileCache {
                 return Ok((component, true));
             }
         }
-        let component = Component::new(engine.engine(), wasm)?;
+        let component = if engine.rewrites_nans() {
+            match canonicalize_nans(wasm) {
+                Ok(rewritten) => Component::new(engine.engine(), &rewritten)?,
+                // An invalid component gets wasmtime's own message; a valid
+                // one the rewrite cannot handle must not run without it.
+                Err(e) => {
+                    Component::new(engine.engine(), wasm)?;
+                    return Err(e.into());
+                }
+            }
+        } else {
+            Component::new(engine.engine(), wasm)?
+        };
         // A cache that cannot be written only costs time.
         let _ = self.store(&component, &cwasm, &sum);
         Ok((component, false))

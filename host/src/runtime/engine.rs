@@ -15,8 +15,9 @@ pub enum Determinism {
     /// between architectures. Fastest.
     #[default]
     Native,
-    /// Same bits on every architecture: NaNs are canonicalised (about 2.5×
-    /// slower on float-heavy loops in wasmtime 48).
+    /// Same bits on every architecture: every NaN the program can observe
+    /// is canonical (djx rewrites the component to canonicalise where a
+    /// float's bits become visible; see `runtime::nan_canon`).
     Portable,
 }
 
@@ -50,6 +51,11 @@ pub struct EngineProfile {
     pub arch: Option<String>,
     /// Whether NaNs are canonicalised.
     pub nan_canonicalization: bool,
+    /// How: the version of djx's rewrite that canonicalises where bits
+    /// become visible. Absent for wasmtime's canonicalisation after every
+    /// operation (which djx used before) and when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nan_canonicalizer: Option<String>,
     /// Whether relaxed SIMD instructions give one deterministic result.
     pub relaxed_simd_deterministic: bool,
 }
@@ -62,6 +68,8 @@ impl EngineProfile {
             wasmtime: WASMTIME_VERSION.to_owned(),
             arch: (determinism == Determinism::Native).then(|| std::env::consts::ARCH.to_owned()),
             nan_canonicalization: determinism == Determinism::Portable,
+            nan_canonicalizer: (determinism == Determinism::Portable)
+                .then(|| crate::runtime::nan_canon::VERSION.to_owned()),
             relaxed_simd_deterministic: true,
         }
     }
@@ -100,7 +108,9 @@ impl JobEngine {
             // `__multi3` (the iris job's random numbers and exact scores).
             .wasm_wide_arithmetic(true)
             .cranelift_opt_level(OptLevel::Speed)
-            .cranelift_nan_canonicalization(profile.nan_canonicalization)
+            // The portable profile canonicalises by rewriting the component
+            // before compilation (`rewrites_nans`), not after every operation.
+            .cranelift_nan_canonicalization(false)
             .relaxed_simd_deterministic(profile.relaxed_simd_deterministic)
             .parallel_compilation(true);
         if std::env::var_os("DJX_PERFMAP").is_some() {
@@ -115,7 +125,7 @@ impl JobEngine {
         let fingerprint = format!(
             "wasmtime={WASMTIME_VERSION};arch={};component-model;epoch-interruption;wide-arithmetic;opt=speed;nan-canonicalization={};relaxed-simd-deterministic;compat={:016x}",
             std::env::consts::ARCH,
-            determinism == Determinism::Portable,
+            profile.nan_canonicalizer.as_deref().unwrap_or("none"),
             hasher.finish(),
         );
         Ok(JobEngine {
@@ -138,6 +148,14 @@ impl JobEngine {
     /// The settings that can change results.
     pub fn profile(&self) -> &EngineProfile {
         &self.profile
+    }
+
+    /// Whether components must go through [`canonicalize_nans`] before they
+    /// are compiled.
+    ///
+    /// [`canonicalize_nans`]: crate::runtime::nan_canon::canonicalize_nans
+    pub fn rewrites_nans(&self) -> bool {
+        self.profile.nan_canonicalizer.is_some()
     }
 
     /// Every setting that affects compiled code or results, as text.

@@ -33,6 +33,7 @@ pub mod job;
 pub mod limits;
 pub mod log;
 pub mod memory;
+pub mod nan_canon;
 pub mod pinned_stat;
 pub mod random;
 pub mod record_sink;

@@ -104,3 +104,92 @@ fn file_metadata_is_pinned() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     assert_eq!(go("b"), first, "the guest sees the same metadata");
 }
+
+/// The bits the `nans` guest sees in each case, under `determinism`.
+fn nan_bits(t: &TestDir, determinism: &str) -> serde_json::Value {
+    // R's NA: a NaN whose payload is data, 0x7ff00000000007a2.
+    let params = r#"{"zero": 0.0, "payload": 9218868437227407266, "steps": 5}"#;
+    let out = run(t.djx().arg("exec").arg(djx_fixtures::NANS).args([
+        "--determinism",
+        determinism,
+        "--params",
+        params,
+    ]));
+    assert_exit(&out, 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().next().expect("a record");
+    serde_json::from_str::<serde_json::Value>(line).expect("json")["context"].clone()
+}
+
+/// The portable profile: every NaN the program makes and then looks at is
+/// the canonical one (positive, quiet, no payload) however it was made and
+/// wherever it is seen, while a NaN it only copies keeps its payload.
+#[test]
+pub fn nans() {
+    let t = TestDir::new();
+    let portable = nan_bits(&t, "portable");
+    let made = [
+        "div",
+        "neg_div",
+        "propagate",
+        "stored",
+        "returned",
+        "argument",
+        "loop",
+        "sqrt",
+        "simd_lane0",
+        "simd_lane1",
+        "simd_extract",
+    ];
+    for case in made {
+        assert_eq!(portable[case], "7ff8000000000000", "{case}: {portable:#}");
+    }
+    assert_eq!(portable["f32_div"], "7fc00000", "{portable:#}");
+    // Copying is not arithmetic: NaN data (here R's NA) stays as it was.
+    assert_eq!(portable["copied"], "7ff00000000007a2", "{portable:#}");
+    assert_eq!(portable["copied_through_memory"], "7ff00000000007a2");
+    // A canonical NaN is positive, so copysign takes a plus from it.
+    assert_eq!(portable["copysign"], "3ff0000000000000", "{portable:#}");
+    // Same bits in another process (and on another architecture).
+    assert_eq!(nan_bits(&t, "portable"), portable);
+
+    // What the profile hides: x86-64 makes negative NaNs and keeps
+    // payloads, and the native profile shows them.
+    #[cfg(target_arch = "x86_64")]
+    {
+        let native = nan_bits(&t, "native");
+        assert_eq!(native["div"], "fff8000000000000", "{native:#}");
+        assert_eq!(native["propagate"], "7ff80000000007a2", "{native:#}");
+        assert_eq!(native["copysign"], "bff0000000000000", "{native:#}");
+        assert_eq!(native["copied"], "7ff00000000007a2");
+    }
+}
+
+/// `djx exec` stdout of the iris example under `determinism`.
+pub fn iris_records(t: &TestDir, module: &str, params: &str, determinism: &str) -> String {
+    let data = t.iris_dir("data");
+    let out = run(t
+        .djx()
+        .arg("exec")
+        .arg(module)
+        .args(["--determinism", determinism, "--params", params])
+        .arg(format!("--data=iris={}", data.join("iris.csv").display())));
+    assert_exit(&out, 0);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The portable profile's rewrite changes nothing but NaN bits: a real
+/// program (a random forest, trees and scores) gives the same records.
+#[test]
+fn the_portable_profile_changes_no_result_without_nans() {
+    let t = TestDir::new();
+    let params = r#"{"cross_val_args": {"n_splits": 3, "shuffle": true, "random_state": 0},
+        "model_args": {"n_estimators": 20, "max_depth": 4, "random_state": 0},
+        "dataset_args": {"target_column": "species",
+          "feature_columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"]},
+        "save": true}"#;
+    let native = iris_records(&t, djx_fixtures::IRIS_EXAMPLE, params, "native");
+    let portable = iris_records(&t, djx_fixtures::IRIS_EXAMPLE, params, "portable");
+    assert!(native.contains("mean_test_accuracy"), "{native}");
+    assert_eq!(native, portable);
+}

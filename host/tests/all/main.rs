@@ -19,7 +19,7 @@ mod spec_golden;
 
 /// Every guest in `tests/guests` must have a test of the same name.
 mod every_guest_has_a_test {
-    pub use super::determinism::nondet;
+    pub use super::determinism::{nans, nondet};
     pub use super::exec::{bookkeeping, noop, roundtrip};
     pub use super::experiments::firehose;
     pub use super::experiments::sqlite::two_runs_on_one_store_never_run_a_job_twice as steps;

@@ -279,3 +279,25 @@ fn a_python_module_compiles_once() {
         second.elapsed()
     );
 }
+
+/// CPython itself goes through the portable profile's NaN rewrite: the
+/// Python iris job gives the same records in both profiles.
+#[test]
+fn python_iris_is_the_same_in_the_portable_profile() {
+    let Some(module) = python_guest(
+        "python_iris_is_the_same_in_the_portable_profile",
+        "examples/iris-python/job",
+    ) else {
+        return;
+    };
+    let t = TestDir::new();
+    let module = module.to_str().expect("utf-8");
+    let params = r#"{"cross_val_args": {"n_splits": 3, "shuffle": true, "random_state": 0},
+        "model_args": {"n_neighbors": 5, "weights": "distance"},
+        "dataset_args": {"target_column": "species",
+          "feature_columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"]}}"#;
+    let native = crate::determinism::iris_records(&t, module, params, "native");
+    let portable = crate::determinism::iris_records(&t, module, params, "portable");
+    assert!(native.contains("accuracy"), "{native}");
+    assert_eq!(native, portable);
+}

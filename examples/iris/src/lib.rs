@@ -472,13 +472,24 @@ impl Score {
     fn new(sq_left: u128, n_left: usize, sq_right: u128, n_right: usize) -> Score {
         let (nl, nr) = (n_left as u128, n_right as u128);
         Score {
-            num: sq_left * nr + sq_right * nl,
-            den: nl * nr,
+            num: mul(sq_left, nr) + mul(sq_right, nl),
+            den: mul(nl, nr),
         }
     }
 
     fn cmp(&self, other: &Score) -> Ordering {
-        (self.num * other.den).cmp(&(other.num * self.den))
+        mul(self.num, other.den).cmp(&mul(other.num, self.den))
+    }
+}
+
+/// `a * b`: one 64x64->128-bit multiply when both fit in 64 bits (any
+/// node of up to a few thousand rows), the full 128-bit product otherwise.
+/// Compilers keep the full product for `u128` operands even when their
+/// high halves are zero: three multiplies instead of one.
+fn mul(a: u128, b: u128) -> u128 {
+    match (u64::try_from(a), u64::try_from(b)) {
+        (Ok(a), Ok(b)) => u128::from(a) * u128::from(b),
+        _ => a * b,
     }
 }
 
@@ -500,40 +511,72 @@ struct Builder<'a> {
     args: &'a ModelArgs,
     rng: SplitMix64,
     nodes: Vec<Node>,
-    /// Scratch of the split search: `(value, row)` for each sample.
+    scratch: Scratch,
+}
+
+/// Buffers the tree building reuses from node to node: allocating them per
+/// node cost more than the split search itself in WebAssembly, whose
+/// allocator is slower than the native one.
+#[derive(Default)]
+struct Scratch {
+    /// The class counts of a node's samples.
+    counts: Vec<usize>,
+    /// The candidate features, in the order they are tried.
+    features: Vec<usize>,
+    /// Class counts left and right of a threshold.
+    left: Vec<usize>,
+    right: Vec<usize>,
+    /// `(value, row)` for each sample, sorted by one feature.
     keyed: Vec<(f64, usize)>,
+    /// The rows going right while a node's rows are partitioned.
+    spill: Vec<usize>,
 }
 
 impl Builder<'_> {
-    fn counts(&self, samples: &[usize]) -> Vec<usize> {
-        let mut counts = vec![0; self.n_classes];
-        for &s in samples {
-            counts[self.y[s]] += 1;
-        }
-        counts
-    }
-
     /// Builds the subtree of `samples` at `depth`; returns its node index.
-    fn build(&mut self, samples: &[usize], depth: usize) -> usize {
-        let counts = self.counts(samples);
+    /// Reorders `samples` (left rows first).
+    fn build(&mut self, samples: &mut [usize], depth: usize) -> usize {
+        // Slices held in locals, here and in the loops below: a store
+        // through one could otherwise change the `Vec` or `self` it came
+        // from, so its bounds would be reloaded on every iteration.
+        let (y, counts) = (self.y, &mut self.scratch.counts);
+        counts.clear();
+        counts.resize(self.n_classes, 0);
+        let counts_slice = &mut counts[..];
+        for &s in samples.iter() {
+            counts_slice[y[s]] += 1;
+        }
         let at = self.nodes.len();
         self.nodes.push(Node::Leaf {
-            class: argmax(&counts),
+            class: argmax(counts),
         });
         let pure = counts.iter().filter(|&&c| c > 0).count() <= 1;
         let deep = self.args.max_depth.is_some_and(|d| depth >= d);
         if pure || deep || samples.len() < self.args.min_samples_split {
             return at;
         }
-        let Some(best) = self.best_split(samples, &counts) else {
+        let Some(best) = self.best_split(samples) else {
             return at;
         };
-        // Stable partition: left rows first, each side keeping its order.
-        let (left, right): (Vec<usize>, Vec<usize>) = samples
-            .iter()
-            .partition(|&&s| self.columns[best.feature][s] <= best.threshold);
-        let left_at = self.build(&left, depth + 1);
-        let right_at = self.build(&right, depth + 1);
+        // Stable partition in place: left rows first, each side keeping its
+        // order.
+        let column = &self.columns[best.feature];
+        let spill = &mut self.scratch.spill;
+        spill.clear();
+        let mut n_left = 0;
+        for i in 0..samples.len() {
+            let s = samples[i];
+            if column[s] <= best.threshold {
+                samples[n_left] = s;
+                n_left += 1;
+            } else {
+                spill.push(s);
+            }
+        }
+        samples[n_left..].copy_from_slice(spill);
+        let (left, right) = samples.split_at_mut(n_left);
+        let left_at = self.build(left, depth + 1);
+        let right_at = self.build(right, depth + 1);
         self.nodes[at] = Node::Split {
             feature: best.feature,
             threshold: best.threshold,
@@ -547,18 +590,28 @@ impl Builder<'_> {
     /// non-constant features (like scikit-learn, constant features do not
     /// count towards `max_features`). Ties go to the lowest feature index,
     /// then the lowest threshold.
-    fn best_split(&mut self, samples: &[usize], counts: &[usize]) -> Option<Best> {
-        let n_features = self.columns.len();
-        let mut features: Vec<usize> = (0..n_features).collect();
-        self.rng.shuffle(&mut features);
+    /// Uses the node's class counts from the scratch buffers.
+    fn best_split(&mut self, samples: &[usize]) -> Option<Best> {
+        let Scratch {
+            counts,
+            features,
+            left,
+            right,
+            keyed,
+            ..
+        } = &mut self.scratch;
+        features.clear();
+        features.extend(0..self.columns.len());
+        self.rng.shuffle(features);
+        left.resize(self.n_classes, 0);
+        right.resize(self.n_classes, 0);
+        let (counts, left, right) = (&counts[..], &mut left[..], &mut right[..]);
+        let y = self.y;
         let min_leaf = self.args.min_samples_leaf;
         let n = samples.len();
         let mut best: Option<Best> = None;
         let mut visited = 0;
-        let mut keyed = std::mem::take(&mut self.keyed);
-        let mut left = vec![0; self.n_classes];
-        let mut right = vec![0; self.n_classes];
-        for &f in &features {
+        for &f in features.iter() {
             if visited == self.max_features {
                 break;
             }
@@ -582,7 +635,7 @@ impl Builder<'_> {
             let mut sq_right = counts.iter().map(|&k| square(k)).sum::<u128>();
             for (i, pair) in keyed.windows(2).enumerate() {
                 let ((lo, row), hi) = (pair[0], pair[1].0);
-                let class = self.y[row];
+                let class = y[row];
                 sq_left += 2 * left[class] as u128 + 1;
                 sq_right -= 2 * right[class] as u128 - 1;
                 left[class] += 1;
@@ -615,7 +668,6 @@ impl Builder<'_> {
                 }
             }
         }
-        self.keyed = keyed;
         best
     }
 }
@@ -677,7 +729,7 @@ impl RandomForest {
         let mut trees = Vec::with_capacity(args.n_estimators);
         for _ in 0..args.n_estimators {
             let mut rng = SplitMix64::new(seeds.next_u64());
-            let samples: Vec<usize> = (0..x.len()).map(|_| rng.below(x.len())).collect();
+            let mut samples: Vec<usize> = (0..x.len()).map(|_| rng.below(x.len())).collect();
             let mut builder = Builder {
                 columns: &columns,
                 y,
@@ -686,9 +738,9 @@ impl RandomForest {
                 args,
                 rng,
                 nodes: Vec::new(),
-                keyed: Vec::with_capacity(x.len()),
+                scratch: Scratch::default(),
             };
-            builder.build(&samples, 0);
+            builder.build(&mut samples, 0);
             trees.push(Tree {
                 nodes: builder.nodes,
             });

@@ -39,6 +39,7 @@ pub struct RewriteError(pub(crate) String);
 pub fn canonicalize_nans(wasm: &[u8]) -> Result<Vec<u8>, RewriteError> {
     let error = |e: ReencodeError<RewriteError>| match e {
         ReencodeError::UserError(e) => e,
+        ReencodeError::ParseError(e) => RewriteError(e.to_string()),
         other => RewriteError(other.to_string()),
     };
     let mut rewriter = Rewriter::default();
@@ -114,3 +115,6 @@ impl ReencodeComponent for Rewriter {
         component_utils::parse_component_submodule(self, component, parser, module)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -224,7 +224,7 @@ impl<'a, 'b> Walk<'a, 'b> {
                 let operands = self.stack[base.min(self.stack.len())..].to_vec();
                 let (canon, kind) = self.operand_effect(&op, &operands)?;
                 self.canonicalise_operands(&canon, at)?;
-                result = if canon.is_empty() { kind } else { Kind::Det };
+                result = kind;
                 self.control(&op, at, result)?;
             } else {
                 self.control_unreachable(&op, at);

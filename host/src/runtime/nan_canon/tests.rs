@@ -203,6 +203,38 @@ fn simd_lanes_seen_as_integers_are_canonical() {
 }
 
 #[test]
+fn f32_lanes_read_as_f64_are_canonicalised_and_so_is_the_result() {
+    // f32x4.splat(a / b as f32) read as f64 lanes: its NaN bits become
+    // part of a (finite) f64, so they are canonicalised first.
+    let lanes = [
+        I::LocalGet(2),
+        I::F32DemoteF64,
+        I::LocalGet(3),
+        I::F32DemoteF64,
+        I::F32Div,
+        I::F32x4Splat,
+    ];
+    let mut body = lanes.to_vec();
+    body.extend([I::V128Const(0), I::F64x2Add, I::I64x2ExtractLane(0)]);
+    let (before, after) = both(&body, &[], 0, 0, 0.0, 0.0);
+    assert_eq!(after, 0x7fc0_0000_7fc0_0000);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(before, 0xffc0_0000_ffc0_0000);
+    }
+    // And the sum with an f64 NaN is itself a NaN to canonicalise.
+    let mut body = lanes.to_vec();
+    body.extend([
+        I::LocalGet(2),
+        I::LocalGet(3),
+        I::F64Div,
+        I::F64x2Splat,
+        I::F64x2Add,
+        I::I64x2ExtractLane(0),
+    ]);
+    assert_eq!(both(&body, &[], 0, 0, 0.0, 0.0).1, CANONICAL);
+}
+
+#[test]
 fn every_test_guest_rewrites_to_a_valid_component() {
     macro_rules! check {
         ($name:ident) => {

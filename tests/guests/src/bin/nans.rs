@@ -56,34 +56,35 @@ fn simd(_: f64, _: f64) -> (u64, u64, u64) {
 
 fn run() -> djx::Result<()> {
     let p: Params = djx::params()?;
-    let zero = black_box(p.zero);
+    // Two zeros: 0/0 makes the NaN, and the compiler cannot fold it.
+    let (zero, nought) = (black_box(p.zero), black_box(p.zero));
     let payload = black_box(f64::from_bits(p.payload));
-    let zero32 = black_box(p.zero as f32);
+    let (zero32, nought32) = (black_box(p.zero as f32), black_box(p.zero as f32));
 
     // Loop-carried: the accumulator is dirty after the first trip.
     let mut acc = black_box(1.0f64);
     for i in 0..black_box(p.steps) {
         acc = if i % 2 == 0 {
-            acc * zero / zero
+            acc * zero / nought
         } else {
             acc + 1.0
         };
     }
-    let stored = [black_box(zero / zero), black_box(payload)];
-    let (simd_lane0, simd_lane1, simd_extract) = simd(zero / zero, payload);
+    let stored = [black_box(zero / nought), black_box(payload)];
+    let (simd_lane0, simd_lane1, simd_extract) = simd(zero / nought, payload);
 
     let hex = |b: u64| format!("{b:016x}");
     djx::record("nans")
-        .context("div", hex((zero / zero).to_bits()))
-        .context("neg_div", hex((-(zero / zero)).to_bits()))
+        .context("div", hex((zero / nought).to_bits()))
+        .context("neg_div", hex((-(zero / nought)).to_bits()))
         .context("propagate", hex((payload + 1.0).to_bits()))
         .context("copied", hex(payload.to_bits()))
         .context("copied_through_memory", hex(black_box(stored)[1].to_bits()))
         .context("stored", hex(black_box(stored)[0].to_bits()))
-        .context("f32_div", format!("{:08x}", (zero32 / zero32).to_bits()))
-        .context("copysign", hex(1.0f64.copysign(zero / zero).to_bits()))
+        .context("f32_div", format!("{:08x}", (zero32 / nought32).to_bits()))
+        .context("copysign", hex(1.0f64.copysign(zero / nought).to_bits()))
         .context("returned", hex(divide(zero, zero).to_bits()))
-        .context("argument", hex(bits_of(zero / zero)))
+        .context("argument", hex(bits_of(zero / nought)))
         .context("loop", hex(acc.to_bits()))
         .context("sqrt", hex((zero - 1.0).sqrt().to_bits()))
         .context("simd_lane0", hex(simd_lane0))

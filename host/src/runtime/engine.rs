@@ -79,11 +79,17 @@ impl fmt::Display for EngineProfile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} (wasmtime {}, {})",
+            "{} (wasmtime {}, {}",
             self.determinism,
             self.wasmtime,
             self.arch.as_deref().unwrap_or("any architecture")
-        )
+        )?;
+        // How NaNs are canonicalised tells two portable engines apart.
+        match (&self.nan_canonicalizer, self.nan_canonicalization) {
+            (Some(rewrite), _) => write!(f, ", NaNs by {rewrite})"),
+            (None, true) => f.write_str(", NaNs by wasmtime)"),
+            (None, false) => f.write_str(")"),
+        }
     }
 }
 
@@ -161,5 +167,38 @@ impl JobEngine {
     /// Every setting that affects compiled code or results, as text.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_portable_engine_of_an_earlier_djx_is_another_engine_and_says_so() {
+        let now = EngineProfile::of(Determinism::Portable);
+        // What djx stored before it rewrote components: wasmtime
+        // canonicalised after every operation.
+        let earlier = EngineProfile {
+            nan_canonicalizer: None,
+            ..now.clone()
+        };
+        assert_ne!(now, earlier);
+        assert_ne!(now.to_string(), earlier.to_string());
+        assert!(
+            earlier.to_string().ends_with("NaNs by wasmtime)"),
+            "{earlier}"
+        );
+        // And an experiment stored then still reads.
+        let json = serde_json::to_value(&earlier).expect("json");
+        assert!(json.get("nan_canonicalizer").is_none());
+        let back: EngineProfile = serde_json::from_value(json).expect("reads");
+        assert_eq!(back, earlier);
+        let native = EngineProfile::of(Determinism::Native);
+        assert!(
+            native
+                .to_string()
+                .ends_with(&format!("{})", std::env::consts::ARCH))
+        );
     }
 }

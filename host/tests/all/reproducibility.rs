@@ -414,7 +414,9 @@ pub fn flops() {
     assert_eq!(a.1, b.1, "the same result bits");
     let show = djx_ok(&t, &["show", "2"]);
     assert!(
-        show.contains("engine   portable (wasmtime 48.0.8, any architecture)"),
+        show.contains(
+            "engine   portable (wasmtime 48.0.8, any architecture, NaNs by djx-nan-canon-1)"
+        ),
         "{show}"
     );
     djx_ok(&t, &["verify", "2"]);

@@ -253,3 +253,266 @@ fn every_test_guest_rewrites_to_a_valid_component() {
     check!(ROUNDTRIP);
     check!(BOOKKEEPING);
 }
+
+/// Random programs: the rewrite changes no bit the program stores except
+/// NaNs, and every NaN it stores is the canonical one.
+mod random_programs {
+    use wasm_encoder::{
+        BlockType, CodeSection, ExportKind, ExportSection, Function, FunctionSection,
+        Instruction as I, MemArg, MemorySection, MemoryType, Module, TypeSection, ValType,
+    };
+    use wasmtime::{Engine, Instance, Store};
+
+    use super::{CANONICAL, canonicalize_nans};
+
+    /// The observation slots: 8 bytes each.
+    const SLOTS: u64 = 64;
+    /// Parameters 0..3 are f64; locals 3..7 f64, 7..10 the i32 counters of
+    /// loops at each depth, 10 a v128.
+    const F64_LOCALS: std::ops::Range<u32> = 3..7;
+    const COUNTERS: u32 = 7;
+    const V128: u32 = 10;
+
+    /// SplitMix64, for reproducible programs.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn mem(offset: u64) -> MemArg {
+        MemArg {
+            offset,
+            align: 3,
+            memory_index: 0,
+        }
+    }
+
+    /// Pushes code that leaves one f64 on the stack.
+    fn expr(rng: &mut Rng, depth: u32, out: &mut Vec<I<'static>>) {
+        let leaf = depth == 0 || rng.below(3) == 0;
+        if leaf {
+            match rng.below(3) {
+                0 => out.push(I::LocalGet(rng.below(3) as u32)),
+                1 => out.push(I::LocalGet(
+                    F64_LOCALS.start + rng.below(F64_LOCALS.len() as u64) as u32,
+                )),
+                _ => {
+                    let values = [0.0, -0.0, 1.0, -1.5, f64::INFINITY, f64::NEG_INFINITY];
+                    out.push(I::F64Const(values[rng.below(6) as usize].into()));
+                }
+            }
+            return;
+        }
+        match rng.below(6) {
+            0 | 1 => {
+                expr(rng, depth - 1, out);
+                expr(rng, depth - 1, out);
+                let ops = [
+                    I::F64Add,
+                    I::F64Sub,
+                    I::F64Mul,
+                    I::F64Div,
+                    I::F64Min,
+                    I::F64Max,
+                ];
+                out.push(ops[rng.below(6) as usize].clone());
+            }
+            2 => {
+                expr(rng, depth - 1, out);
+                let ops = [
+                    I::F64Sqrt,
+                    I::F64Neg,
+                    I::F64Abs,
+                    I::F64Ceil,
+                    I::F64Floor,
+                    I::F64Nearest,
+                ];
+                out.push(ops[rng.below(6) as usize].clone());
+            }
+            3 => {
+                // Through f64x2 lanes, maybe swapped by a shuffle.
+                expr(rng, depth - 1, out);
+                out.push(I::F64x2Splat);
+                expr(rng, depth - 1, out);
+                out.push(I::F64x2ReplaceLane(1));
+                expr(rng, depth - 1, out);
+                out.push(I::F64x2Splat);
+                let ops = [I::F64x2Add, I::F64x2Mul, I::F64x2Div, I::F64x2Sub];
+                out.push(ops[rng.below(4) as usize].clone());
+                if rng.below(2) == 0 {
+                    out.push(I::LocalTee(V128));
+                    out.push(I::LocalGet(V128));
+                    out.push(I::I8x16Shuffle([
+                        8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                    ]));
+                }
+                out.push(I::F64x2ExtractLane(rng.below(2) as u8));
+            }
+            4 => {
+                // f32 and back.
+                expr(rng, depth - 1, out);
+                out.push(I::F32DemoteF64);
+                out.push(I::F64PromoteF32);
+            }
+            _ => {
+                expr(rng, depth - 1, out);
+                expr(rng, depth - 1, out);
+                out.push(I::LocalGet(0));
+                out.push(I::LocalGet(1));
+                out.push(I::F64Lt);
+                out.push(I::Select);
+            }
+        }
+    }
+
+    /// Pushes statements (nothing left on the stack).
+    fn statements(rng: &mut Rng, depth: u32, out: &mut Vec<I<'static>>) {
+        for _ in 0..1 + rng.below(4) {
+            match rng.below(if depth == 0 { 3 } else { 5 }) {
+                0 => {
+                    expr(rng, 3, out);
+                    out.push(I::LocalSet(
+                        F64_LOCALS.start + rng.below(F64_LOCALS.len() as u64) as u32,
+                    ));
+                }
+                1 => {
+                    out.push(I::I32Const(0));
+                    expr(rng, 3, out);
+                    out.push(I::F64Store(mem(8 * rng.below(SLOTS))));
+                }
+                2 => {
+                    out.push(I::I32Const(0));
+                    expr(rng, 3, out);
+                    out.push(I::I64ReinterpretF64);
+                    out.push(I::I64Store(mem(8 * rng.below(SLOTS))));
+                }
+                3 => {
+                    out.push(I::LocalGet(2));
+                    out.push(I::LocalGet(1));
+                    out.push(I::F64Lt);
+                    out.push(I::If(BlockType::Empty));
+                    statements(rng, depth - 1, out);
+                    if rng.below(2) == 0 {
+                        out.push(I::Else);
+                        statements(rng, depth - 1, out);
+                    }
+                    out.push(I::End);
+                }
+                _ => {
+                    // Three trips, with a counter of this depth's own.
+                    let counter = COUNTERS + depth;
+                    out.push(I::I32Const(3));
+                    out.push(I::LocalSet(counter));
+                    out.push(I::Loop(BlockType::Empty));
+                    statements(rng, depth - 1, out);
+                    out.push(I::LocalGet(counter));
+                    out.push(I::I32Const(1));
+                    out.push(I::I32Sub);
+                    out.push(I::LocalTee(counter));
+                    out.push(I::BrIf(0));
+                    out.push(I::End);
+                }
+            }
+        }
+    }
+
+    /// A module exporting `f(a, b, c)` and its memory.
+    fn program(seed: u64) -> Vec<u8> {
+        let mut rng = Rng(seed);
+        let mut body = Vec::new();
+        statements(&mut rng, 2, &mut body);
+        // Last, every local is seen.
+        for (i, local) in F64_LOCALS.enumerate() {
+            body.push(I::I32Const(0));
+            body.push(I::LocalGet(local));
+            body.push(I::F64Store(mem(8 * (SLOTS + i as u64))));
+        }
+        body.push(I::End);
+        let mut types = TypeSection::new();
+        types
+            .ty()
+            .function([ValType::F64, ValType::F64, ValType::F64], []);
+        let mut functions = FunctionSection::new();
+        functions.function(0);
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut exports = ExportSection::new();
+        exports.export("f", ExportKind::Func, 0);
+        exports.export("mem", ExportKind::Memory, 0);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([(4, ValType::F64), (3, ValType::I32), (1, ValType::V128)]);
+        for ins in &body {
+            f.instruction(ins);
+        }
+        code.function(&f);
+        let mut m = Module::new();
+        m.section(&types)
+            .section(&functions)
+            .section(&memories)
+            .section(&exports)
+            .section(&code);
+        m.finish()
+    }
+
+    /// The observation slots after `f(args)`.
+    fn observe(engine: &Engine, wasm: &[u8], args: (f64, f64, f64)) -> Vec<u64> {
+        let module = wasmtime::Module::new(engine, wasm).expect("compiles");
+        let mut store = Store::new(engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+        let f = instance
+            .get_typed_func::<(f64, f64, f64), ()>(&mut store, "f")
+            .expect("f");
+        f.call(&mut store, args).expect("runs");
+        let memory = instance.get_memory(&mut store, "mem").expect("memory");
+        let bytes = &memory.data(&store)[..8 * (SLOTS as usize + 4)];
+        bytes
+            .chunks(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()
+    }
+
+    #[test]
+    fn only_nans_change_and_every_stored_nan_is_canonical() {
+        let engine = Engine::default();
+        let args = [
+            (0.0, 0.0, 1.0),
+            (f64::INFINITY, 1.0, -1.0),
+            (-1.0, 2.5, f64::NEG_INFINITY),
+        ];
+        let mut nans = 0;
+        for seed in 0..150 {
+            let wasm = program(seed);
+            let rewritten = canonicalize_nans(&wasm).expect("rewrites");
+            for &a in &args {
+                let before = observe(&engine, &wasm, a);
+                let after = observe(&engine, &rewritten, a);
+                for (slot, (&b, &n)) in before.iter().zip(&after).enumerate() {
+                    if f64::from_bits(b).is_nan() {
+                        nans += 1;
+                        assert_eq!(n, CANONICAL, "program {seed}, {a:?}, slot {slot}");
+                    } else {
+                        assert_eq!(n, b, "program {seed}, {a:?}, slot {slot}");
+                    }
+                }
+            }
+        }
+        assert!(nans > 100, "the programs made few NaNs: {nans}");
+    }
+}

@@ -6,15 +6,13 @@
 //! until what it knows at every label stops changing (loops feed their
 //! heads), then runs once more to insert the code.
 
-use std::collections::BTreeSet;
-
 use wasm_encoder::Function;
 use wasm_encoder::reencode::{Error as ReencodeError, Reencode};
 use wasmparser::{FuncToValidate, FuncValidator, FunctionBody, Operator, ValidatorResources};
 
 use super::RewriteError;
 use super::emit::{Emit, Ins, canonical_from, canonicalise_local};
-use super::kind::Kind;
+use super::kind::{Kind, Rule, rule};
 use super::labels::{Labels, join_into, to_canonicalise};
 use super::operands::{Canon, effect};
 
@@ -31,7 +29,11 @@ pub fn rewrite<R: Reencode<Error = RewriteError>>(
     body: &FunctionBody<'_>,
     func: &FuncToValidate<ValidatorResources>,
 ) -> Result<Function, Error> {
-    let eager = has_untracked_control(body)?;
+    let Scan { arithmetic, eager } = scan(body)?;
+    if !arithmetic {
+        // No float arithmetic, so no value is ever dirty: nothing to add.
+        return assemble(re, body, Emit::default(), 0);
+    }
     let mut labels = Labels::default();
     for _ in 0..MAX_PASSES {
         let next = Walk::new(body, func, &labels, eager, None)?.run()?;
@@ -83,15 +85,29 @@ fn assemble<R: Reencode<Error = RewriteError>>(
     Ok(function)
 }
 
-/// Whether the body transfers control in ways the walk does not follow
-/// (exceptions, typed-reference branches, stack switching). Such a function
-/// keeps no dirty value in a local: each is canonicalised as it is stored.
-fn has_untracked_control(body: &FunctionBody<'_>) -> Result<bool, Error> {
+/// What a first look at a body finds.
+struct Scan {
+    /// Whether it has float arithmetic (where dirty values come from).
+    arithmetic: bool,
+    /// Whether it transfers control in ways the walk does not follow
+    /// (exceptions, typed-reference branches, stack switching). Such a
+    /// function keeps no dirty value in a local: each is canonicalised as it
+    /// is stored.
+    eager: bool,
+}
+
+fn scan(body: &FunctionBody<'_>) -> Result<Scan, Error> {
+    use Operator as O;
+    let mut found = Scan {
+        arithmetic: false,
+        eager: false,
+    };
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
-        use Operator as O;
-        if matches!(
-            reader.read()?,
+        let op = reader.read()?;
+        found.arithmetic |= matches!(rule(&op), Rule::Arith { .. });
+        found.eager |= matches!(
+            op,
             O::Try { .. }
                 | O::TryTable { .. }
                 | O::Catch { .. }
@@ -108,11 +124,9 @@ fn has_untracked_control(body: &FunctionBody<'_>) -> Result<bool, Error> {
                 | O::ResumeThrow { .. }
                 | O::Suspend { .. }
                 | O::Switch { .. }
-        ) {
-            return Ok(true);
-        }
+        );
     }
-    Ok(false)
+    Ok(found)
 }
 
 /// What opened a control frame.
@@ -143,7 +157,7 @@ struct Walk<'a, 'b> {
     known: &'b Labels,
     /// What this pass learns (starting from `known`, only ever growing).
     next: Labels,
-    /// Whether locals are kept canonical ([`has_untracked_control`]).
+    /// Whether locals are kept canonical ([`Scan::eager`]).
     eager: bool,
     /// The kind of each operand on the stack (the validator's heights).
     stack: Vec<Kind>,
@@ -221,8 +235,8 @@ impl<'a, 'b> Walk<'a, 'b> {
             let base = height.saturating_sub(pops as usize).max(frame_height);
             let mut result = Kind::Det;
             if reachable {
-                let operands = self.stack[base.min(self.stack.len())..].to_vec();
-                let (canon, kind) = self.operand_effect(&op, &operands)?;
+                let operands = &self.stack[base.min(self.stack.len())..];
+                let (canon, kind) = self.operand_effect(&op, operands)?;
                 self.canonicalise_operands(&canon, at)?;
                 result = kind;
                 self.control(&op, at, result)?;
@@ -265,10 +279,11 @@ impl<'a, 'b> Walk<'a, 'b> {
                     _ => (Vec::new(), value),
                 }
             }
-            _ => {
+            Operator::Select | Operator::TypedSelect { .. } => {
                 let select_type = self.validator.get_operand_type(1).flatten();
                 effect(op, operands, select_type)
             }
+            _ => effect(op, operands, None),
         })
     }
 
@@ -292,7 +307,7 @@ impl<'a, 'b> Walk<'a, 'b> {
             Operator::If { .. } => {
                 if let Some(set) = self.known.before_if.get(&at) {
                     let set: Vec<u32> = set.iter().copied().collect();
-                    self.canonicalise_locals(&set, at);
+                    self.canonicalise_locals(set, at);
                 }
                 self.open(Opener::If, at);
             }
@@ -305,7 +320,7 @@ impl<'a, 'b> Walk<'a, 'b> {
                 self.open(Opener::Loop, at);
             }
             Operator::Else => {
-                self.fall_into(0, at);
+                self.branch(&[0], at);
                 self.start_else();
             }
             Operator::End => {
@@ -313,7 +328,7 @@ impl<'a, 'b> Walk<'a, 'b> {
                 // out of a loop, just past it.
                 let opener = self.frames.last().map(|f| f.opener);
                 if matches!(opener, Some(Opener::Block | Opener::If)) {
-                    self.fall_into(0, at);
+                    self.branch(&[0], at);
                 }
                 self.close();
             }
@@ -395,11 +410,6 @@ impl<'a, 'b> Walk<'a, 'b> {
         }
     }
 
-    /// The edge from here to the label `depth` frames out.
-    fn fall_into(&mut self, depth: u32, at: usize) {
-        self.branch(&[depth], at);
-    }
-
     /// Edges from here to the labels `depths` frames out: canonicalises
     /// (before instruction `at`) the locals some label cannot take dirty,
     /// then joins the locals into each label.
@@ -431,14 +441,13 @@ impl<'a, 'b> Walk<'a, 'b> {
             .into_iter()
             .map(|(i, _)| i)
             .collect();
-        self.canonicalise_locals(&canon, at);
+        self.canonicalise_locals(canon, at);
     }
 
     /// Canonicalises the dirty ones of `locals` in place, before `at`.
-    fn canonicalise_locals(&mut self, locals: &[u32], at: usize) {
+    fn canonicalise_locals(&mut self, locals: Vec<u32>, at: usize) {
         let mut code = Vec::new();
-        let unique: BTreeSet<u32> = locals.iter().copied().collect();
-        for i in unique {
+        for i in locals {
             if let Some(Kind::Dirty(shape)) = self.locals.get(i as usize).copied() {
                 code.extend(canonicalise_local(i, shape));
                 self.locals[i as usize] = Kind::Det;

@@ -17,11 +17,22 @@ const NA: u64 = 0x7ff0_0000_0000_07a2;
 /// A module exporting one function `f` of type `(i32, i64, f64, f64) ->
 /// i64` with `locals` and `body`, and a page of memory.
 fn module(locals: &[ValType], body: &[I<'static>]) -> Vec<u8> {
+    let params = [ValType::I32, ValType::I64, ValType::F64, ValType::F64];
+    module_of(&params, &[ValType::I64], locals, body)
+}
+
+/// A module exporting one function `f` (`params -> results`, with
+/// `locals` and `body`) and its page of memory, `mem`.
+fn module_of(
+    params: &[ValType],
+    results: &[ValType],
+    locals: &[ValType],
+    body: &[I<'static>],
+) -> Vec<u8> {
     let mut types = TypeSection::new();
-    types.ty().function(
-        [ValType::I32, ValType::I64, ValType::F64, ValType::F64],
-        [ValType::I64],
-    );
+    types
+        .ty()
+        .function(params.iter().copied(), results.iter().copied());
     let mut functions = FunctionSection::new();
     functions.function(0);
     let mut memories = MemorySection::new();
@@ -34,6 +45,7 @@ fn module(locals: &[ValType], body: &[I<'static>]) -> Vec<u8> {
     });
     let mut exports = ExportSection::new();
     exports.export("f", ExportKind::Func, 0);
+    exports.export("mem", ExportKind::Memory, 0);
     let mut code = CodeSection::new();
     let mut f = Function::new_with_locals_types(locals.iter().copied());
     for ins in body {
@@ -257,13 +269,10 @@ fn every_test_guest_rewrites_to_a_valid_component() {
 /// Random programs: the rewrite changes no bit the program stores except
 /// NaNs, and every NaN it stores is the canonical one.
 mod random_programs {
-    use wasm_encoder::{
-        BlockType, CodeSection, ExportKind, ExportSection, Function, FunctionSection,
-        Instruction as I, MemArg, MemorySection, MemoryType, Module, TypeSection, ValType,
-    };
+    use wasm_encoder::{BlockType, Instruction as I, MemArg, ValType};
     use wasmtime::{Engine, Instance, Store};
 
-    use super::{CANONICAL, canonicalize_nans};
+    use super::{CANONICAL, canonicalize_nans, module_of};
 
     /// The observation slots: 8 bytes each.
     const SLOTS: u64 = 64;
@@ -438,37 +447,10 @@ mod random_programs {
             body.push(I::LocalGet(local));
             body.push(I::F64Store(mem(8 * (SLOTS + i as u64))));
         }
-        body.push(I::End);
-        let mut types = TypeSection::new();
-        types
-            .ty()
-            .function([ValType::F64, ValType::F64, ValType::F64], []);
-        let mut functions = FunctionSection::new();
-        functions.function(0);
-        let mut memories = MemorySection::new();
-        memories.memory(MemoryType {
-            minimum: 1,
-            maximum: None,
-            memory64: false,
-            shared: false,
-            page_size_log2: None,
-        });
-        let mut exports = ExportSection::new();
-        exports.export("f", ExportKind::Func, 0);
-        exports.export("mem", ExportKind::Memory, 0);
-        let mut code = CodeSection::new();
-        let mut f = Function::new([(4, ValType::F64), (3, ValType::I32), (1, ValType::V128)]);
-        for ins in &body {
-            f.instruction(ins);
-        }
-        code.function(&f);
-        let mut m = Module::new();
-        m.section(&types)
-            .section(&functions)
-            .section(&memories)
-            .section(&exports)
-            .section(&code);
-        m.finish()
+        let mut locals = vec![ValType::F64; F64_LOCALS.len()];
+        locals.extend([ValType::I32; 3]);
+        locals.push(ValType::V128);
+        module_of(&[ValType::F64; 3], &[], &locals, &body)
     }
 
     /// The observation slots after `f(args)`.

@@ -13,7 +13,7 @@ mod types;
 
 use std::time::Duration;
 
-use crate::record::Records;
+use crate::record::{RecordText, Records};
 
 pub use self::types::*;
 
@@ -190,6 +190,36 @@ pub trait Store: Send + Sync {
 
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;
+
+    /// One experiment's jobs by status: cheap enough to poll.
+    fn status_counts(&self, experiment: i64) -> Result<StatusCounts>;
+
+    /// The jobs of an experiment, in grid order, without their labels and
+    /// parameters (empty objects): what changes while they run.
+    fn job_states(&self, experiment: i64) -> Result<Vec<JobRow>>;
+
+    /// Calls `visit(job, context, metrics)`, texts as stored, for every
+    /// record with metrics of the finished jobs of `experiment` (only of
+    /// `jobs`, when given), from the attempt that finished or the one it
+    /// reuses from the run-cache, in grid and record order. Rows are not
+    /// collected first, so a million records cost no memory.
+    fn visit_metric_records(
+        &self,
+        experiment: i64,
+        jobs: Option<&[i64]>,
+        visit: &mut dyn FnMut(i64, &str, &str),
+    ) -> Result<()>;
+
+    /// Calls `visit` with each record of attempt `attempt` of `job` whose
+    /// metrics text contains `needle` (`""` for every record), in order, as
+    /// stored; stops early when `visit` returns false.
+    fn visit_attempt_records(
+        &self,
+        job: i64,
+        attempt: i64,
+        needle: &str,
+        visit: &mut dyn FnMut(RecordText<'_>) -> bool,
+    ) -> Result<()>;
 
     /// Waits until jobs may have been added or released, or `timeout`
     /// passes. The default polls (it just sleeps).

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, NoTls, Row};
 
@@ -49,6 +50,10 @@ const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 const DROP_RECORDS: &str = include_str!("drop_records.sql");
 const LEASE_HELD: &str = include_str!("lease_held.sql");
+const STATUS_COUNTS: &str = include_str!("status_counts.sql");
+const JOB_STATES: &str = include_str!("job_states.sql");
+const METRIC_RECORDS: &str = include_str!("metric_records.sql");
+const VISIT_RECORDS: &str = include_str!("visit_records.sql");
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -219,6 +224,13 @@ fn job_row(row: &Row) -> Result<JobRow> {
             result_digest: row.get(14),
         },
     )
+}
+
+/// Statement parameters as `query_raw` takes them.
+fn params<'a>(
+    values: &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)],
+) -> impl ExactSizeIterator<Item = &'a dyn tokio_postgres::types::ToSql> + 'a {
+    values.iter().map(|v| *v as _)
 }
 
 fn record_row(row: &Row) -> Result<RecordRow> {
@@ -766,6 +778,81 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             Ok(row.map(|r| r.get(0)).unwrap_or_default())
+        })
+    }
+
+    fn status_counts(&self, experiment: i64) -> Result<StatusCounts> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached(STATUS_COUNTS).await.map_err(pg)?;
+            let rows = client.query(&stmt, &[&experiment]).await.map_err(pg)?;
+            let mut counts = StatusCounts::default();
+            for row in &rows {
+                counts.add(codec::status(row.get(0))?, row.get::<_, i64>(1) as u64);
+            }
+            Ok(counts)
+        })
+    }
+
+    fn job_states(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached(JOB_STATES).await.map_err(pg)?;
+            let rows = client.query(&stmt, &[&experiment]).await.map_err(pg)?;
+            rows.iter().map(job_row).collect()
+        })
+    }
+
+    fn visit_metric_records(
+        &self,
+        experiment: i64,
+        jobs: Option<&[i64]>,
+        visit: &mut dyn FnMut(i64, &str, &str),
+    ) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached(METRIC_RECORDS).await.map_err(pg)?;
+            let all = jobs.is_none();
+            let ids: Vec<i64> = jobs.unwrap_or_default().to_vec();
+            let rows = client
+                .query_raw(&stmt, params(&[&experiment, &all, &ids]))
+                .await
+                .map_err(pg)?;
+            let mut rows = std::pin::pin!(rows);
+            while let Some(row) = rows.try_next().await.map_err(pg)? {
+                visit(row.get(0), row.get(1), row.get(2));
+            }
+            Ok(())
+        })
+    }
+
+    fn visit_attempt_records(
+        &self,
+        job: i64,
+        attempt: i64,
+        needle: &str,
+        visit: &mut dyn FnMut(RecordText<'_>) -> bool,
+    ) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached(VISIT_RECORDS).await.map_err(pg)?;
+            let rows = client
+                .query_raw(&stmt, params(&[&job, &attempt, &needle]))
+                .await
+                .map_err(pg)?;
+            let mut rows = std::pin::pin!(rows);
+            while let Some(row) = rows.try_next().await.map_err(pg)? {
+                let record = RecordText {
+                    event: row.get(0),
+                    context: row.get(1),
+                    metrics: row.get(2),
+                    artifacts: row.get(3),
+                };
+                if !visit(record) {
+                    break;
+                }
+            }
+            Ok(())
         })
     }
 }

@@ -45,6 +45,10 @@ const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 const DROP_RECORDS: &str = include_str!("drop_records.sql");
 const LEASE_HELD: &str = include_str!("lease_held.sql");
+const STATUS_COUNTS: &str = include_str!("status_counts.sql");
+const JOB_STATES: &str = include_str!("job_states.sql");
+const METRIC_RECORDS: &str = include_str!("metric_records.sql");
+const VISIT_RECORDS: &str = include_str!("visit_records.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -174,6 +178,13 @@ fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, JobText)> {
             result_digest: row.get(14)?,
         },
     ))
+}
+
+/// Column `i` of `row` as text borrowed from the row (no copy).
+fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn decode_job((job, text): (JobRow, JobText)) -> Result<JobRow> {
@@ -666,6 +677,73 @@ impl Store for SqliteStore {
             .query_row(ATTEMPT_LOG, (job, attempt), |row| row.get(0))
             .optional()?;
         Ok(log.unwrap_or_default())
+    }
+
+    fn status_counts(&self, experiment: i64) -> Result<StatusCounts> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(STATUS_COUNTS)?;
+        let rows = stmt
+            .query_map([experiment], |row| row.try_into())?
+            .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+        let mut counts = StatusCounts::default();
+        for (status, n) in rows {
+            counts.add(codec::status(&status)?, n as u64);
+        }
+        Ok(counts)
+    }
+
+    fn job_states(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(JOB_STATES)?;
+        let rows = stmt
+            .query_map([experiment], job_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(decode_job).collect()
+    }
+
+    fn visit_metric_records(
+        &self,
+        experiment: i64,
+        jobs: Option<&[i64]>,
+        visit: &mut dyn FnMut(i64, &str, &str),
+    ) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(METRIC_RECORDS)?;
+        let mut rows = stmt.query(named_params! {
+            ":experiment": experiment,
+            ":all": jobs.is_none(),
+            ":jobs": json_ids(jobs.unwrap_or_default()),
+        })?;
+        while let Some(row) = rows.next()? {
+            let context = text(row, 1)?;
+            let metrics = text(row, 2)?;
+            visit(row.get(0)?, context, metrics);
+        }
+        Ok(())
+    }
+
+    fn visit_attempt_records(
+        &self,
+        job: i64,
+        attempt: i64,
+        needle: &str,
+        visit: &mut dyn FnMut(RecordText<'_>) -> bool,
+    ) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(VISIT_RECORDS)?;
+        let mut rows = stmt.query((job, attempt, needle))?;
+        while let Some(row) = rows.next()? {
+            let record = RecordText {
+                event: text(row, 0)?,
+                context: text(row, 1)?,
+                metrics: text(row, 2)?,
+                artifacts: text(row, 3)?,
+            };
+            if !visit(record) {
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

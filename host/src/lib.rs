@@ -8,6 +8,7 @@
 //! - [`artifact_store`] keeps artifacts by blake3 digest.
 //! - [`record`] is the host's form of what jobs report.
 //! - [`canonical`] and [`digest`] give one encoding and one hash per value.
+//! - [`web`] is `djx ui` (a read-only web view of the store) and `djx report`.
 
 pub mod artifact_store;
 pub mod canonical;
@@ -31,5 +32,6 @@ pub mod spec;
 pub mod store;
 pub mod timestamp;
 pub mod verify;
+pub mod web;
 pub mod worker;
 pub mod worker_id;

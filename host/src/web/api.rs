@@ -1,0 +1,209 @@
+//! The JSON API: what the pages show, for scripts and notebooks. Field
+//! names are those of the CLI's `--json` output (`djx ls`, `djx jobs`,
+//! `djx show`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use serde_json::{Value, json};
+
+use super::curve::{self, DEFAULT_POINTS, MAX_POINTS};
+use super::detail::JobDetail;
+use super::error::{ApiError, WebError};
+use super::handlers::{blocking, id, params};
+use super::lineage::{Lineage, check_prefix};
+use super::plot::plot_data;
+use super::query::{JOBS_PARAMS, JobsQuery};
+use super::state::AppState;
+use super::summary::Summary;
+use super::table::{page, row_json};
+use crate::store::AttemptRow;
+
+type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
+type ApiResult = Result<Json<Value>, ApiError>;
+
+/// `GET /api/experiments`: as `djx ls --json`, in one list.
+pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> ApiResult {
+    params(q)?.only(&[])?;
+    let list = state.store.run(|s| Ok(s.experiments()?)).await?;
+    Ok(Json(json!(list)))
+}
+
+/// The experiment's facts, counts, columns, dimensions and metrics.
+pub fn experiment_json(s: &Summary) -> Value {
+    let exp = &s.experiment;
+    let spec = &exp.spec;
+    json!({
+        "id": exp.id,
+        "project": spec.project,
+        "name": spec.name,
+        "description": spec.description,
+        "created_at": exp.created_at,
+        "source": spec.source_path,
+        "source_digest": spec.source_digest,
+        "module": spec.module_digest,
+        "datasets": spec.datasets,
+        "limits": spec.limits,
+        "engine": spec.engine,
+        "provenance": spec.provenance,
+        "jobs": s.counts,
+        "columns": {
+            "labels": s.columns.labels,
+            "parameters": s.columns.params,
+            "constants": s.columns.constants,
+            "metrics": s.metric_order.iter().map(|&m| format!("metrics.{}", s.metrics[m].name)).collect::<Vec<_>>(),
+        },
+        "dimensions": s.dims,
+        "metrics": s.metric_order.iter().map(|&m| &s.metrics[m]).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/experiments/{id}`.
+pub async fn experiment(
+    State(state): State<Arc<AppState>>,
+    Path(exp): Path<String>,
+    q: Q,
+) -> ApiResult {
+    params(q)?.only(&[])?;
+    let exp = id(&exp, "experiment")?;
+    let entry = state.summaries.get(&state.store, exp).await?;
+    let value = blocking(move || Ok(experiment_json(&*entry.read()?))).await?;
+    Ok(Json(value))
+}
+
+/// `GET /api/experiments/{id}/jobs?offset=&limit=&sort=&filter=&agg=`.
+pub async fn jobs(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q: Q) -> ApiResult {
+    let p = params(q)?;
+    let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
+    let exp = id(&exp, "experiment")?;
+    let entry = state.summaries.get(&state.store, exp).await?;
+    let value = blocking(move || {
+        let s = entry.read()?;
+        let page = page(&s, &query)?;
+        let rows: Vec<Value> = page
+            .rows
+            .iter()
+            .map(|j| row_json(&s, j, query.agg))
+            .collect();
+        let next = (query.offset + rows.len() < page.matched).then(|| {
+            let mut q = query.clone();
+            q.offset += q.limit;
+            format!("/api/experiments/{exp}/jobs?{}", q.to_query())
+        });
+        Ok(json!({
+            "experiment": exp,
+            "total": page.total,
+            "matched": page.matched,
+            "offset": query.offset,
+            "limit": query.limit,
+            "sort": query.sort.as_ref().map(|s| s.text()),
+            "filter": query.filters.iter().map(|f| f.text()).collect::<Vec<_>>(),
+            "agg": query.agg,
+            "jobs": s.counts,
+            "rows": rows,
+            "next": next,
+        }))
+    })
+    .await?;
+    Ok(Json(value))
+}
+
+/// `GET /api/experiments/{id}/plot?metric=&agg=`: the plots' data.
+pub async fn plot(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q: Q) -> ApiResult {
+    let p = params(q)?;
+    p.only(&["metric", "agg"])?;
+    let agg = p.agg()?;
+    let metric = p.one("metric")?.map(str::to_owned);
+    let exp = id(&exp, "experiment")?;
+    let entry = state.summaries.get(&state.store, exp).await?;
+    let value = blocking(move || plot_data(&*entry.read()?, metric.as_deref(), agg, false)).await?;
+    Ok(Json(value))
+}
+
+/// `GET /api/jobs/{id}?records=N`: as `djx show --json`, with the first N
+/// records (default 1,000) and `records_total`.
+pub async fn job(State(state): State<Arc<AppState>>, Path(job): Path<String>, q: Q) -> ApiResult {
+    let p = params(q)?;
+    p.only(&["records"])?;
+    let limit = p.number("records", 1000, 0, 1_000_000)?;
+    let job = id(&job, "job")?;
+    let value = state
+        .store
+        .run(move |s| Ok(JobDetail::load(s, job, Some(limit))?.to_json()))
+        .await?;
+    Ok(Json(value))
+}
+
+/// `GET /api/jobs/{id}/metrics?name=&points=&x=`: a metric's curve,
+/// downsampled on the server to at most `points` (default 2,000, at most
+/// 5,000); without `name`, the job's metrics.
+pub async fn metrics(
+    State(state): State<Arc<AppState>>,
+    Path(job): Path<String>,
+    q: Q,
+) -> ApiResult {
+    let p = params(q)?;
+    p.only(&["name", "points", "x"])?;
+    let points = p.number("points", DEFAULT_POINTS, 2, MAX_POINTS)?;
+    let name = p.one("name")?.map(str::to_owned);
+    let x = p.one("x")?.filter(|x| !x.is_empty()).map(str::to_owned);
+    let job = id(&job, "job")?;
+    let row = state.store.run(move |s| Ok(s.job(job)?)).await?;
+    let Some(name) = name else {
+        let entry = state.summaries.get(&state.store, row.experiment_id).await?;
+        let value = blocking(move || {
+            let s = entry.read()?;
+            let metrics: Vec<Value> = match s.job(job) {
+                Some(entry) => s
+                    .metric_order
+                    .iter()
+                    .filter_map(|&m| {
+                        entry.metric(m).map(|a| {
+                            json!({"name": s.metrics[m].name, "count": a.count, "curve": a.stepped > 1})
+                        })
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            Ok(json!({"job": job, "metrics": metrics}))
+        })
+        .await?;
+        return Ok(Json(value));
+    };
+    let value = state
+        .store
+        .run(move |s| {
+            // Only an attempt that ended has visible records.
+            let attempts = s.attempts(job)?;
+            let Some(result) = attempts
+                .iter()
+                .find(|a| a.attempt == row.attempt)
+                .map(AttemptRow::result_attempt)
+            else {
+                return Err(WebError::NotFound(format!(
+                    "job {job} has not ended yet: its records are not visible"
+                )));
+            };
+            let curve = curve::read(s, job, result, &name, x.as_deref(), points)?;
+            Ok(serde_json::to_value(curve).unwrap_or(Value::Null))
+        })
+        .await?;
+    Ok(Json(value))
+}
+
+/// `GET /api/lineage/{digest}`: as `djx lineage`.
+pub async fn lineage(
+    State(state): State<Arc<AppState>>,
+    Path(digest): Path<String>,
+    q: Q,
+) -> ApiResult {
+    params(q)?.only(&[])?;
+    let prefix = check_prefix(&digest)?;
+    let value = state
+        .store
+        .run(move |s| Ok(json!(Lineage::load(s, &prefix)?)))
+        .await?;
+    Ok(Json(value))
+}

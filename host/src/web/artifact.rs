@@ -1,0 +1,90 @@
+//! Artifact downloads: by digest only. The digest must name an artifact
+//! the store lists (no path from a request reaches the file system), and
+//! the bytes are hashed again before they are sent.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{PageError, WebError};
+use super::state::AppState;
+use crate::artifact_store::{ArtifactStore, ArtifactStoreError};
+use crate::digest::Digest;
+
+/// The largest artifact sent (it is read whole to check its digest);
+/// `djx artifact get` copies larger ones.
+pub const MAX_BYTES: u64 = 256 << 20;
+
+/// `GET /artifacts/{digest}`.
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    Path(digest): Path<String>,
+) -> Result<Response, PageError> {
+    let digest: Digest = digest.parse().map_err(|_| {
+        WebError::BadRequest(format!(
+            "{digest:?} is not an artifact digest (64 lowercase hex characters)"
+        ))
+    })?;
+    let hex = digest.to_hex();
+    let uses = state
+        .store
+        .run(move |store| Ok(store.artifact_uses(&hex)?))
+        .await?;
+    let Some(name) = uses
+        .iter()
+        .find(|u| u.digest == digest)
+        .map(|u| u.name.clone())
+    else {
+        return Err(WebError::NotFound(format!("no artifact {digest} is in the store")).into());
+    };
+    let root = state.artifacts.clone();
+    let bytes = tokio::task::spawn_blocking(move || read_checked(&root, &digest))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    let file: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&digest.to_hex()) {
+        headers.insert("x-djx-digest", v);
+    }
+    Ok(response)
+}
+
+/// The artifact's bytes, after checking they still hash to `digest`.
+fn read_checked(root: &std::path::Path, digest: &Digest) -> Result<Vec<u8>, WebError> {
+    let store = ArtifactStore::open(root).map_err(|e| WebError::Internal(e.to_string()))?;
+    let size = std::fs::metadata(store.path_of(digest)).map_or(0, |m| m.len());
+    if size > MAX_BYTES {
+        return Err(WebError::TooLarge(format!(
+            "artifact {digest} is {size} bytes, more than the {MAX_BYTES} this page sends; \
+             use `djx artifact get {digest} -o FILE`"
+        )));
+    }
+    store.get(digest).map_err(|e| match e {
+        ArtifactStoreError::Missing { .. } => WebError::NotFound(format!(
+            "artifact {digest} is listed in the store, but its file is missing: {e}"
+        )),
+        ArtifactStoreError::Corrupt { .. } => {
+            WebError::Internal(format!("{e}; not sent (run `djx fsck`)"))
+        }
+        other => WebError::Internal(other.to_string()),
+    })
+}

@@ -1,0 +1,441 @@
+// djx's script: draws the plots from data the server prepared, keeps the
+// live experiment page current, and sorts and filters a report's table.
+// The chart library (Apache ECharts) draws; nothing here computes results.
+(function () {
+  'use strict';
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const COLORS = ['#4269d0', '#efb118', '#ff725c', '#6cc5b0', '#3ca951', '#ff8ab7',
+    '#a463f2', '#97bbf5', '#9c6b4e', '#9498a0'];
+
+  // Charts still drawing; the page is ready when none are and every
+  // section has started. Tests and the benchmark wait for `data-ready`.
+  let drawing = 0;
+  let starting = 0;
+  function settle() {
+    if (drawing === 0 && starting === 0 && !document.documentElement.dataset.ready) {
+      window.djxReadyAt = performance.now();
+      document.documentElement.dataset.ready = 'true';
+    }
+  }
+  const charts = [];
+  function chartIn(el) {
+    let c = echarts.getInstanceByDom(el);
+    if (!c) {
+      c = echarts.init(el, null, { renderer: 'canvas' });
+      charts.push(c);
+    }
+    return c;
+  }
+  function draw(el, option) {
+    const c = chartIn(el);
+    drawing++;
+    let done = false;
+    const finish = () => {
+      if (!done) { done = true; drawing--; c.off('finished', finish); settle(); }
+    };
+    c.on('finished', finish);
+    c.setOption(Object.assign({ animation: false }, option), true);
+    return c;
+  }
+  window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
+
+  const text = (v) => (v === null || v === undefined) ? '' :
+    (typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const num = (v) => (typeof v === 'number' && isFinite(v)) ? +v.toPrecision(6) : v;
+  const tail = (path) => path.replace(/^(labels|parameter)\./, '');
+
+  async function getJSON(url) {
+    const r = await fetch(url, { headers: { accept: 'application/json' } });
+    const body = await r.json().catch(() => ({ error: r.statusText }));
+    if (!r.ok) throw new Error(body.error || r.statusText);
+    return body;
+  }
+  function notice(section, message) {
+    let n = $('.notice', section);
+    if (!n) {
+      n = document.createElement('p');
+      n.className = 'notice';
+      section.prepend(n);
+    }
+    n.textContent = message || '';
+    n.hidden = !message;
+  }
+
+  // ---- plots: a metric against each grid dimension, parallel coordinates
+  function yValues(state) {
+    const p = state.plot;
+    if (p.ys && p.ys[state.metric]) return p.ys[state.metric][state.agg];
+    if (p.metric === state.metric && p.agg === state.agg) return p.y;
+    return null;
+  }
+
+  function drawDims(section, state, y) {
+    const p = state.plot;
+    const box = $('.dims', section);
+    if (!box) return;
+    p.dims.forEach((dim, d) => {
+      let el = box.children[d];
+      if (!el) {
+        el = document.createElement('div');
+        el.className = 'chart dim';
+        box.appendChild(el);
+      }
+      const coded = !dim.numeric || dim.values.length <= 30;
+      // Colour by the first other dimension with few values.
+      const c = p.dims.findIndex((o, i) => i !== d && o.values.length <= 10);
+      const groups = c < 0 ? [null] : p.dims[c].values;
+      const series = [];
+      groups.forEach((g, gi) => {
+        const pts = [];
+        const sums = new Map();
+        p.jobs.forEach((job, j) => {
+          const v = y[j];
+          if (v === null || v === undefined) return;
+          if (c >= 0 && p.codes[c][j] !== gi) return;
+          const code = p.codes[d][j];
+          // A small, fixed spread keeps equal points apart.
+          const jitter = coded ? ((j * 0.618034) % 1 - 0.5) * 0.3 : 0;
+          const x = coded ? code + jitter : dim.values[code];
+          pts.push([x, v, job]);
+          const s = sums.get(code) || [0, 0];
+          sums.set(code, [s[0] + v, s[1] + 1]);
+        });
+        const color = COLORS[gi % COLORS.length];
+        const name = c < 0 ? state.metric : tail(p.dims[c].name) + '=' + text(g);
+        series.push({ type: 'scatter', name, data: pts, symbolSize: pts.length > 2000 ? 3 : 7,
+          large: pts.length > 2000, itemStyle: { color, opacity: 0.75 } });
+        const means = Array.from(sums.entries()).sort((a, b) => a[0] - b[0])
+          .map(([code, s]) => [coded ? code : dim.values[code], s[0] / s[1]]);
+        if (means.length > 1 && means.length <= 200) {
+          series.push({ type: 'line', name, data: means, symbol: 'none', silent: true,
+            lineStyle: { color, width: 2 }, tooltip: { show: false } });
+        }
+      });
+      const ticks = dim.values.map((_, i) => i);
+      const axis = coded
+        ? { type: 'value', min: -0.5, max: dim.values.length - 0.5, splitLine: { show: false },
+            axisTick: { customValues: ticks },
+            axisLabel: { customValues: ticks, hideOverlap: true,
+              formatter: (v) => text(dim.values[Math.round(v)]) } }
+        : { type: 'value', scale: true };
+      const agg = state.agg === 'last' ? '' : ' (' + state.agg + ')';
+      draw(el, {
+        title: { text: state.metric + agg + ' by ' + tail(dim.name), left: 'center',
+          textStyle: { fontSize: 13 } },
+        grid: { left: 60, right: 20, top: c < 0 ? 40 : 62, bottom: 44 },
+        legend: c < 0 ? undefined : { top: 24, type: 'scroll', textStyle: { fontSize: 11 } },
+        tooltip: { trigger: 'item', formatter: (it) => 'job ' + it.data[2] + '<br>' +
+          tail(dim.name) + ' = ' + text(dim.values[p.codes[d][p.jobs.indexOf(it.data[2])]]) +
+          '<br>' + state.metric + ' = ' + num(it.data[1]) },
+        xAxis: Object.assign({ name: tail(dim.name), nameLocation: 'middle', nameGap: 26 }, axis),
+        yAxis: { type: 'value', scale: true, axisLine: { onZero: false } },
+        series,
+      });
+    });
+  }
+
+  function drawParallel(section, state, y) {
+    const p = state.plot;
+    const el = $('.chart.parallel', section);
+    if (!el) return;
+    const axes = p.dims.map((dim, d) => (!dim.numeric || dim.values.length <= 30)
+      ? { dim: d, name: tail(dim.name), type: 'category', data: dim.values.map(text) }
+      : { dim: d, name: tail(dim.name), type: 'value', scale: true });
+    axes.push({ dim: p.dims.length, name: state.metric, type: 'value', scale: true });
+    const rows = [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    p.jobs.forEach((job, j) => {
+      const v = y[j];
+      if (v === null || v === undefined) return;
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+      rows.push(p.dims.map((dim, d) => {
+        const value = dim.values[p.codes[d][j]];
+        return axes[d].type === 'category' ? text(value) : value;
+      }).concat([v]));
+    });
+    draw(el, {
+      parallelAxis: axes,
+      parallel: { left: 60, right: 90, top: 40, bottom: 30 },
+      visualMap: rows.length ? { type: 'continuous', min: lo, max: hi === lo ? lo + 1 : hi,
+        dimension: p.dims.length, right: 0, top: 'middle', itemHeight: 120, calculable: false,
+        inRange: { color: ['#ff725c', '#efb118', '#3ca951'] } } : undefined,
+      series: [{ type: 'parallel', data: rows, smooth: false,
+        lineStyle: { width: 1, opacity: rows.length > 2000 ? 0.15 : 0.6 },
+        progressive: 2000, progressiveThreshold: 4000 }],
+    });
+  }
+
+  async function drawPlots(section, state) {
+    if (!state.plot || !state.metric) return;
+    let y = yValues(state);
+    if (!y) {
+      const q = new URLSearchParams({ metric: state.metric, agg: state.agg });
+      state.plot = await getJSON(state.data.api + '/plot?' + q);
+      y = state.plot.y || [];
+    }
+    drawDims(section, state, y);
+    drawParallel(section, state, y);
+  }
+
+  // ---- curves: several jobs' metric by step, downsampled on the server
+  async function curveOf(state, job, metric) {
+    if (state.data.curves) {
+      const byJob = state.data.curves[metric] || {};
+      return byJob[job] || null;
+    }
+    const q = new URLSearchParams({ name: metric, points: '1000' });
+    return getJSON('/api/jobs/' + job + '/metrics?' + q).catch(() => null);
+  }
+
+  async function drawCurves(section, state) {
+    const el = $('.chart.curve', section);
+    const select = $('select.curve-metric', section);
+    if (!el || !select || !select.value || $('.curves', section)?.hidden) return;
+    const metric = select.value;
+    const jobs = Array.from(state.selected);
+    const curves = (await Promise.all(jobs.map((j) => curveOf(state, j, metric))))
+      .filter((c) => c && c.points && c.points.length);
+    const xName = (curves.find((c) => c.x) || {}).x || 'record';
+    draw(el, {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0, type: 'scroll' },
+      grid: { left: 60, right: 20, top: 36, bottom: 40 },
+      xAxis: { type: 'value', name: xName, nameLocation: 'middle', nameGap: 26, scale: true },
+      yAxis: { type: 'value', name: metric, scale: true },
+      dataZoom: [{ type: 'inside' }],
+      series: curves.map((c, i) => ({ type: 'line', name: 'job ' + c.job, data: c.points,
+        showSymbol: false, lineStyle: { width: 1.5 }, color: COLORS[i % COLORS.length] })),
+    });
+  }
+
+  // The jobs whose curves are drawn: ticked in the table (the first five
+  // that have curves, until the reader ticks others).
+  function syncTicks(section, state) {
+    const boxes = $$('input.curve', section);
+    if (state.data.curves) {
+      const metric = ($('select.curve-metric', section) || {}).value;
+      const have = state.data.curves[metric] || {};
+      boxes.forEach((b) => { b.disabled = !have[b.dataset.job]; });
+    }
+    if (!state.touched) {
+      state.selected = new Set(boxes.filter((b) => !b.disabled).slice(0, 5).map((b) => b.dataset.job));
+    }
+    boxes.forEach((b) => { b.checked = state.selected.has(b.dataset.job); });
+  }
+
+  function wireCurves(section, state) {
+    section.addEventListener('change', (e) => {
+      const t = e.target;
+      if (t.matches && t.matches('input.curve')) {
+        state.touched = true;
+        if (t.checked) state.selected.add(t.dataset.job); else state.selected.delete(t.dataset.job);
+        drawCurves(section, state);
+      }
+    });
+    const select = $('select.curve-metric', section);
+    if (select) {
+      select.addEventListener('change', () => {
+        if (state.data.curves) { state.selected.clear(); state.touched = false; }
+        syncTicks(section, state);
+        drawCurves(section, state);
+      });
+    }
+  }
+
+  // ---- the live table: sorted, filtered and paged by the server
+  async function loadTable(section, state, url) {
+    const path = new URL(url, location.href);
+    const r = await fetch(state.data.table + path.search, { headers: { accept: 'text/html' } });
+    if (!r.ok) {
+      const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+      throw new Error(($('.message', doc) || {}).textContent || r.statusText);
+    }
+    const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+    $('section.jobs', section).replaceChildren(...$('.fragment-table', doc).childNodes);
+    const counts = $('.fragment-counts', doc);
+    $('.counts', section).replaceWith($('.counts', counts));
+    $('.progress', section).replaceWith($('.progress', counts));
+    state.url = path.pathname + path.search;
+    if (location.pathname + location.search !== state.url) history.replaceState(null, '', state.url);
+    syncTicks(section, state);
+    window.djxRefreshes = (window.djxRefreshes || 0) + 1;
+  }
+
+  function wireTable(section, state) {
+    section.addEventListener('click', (e) => {
+      const a = e.target.closest && e.target.closest('a[data-nav]');
+      if (!a || e.ctrlKey || e.metaKey || e.shiftKey) return;
+      e.preventDefault();
+      loadTable(section, state, a.href).catch((err) => notice(section, err.message));
+    });
+    section.addEventListener('submit', (e) => {
+      const form = e.target.closest('form.filters');
+      if (!form) return;
+      e.preventDefault();
+      const q = new URLSearchParams(new FormData(form));
+      for (const [k, v] of Array.from(q.entries())) if (!v) q.delete(k, v);
+      loadTable(section, state, form.getAttribute('action') + '?' + q)
+        .then(() => notice(section, ''))
+        .catch((err) => notice(section, err.message));
+    });
+  }
+
+  // New metrics appear as jobs finish: offer them, and show the plots.
+  function controls(section, state) {
+    const fill = (select, names) => {
+      if (!select) return;
+      const have = Array.from(select.options).map((o) => o.value);
+      if (have.join('\n') === names.join('\n')) return;
+      const keep = select.value;
+      select.replaceChildren(...names.map((n) => new Option(n, n)));
+      if (names.includes(keep)) select.value = keep;
+    };
+    const metrics = state.plot.metrics || [];
+    fill($('.plots select.metric', section), metrics.map((m) => m.name));
+    const metric = $('.plots select.metric', section);
+    if (metric && state.metric) metric.value = state.metric;
+    const curves = metrics.filter((m) => m.curve_jobs > 0).map((m) => m.name);
+    fill($('select.curve-metric', section), curves);
+    const plots = $('section.plots', section);
+    if (plots && metrics.length) {
+      plots.hidden = false;
+      const empty = $('p.empty', section);
+      if (empty) empty.hidden = true;
+    }
+    const curveBox = $('section.curves', section);
+    if (curveBox && curves.length) curveBox.hidden = false;
+  }
+
+  function live(section, state) {
+    state.url = location.pathname + location.search;
+    // The counts the page was drawn with: any change after is shown.
+    let last = JSON.stringify(state.data.jobs);
+    const tick = async () => {
+      let active = true;
+      try {
+        const info = await getJSON(state.data.api);
+        const counts = JSON.stringify(info.jobs);
+        active = info.jobs.unassigned + info.jobs.assigned > 0;
+        if (counts !== last) {
+          await loadTable(section, state, state.url);
+          const q = new URLSearchParams({ agg: state.agg });
+          if (state.metric) q.set('metric', state.metric);
+          state.plot = await getJSON(state.data.api + '/plot?' + q);
+          state.metric = state.plot.metric;
+          controls(section, state);
+          await drawPlots(section, state);
+          await drawCurves(section, state);
+        }
+        last = counts;
+        notice(section, '');
+      } catch (err) {
+        notice(section, 'Not updating: ' + err.message);
+      }
+      setTimeout(tick, active ? 1000 : 5000);
+    };
+    setTimeout(tick, 1000);
+  }
+
+  // ---- a report's table: sorted and filtered here, every row present
+  function reportTable(section) {
+    const table = $('table.jobs', section);
+    if (!table) return;
+    const body = table.tBodies[0];
+    const rows = Array.from(body.rows);
+    const shown = $('.shown', section);
+    const count = () => {
+      const n = rows.filter((r) => !r.hidden).length;
+      if (shown) shown.textContent = ' ' + n + ' of ' + rows.length + ' jobs';
+    };
+    count();
+    $$('th[data-col]', table).forEach((th) => {
+      th.classList.add('sortable');
+      th.addEventListener('click', () => {
+        const col = th.cellIndex;
+        const desc = th.dataset.dir === 'asc';
+        $$('th', table).forEach((h) => delete h.dataset.dir);
+        th.dataset.dir = desc ? 'desc' : 'asc';
+        const key = (r) => {
+          const cell = r.cells[col];
+          const v = cell.dataset.v;
+          if (v !== undefined && v !== '' && !isNaN(+v)) return [0, +v, ''];
+          const t = cell.textContent.trim();
+          return t === '' ? [2, 0, ''] : [1, 0, t];
+        };
+        const sorted = rows.slice().sort((a, b) => {
+          const x = key(a);
+          const y = key(b);
+          if (x[0] !== y[0]) return x[0] === 2 ? 1 : y[0] === 2 ? -1 : x[0] - y[0];
+          const o = x[0] === 0 ? x[1] - y[1] : x[2].localeCompare(y[2]);
+          return desc ? -o : o;
+        });
+        body.replaceChildren(...sorted);
+      });
+    });
+    const input = $('input.report-filter', section);
+    if (input) {
+      input.addEventListener('input', () => {
+        const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+        rows.forEach((r) => {
+          const t = r.textContent.toLowerCase();
+          r.hidden = !words.every((w) => t.includes(w));
+        });
+        count();
+      });
+    }
+  }
+
+  function startExperiment(section) {
+    const data = JSON.parse($('script.djx-data', section).textContent);
+    const state = { data, plot: data.plot, metric: data.plot && data.plot.metric,
+      agg: (data.plot && data.plot.agg) || 'last', selected: new Set(), touched: false };
+    const metric = $('.plots select.metric', section);
+    if (metric) metric.addEventListener('change', () => { state.metric = metric.value; drawPlots(section, state); });
+    section.addEventListener('change', (e) => {
+      if (!e.target.matches || !e.target.matches('select.agg')) return;
+      state.agg = e.target.value;
+      $$('select.agg', section).forEach((s) => { s.value = state.agg; });
+      drawPlots(section, state);
+      if (data.mode === 'live') {
+        const u = new URL(state.url || location.href, location.href);
+        u.searchParams.set('agg', state.agg);
+        u.searchParams.delete('offset');
+        loadTable(section, state, u.href).catch((err) => notice(section, err.message));
+      }
+    });
+    wireCurves(section, state);
+    syncTicks(section, state);
+    if (data.mode === 'live') {
+      wireTable(section, state);
+      live(section, state);
+    } else {
+      reportTable(section);
+    }
+    return Promise.all([drawPlots(section, state), drawCurves(section, state)]);
+  }
+
+  function startJob(section) {
+    const data = JSON.parse($('script.djx-data', section).textContent);
+    const select = $('select.curve-metric', section);
+    const state = { data, selected: new Set([String(data.job)]), touched: true };
+    if (select) select.addEventListener('change', () => drawCurves(section, state));
+    return drawCurves(section, state);
+  }
+
+  function start() {
+    const sections = $$('section.experiment').map((s) => [s, startExperiment])
+      .concat($$('section.job').map((s) => [s, startJob]));
+    starting = sections.length;
+    sections.forEach(([s, f]) => {
+      Promise.resolve().then(() => f(s))
+        .catch((err) => notice(s, err.message))
+        .finally(() => { starting--; settle(); });
+    });
+    settle();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

@@ -1,0 +1,123 @@
+//! `djx ui`: a read-only web view of the store, and `djx report`, the same
+//! pages as one self-contained file.
+//!
+//! The server is axum on tokio. Every store read runs on the blocking pool
+//! through the UI's own connection ([`access`]); the job table and plots
+//! are served from a per-experiment summary ([`summary`], [`cache`]) that
+//! a poll brings up to date by reading only what changed. Pages are
+//! rendered on the server ([`pages`], with maud, which escapes every value
+//! it is given) and have a JSON twin under `/api` ([`api`]); the browser
+//! only draws, with the vendored chart library ([`assets`]).
+//!
+//! | page | JSON twin |
+//! |---|---|
+//! | `/` | `/api/experiments` |
+//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot` |
+//! | `/jobs/{id}` | `/api/jobs/{id}`, `/api/jobs/{id}/metrics?name=` |
+//! | `/lineage/{digest}` | `/api/lineage/{digest}` |
+//! | `/artifacts/{digest}` | (the artifact's bytes) |
+
+pub mod access;
+pub mod agg;
+pub mod api;
+pub mod artifact;
+pub mod assets;
+pub mod cache;
+pub mod columns;
+pub mod curve;
+pub mod detail;
+pub mod downsample;
+pub mod error;
+pub mod handlers;
+pub mod json_scan;
+pub mod lineage;
+pub mod pages;
+pub mod plot;
+pub mod query;
+pub mod report;
+pub mod state;
+pub mod steps;
+pub mod summary;
+pub mod table;
+pub mod token;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+
+pub use self::access::{Opener, StoreAccess};
+pub use self::detail::JobDetail;
+pub use self::token::Token;
+
+/// What the server serves.
+pub struct Config {
+    /// The store.
+    pub store: StoreAccess,
+    /// The token every request must carry (`None`: none).
+    pub token: Option<Token>,
+    /// The artifact store's directory.
+    pub artifacts: PathBuf,
+}
+
+/// The application: every route, behind the token guard.
+pub fn router(config: Config) -> Router {
+    let state = Arc::new(state::AppState {
+        store: Arc::new(config.store),
+        summaries: cache::Summaries::default(),
+        token: config.token,
+        artifacts: config.artifacts,
+    });
+    Router::new()
+        .route("/", get(pages::experiments))
+        .route("/experiments/{id}", get(pages::experiment))
+        .route("/experiments/{id}/table", get(pages::table))
+        .route("/jobs/{id}", get(pages::job))
+        .route("/lineage/{digest}", get(pages::lineage))
+        .route("/artifacts/{digest}", get(artifact::download))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/api/experiments", get(api::experiments))
+        .route("/api/experiments/{id}", get(api::experiment))
+        .route("/api/experiments/{id}/jobs", get(api::jobs))
+        .route("/api/experiments/{id}/plot", get(api::plot))
+        .route("/api/jobs/{id}", get(api::job))
+        .route("/api/jobs/{id}/metrics", get(api::metrics))
+        .route("/api/lineage/{digest}", get(api::lineage))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            token::guard,
+        ))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Headers every response carries: no sniffing of types, no framing by
+/// other sites, and scripts only from the server itself.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+             img-src 'self' data:; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Serves `router` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router).await
+}

@@ -1,0 +1,168 @@
+//! The HTML pages: rendered on the server (usable with scripts off), with
+//! a little script on top for the plots and live updates. Every page has a
+//! JSON twin under `/api` with the same data.
+
+pub mod experiment;
+pub mod format;
+pub mod job;
+pub mod layout;
+pub mod lists;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+
+use super::error::{PageError, WebError};
+use super::handlers::{blocking, id, params};
+use super::lineage::{Lineage, check_prefix};
+use super::query::{JOBS_PARAMS, JobsQuery};
+use super::state::AppState;
+use super::table::page;
+use crate::web::detail::JobDetail;
+
+type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
+type PageResult = Result<Html<String>, PageError>;
+
+/// `GET /`: the experiments.
+pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> PageResult {
+    params(q)?.only(&[])?;
+    let list = state.store.run(|s| Ok(s.experiments()?)).await?;
+    Ok(layout::page(
+        "Experiments",
+        &[],
+        Some("/api/experiments"),
+        false,
+        lists::experiments(&list),
+    ))
+}
+
+/// `GET /experiments/{id}`: one experiment.
+pub async fn experiment(
+    State(state): State<Arc<AppState>>,
+    Path(exp): Path<String>,
+    q: Q,
+) -> PageResult {
+    let p = params(q)?;
+    let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
+    let exp = id(&exp, "experiment")?;
+    let entry = state.summaries.get(&state.store, exp).await?;
+    let path = format!("/experiments/{exp}");
+    let api = experiment::jobs_api(exp, &query);
+    let (name, body) = blocking(move || {
+        let s = entry.read()?;
+        Ok((
+            s.experiment.spec.name.clone(),
+            experiment::body(&s, &query, &path)?,
+        ))
+    })
+    .await?;
+    Ok(layout::page(
+        &name,
+        &[(format!("experiment {exp}"), None)],
+        Some(&api),
+        true,
+        body,
+    ))
+}
+
+/// `GET /experiments/{id}/table`: the job table alone, which the page's
+/// script swaps in when it sorts, filters, pages or refreshes.
+pub async fn table(
+    State(state): State<Arc<AppState>>,
+    Path(exp): Path<String>,
+    q: Q,
+) -> PageResult {
+    let p = params(q)?;
+    let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
+    let exp = id(&exp, "experiment")?;
+    let entry = state.summaries.get(&state.store, exp).await?;
+    let html = blocking(move || {
+        let s = entry.read()?;
+        let page = page(&s, &query)?;
+        let path = format!("/experiments/{exp}");
+        let counts = experiment::counts(&s.counts);
+        let table = experiment::table(&s, &query, &page, experiment::Mode::Live(&path));
+        Ok(maud::html! {
+            div.fragment-counts { (counts) }
+            div.fragment-table { (table) }
+        }
+        .into_string())
+    })
+    .await?;
+    Ok(Html(html))
+}
+
+/// `GET /jobs/{id}`: one job.
+pub async fn job(State(state): State<Arc<AppState>>, Path(job): Path<String>, q: Q) -> PageResult {
+    params(q)?.only(&[])?;
+    let job = id(&job, "job")?;
+    let detail = state
+        .store
+        .run(move |s| Ok(JobDetail::load(s, job, Some(job::PAGE_RECORDS))?))
+        .await?;
+    let entry = state
+        .summaries
+        .get(&state.store, detail.experiment.id)
+        .await?;
+    let exp = detail.experiment.id;
+    let body = blocking(move || {
+        let s = entry.read()?;
+        let curves: Vec<String> = s
+            .job(job)
+            .map(|e| {
+                s.metric_order
+                    .iter()
+                    .filter(|&&m| e.metric(m).is_some_and(|a| a.stepped > 1))
+                    .map(|&m| s.metrics[m].name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(job::body(&detail, &curves))
+    })
+    .await?;
+    Ok(layout::page(
+        &format!("job {job}"),
+        &[
+            (
+                format!("experiment {exp}"),
+                Some(format!("/experiments/{exp}")),
+            ),
+            (format!("job {job}"), None),
+        ],
+        Some(&format!("/api/jobs/{job}")),
+        true,
+        body,
+    ))
+}
+
+/// `GET /lineage/{digest}`: who made or used a digest.
+pub async fn lineage(
+    State(state): State<Arc<AppState>>,
+    Path(digest): Path<String>,
+    q: Q,
+) -> PageResult {
+    params(q)?.only(&[])?;
+    let prefix = check_prefix(&digest)?;
+    let p = prefix.clone();
+    let lineage = state.store.run(move |s| Lineage::load(s, &p)).await?;
+    Ok(layout::page(
+        "Lineage",
+        &[(format!("lineage {}", &prefix[..prefix.len().min(12)]), None)],
+        Some(&format!("/api/lineage/{prefix}")),
+        false,
+        lists::lineage(&lineage),
+    ))
+}
+
+/// Any other path: a 404 page (or JSON under `/api`).
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let error = WebError::NotFound(format!("no page at {}", uri.path()));
+    if uri.path().starts_with("/api/") {
+        super::error::ApiError(error).into_response()
+    } else {
+        PageError(error).into_response()
+    }
+}

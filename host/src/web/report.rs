@@ -1,0 +1,111 @@
+//! `djx report`: experiment pages as one self-contained HTML file. The
+//! data, the script, the chart library and the styles are all inline, so
+//! the file makes no network request and works from `file://` on a
+//! machine with no network. It shows the table and plots of the live page,
+//! and each job's key and result digest, which `djx verify` confirms.
+
+use maud::{DOCTYPE, PreEscaped, html};
+use serde_json::{Map, Value, json};
+
+use super::agg::Aggregate;
+use super::assets;
+use super::curve;
+use super::error::WebError;
+use super::pages::experiment::{Mode, header, plots, table};
+use super::pages::layout::json_script;
+use super::plot::plot_data;
+use super::query::JobsQuery;
+use super::summary::Summary;
+use super::table::page;
+use crate::store::{AttemptRow, JobStatus, Store};
+
+/// Curves a report carries per metric (the first finished jobs that have
+/// one), and points per curve.
+const REPORT_CURVES: usize = 5;
+const REPORT_POINTS: usize = 1000;
+
+/// The report of experiments `ids`, as HTML text.
+pub fn render(store: &dyn Store, ids: &[i64]) -> Result<String, WebError> {
+    let mut sections = Vec::new();
+    let mut names = Vec::new();
+    for &id in ids {
+        let summary = Summary::build(store, id)?;
+        names.push(summary.experiment.spec.name.clone());
+        sections.push(section(store, &summary)?);
+    }
+    let title = names.join(", ");
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · djx report" }
+                style { (PreEscaped(assets::CSS.body)) }
+            }
+            body.report {
+                header.top {
+                    nav { span.home { "djx" } span.sep { "/" } span { "report" } }
+                    span.generated { "made by djx " (env!("CARGO_PKG_VERSION")) " at " (crate::timestamp::now_text()) }
+                }
+                main { @for s in &sections { (s) } }
+                script { (PreEscaped(assets::ECHARTS.body)) }
+                script { (PreEscaped(assets::JS.body)) }
+            }
+        }
+    };
+    Ok(markup.into_string())
+}
+
+/// One experiment's section: header, plots, every job, and the data.
+fn section(store: &dyn Store, summary: &Summary) -> Result<maud::Markup, WebError> {
+    let query = JobsQuery {
+        limit: usize::MAX,
+        ..JobsQuery::default()
+    };
+    let rows = page(summary, &query)?;
+    let boot = json!({
+        "id": summary.experiment.id,
+        "mode": "report",
+        "plot": plot_data(summary, None, Aggregate::default(), true)?,
+        "curves": curves(store, summary)?,
+    });
+    Ok(html! {
+        section.experiment data-exp=(summary.experiment.id) {
+            (header(summary, false))
+            (plots(summary, Aggregate::default()))
+            section.jobs { (table(summary, &query, &rows, Mode::Report)) }
+            script.djx-data type="application/json" { (json_script(&boot)) }
+        }
+    })
+}
+
+/// For each metric with curves, the downsampled curves of the first
+/// finished jobs that have one: `{metric: {job id: curve}}`.
+fn curves(store: &dyn Store, summary: &Summary) -> Result<Value, WebError> {
+    let mut out = Map::new();
+    for m in summary.curve_metrics() {
+        let name = &summary.metrics[m].name;
+        let mut by_job = Map::new();
+        let jobs = summary
+            .jobs
+            .iter()
+            .filter(|j| j.row.status == JobStatus::Finished)
+            .filter(|j| j.metric(m).is_some_and(|a| a.stepped > 1))
+            .take(REPORT_CURVES);
+        for job in jobs {
+            let attempts = store.attempts(job.row.id)?;
+            let Some(result) = attempts
+                .iter()
+                .find(|a| a.attempt == job.row.attempt)
+                .map(AttemptRow::result_attempt)
+            else {
+                continue;
+            };
+            let c = curve::read(store, job.row.id, result, name, None, REPORT_POINTS)?;
+            by_job.insert(job.row.id.to_string(), json!(c));
+        }
+        out.insert(name.clone(), Value::Object(by_job));
+    }
+    Ok(Value::Object(out))
+}

@@ -1,0 +1,21 @@
+//! What every request handler shares: the store, the summary cache, the
+//! token and where artifacts live.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::access::StoreAccess;
+use super::cache::Summaries;
+use super::token::Token;
+
+/// The server's shared state.
+pub struct AppState {
+    /// The store.
+    pub store: Arc<StoreAccess>,
+    /// Per-experiment job summaries.
+    pub summaries: Summaries,
+    /// The access token (`None` with `--no-token`).
+    pub token: Option<Token>,
+    /// The artifact store's directory.
+    pub artifacts: PathBuf,
+}

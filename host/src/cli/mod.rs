@@ -14,9 +14,11 @@ mod logs;
 mod ls;
 mod paths;
 mod records;
+mod report;
 mod run;
 mod show;
 mod table;
+mod ui;
 mod verify;
 mod worker;
 
@@ -79,6 +81,11 @@ enum Command {
     /// Re-hash the data, artifact and module stores and check every
     /// reference of the database.
     Fsck(fsck::FsckArgs),
+    /// Serve a read-only web view of the store: experiments, job tables,
+    /// plots, jobs and lineage (with a JSON API).
+    Ui(ui::UiArgs),
+    /// Write experiment pages as one self-contained HTML file.
+    Report(report::ReportArgs),
 }
 
 /// An error that has already been reported, carrying the exit code.
@@ -121,6 +128,8 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Lineage(args) => lineage::run(args),
         Command::Fsck(args) => fsck::run(args),
+        Command::Ui(args) => ui::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,9 +3,9 @@
 //! and its records, artifacts and log.
 
 use clap::Args;
-use serde_json::json;
+use djx_host::web::JobDetail;
 
-use super::common::{cell, compact, duration_ms, layout, open_store, result_attempt};
+use super::common::{cell, compact, duration_ms, layout, open_store};
 
 /// Arguments of `djx show`.
 #[derive(Args)]
@@ -21,33 +21,27 @@ pub struct ShowArgs {
 pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
-    let job = store.job(args.job)?;
-    let exp = store.experiment(job.experiment_id)?;
-    let attempts = store.attempts(job.id)?;
-    // A job from the run-cache shows the records of the attempt it reuses.
-    let (result_job, result_attempt) = result_attempt(store.as_ref(), job.id, job.attempt)?;
-    let records = store.attempt_records(result_job, result_attempt)?;
-    let artifacts = store.attempt_artifacts(result_job, result_attempt)?;
-    let log = store.attempt_log(result_job, result_attempt)?;
-    let spec = &exp.spec;
+    // The same reading (and JSON) as the web UI's job page: a job from the
+    // run-cache shows the records of the attempt it reuses.
+    let detail = JobDetail::load(store.as_ref(), args.job, None)?;
     if args.json {
-        let value = json!({
-            "job": job,
-            "experiment": {"id": exp.id, "name": spec.name, "source": spec.source_path,
-                           "source_digest": spec.source_digest, "provenance": spec.provenance},
-            "module": spec.module_digest,
-            "datasets": spec.datasets,
-            "limits": spec.limits,
-            "engine": spec.engine,
-            "digest_log": spec.digest_log,
-            "attempts": attempts,
-            "records": records,
-            "artifacts": artifacts,
-            "log": String::from_utf8_lossy(&log),
-        });
+        let mut value = detail.to_json();
+        if let Some(map) = value.as_object_mut() {
+            map.remove("records_total");
+        }
         println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
+    let JobDetail {
+        job,
+        experiment: exp,
+        attempts,
+        records,
+        artifacts,
+        log,
+        ..
+    } = detail;
+    let spec = &exp.spec;
     let indent = |text: &str| text.replace('\n', "\n           ");
     println!(
         "job {}  (experiment {} {:?}, position {})",

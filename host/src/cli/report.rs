@@ -1,0 +1,38 @@
+//! `djx report`: experiment pages as one self-contained HTML file (data,
+//! script and styles inline: no network request, works from `file://`).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
+
+/// Arguments of `djx report`.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Experiments (ids, or `last`).
+    #[arg(value_parser = parse_exp, required = true)]
+    experiments: Vec<ExpRef>,
+    /// The HTML file to write.
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
+}
+
+/// Runs `djx report`.
+pub fn run(args: ReportArgs) -> anyhow::Result<()> {
+    let layout = layout()?;
+    let store = open_store(&layout)?;
+    let ids = resolve_exps(store.as_ref(), &args.experiments)?;
+    let html = djx_host::web::report::render(store.as_ref(), &ids).map_err(anyhow::Error::new)?;
+    std::fs::write(&args.output, html.as_bytes())
+        .with_context(|| format!("writing {}", args.output.display()))?;
+    eprintln!(
+        "djx: wrote {} ({} experiment{}, {} bytes)",
+        args.output.display(),
+        ids.len(),
+        if ids.len() == 1 { "" } else { "s" },
+        html.len()
+    );
+    Ok(())
+}

@@ -4,6 +4,8 @@
 #[macro_use]
 mod support;
 
+mod browser;
+
 mod cache;
 mod determinism;
 mod exec;
@@ -16,6 +18,7 @@ mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
+mod ui;
 
 /// Every guest in `tests/guests` must have a test of the same name.
 mod every_guest_has_a_test {

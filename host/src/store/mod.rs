@@ -210,15 +210,23 @@ pub trait Store: Send + Sync {
         visit: &mut dyn FnMut(i64, &str, &str),
     ) -> Result<()>;
 
-    /// Calls `visit` with each record of attempt `attempt` of `job` whose
-    /// metrics text contains `needle` (`""` for every record), in order, as
-    /// stored; stops early when `visit` returns false.
+    /// Calls `visit` with each record of attempt `attempt` of `job`, in
+    /// order, as stored; stops early when `visit` returns false.
     fn visit_attempt_records(
         &self,
         job: i64,
         attempt: i64,
-        needle: &str,
         visit: &mut dyn FnMut(RecordText<'_>) -> bool,
+    ) -> Result<()>;
+
+    /// Calls `visit(context, metrics)`, texts as stored, for each record of
+    /// attempt `attempt` of `job` that has metrics, in order: all a metric
+    /// curve reads, and no more.
+    fn visit_attempt_metrics(
+        &self,
+        job: i64,
+        attempt: i64,
+        visit: &mut dyn FnMut(&str, &str),
     ) -> Result<()>;
 
     /// Waits until jobs may have been added or released, or `timeout`

@@ -1,11 +1,12 @@
 //! A metric's curve in one job: its values by step (a step-like context
 //! key, or the record's place when it has none), read straight from the
-//! stored text and downsampled before it leaves the server.
+//! stored text (one pass over each record's bytes, nothing decoded but the
+//! two numbers) and downsampled before it leaves the server.
 
 use serde::Serialize;
 
 use super::downsample::min_max;
-use super::json_scan::{Field, field};
+use super::json_scan::{Field, KeyPattern};
 use super::steps::step_of;
 use crate::store::{Result, Store};
 
@@ -43,25 +44,23 @@ pub fn read(
     x: Option<&str>,
     max_points: usize,
 ) -> Result<Curve> {
-    // Records whose metrics text has the key; a quick filter in the
-    // database before anything is parsed here.
-    let needle = format!("{}:", serde_json::Value::from(name));
-    let mut x_key: Option<String> = x.map(str::to_owned);
+    let metric = KeyPattern::new(name);
+    let mut x_key: Option<KeyPattern> = x.map(KeyPattern::new);
     let mut points: Vec<(f64, f64)> = Vec::new();
     let mut total = 0u64;
     let mut sorted = true;
-    store.visit_attempt_records(result_job, attempt, &needle, &mut |record| {
-        let Some(y) = field(record.metrics, name) else {
-            return true;
+    store.visit_attempt_metrics(result_job, attempt, &mut |context, metrics| {
+        let Some(y) = metric.find(metrics) else {
+            return;
         };
         total += 1;
         if total == 1 && x_key.is_none() {
-            x_key = step_of(record.context).map(|(k, _)| k.to_owned());
+            x_key = step_of(context).map(|(k, _)| KeyPattern::new(k));
         }
         let xv = match &x_key {
-            Some(k) => match field(record.context, k) {
+            Some(k) => match k.find(context) {
                 Some(Field::Number(v)) => v,
-                _ => return true,
+                _ => return,
             },
             None => (total - 1) as f64,
         };
@@ -71,7 +70,6 @@ pub fn read(
             }
             points.push((xv, y));
         }
-        true
     })?;
     if !sorted {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -80,7 +78,7 @@ pub fn read(
     Ok(Curve {
         job,
         name: name.to_owned(),
-        x: x_key,
+        x: x_key.map(|k| k.key().to_owned()),
         total,
         downsampled: kept.len() < points.len(),
         points: kept.into_iter().map(|(x, y)| [x, y]).collect(),

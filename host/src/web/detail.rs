@@ -106,7 +106,7 @@ fn limited_records(
     };
     let mut records = Vec::new();
     let mut total = 0u64;
-    store.visit_attempt_records(result_job, attempt, "", &mut |r| {
+    store.visit_attempt_records(result_job, attempt, &mut |r| {
         total += 1;
         if records.len() < limit {
             records.push(RecordRow {

@@ -52,6 +52,102 @@ pub fn field(text: &str, key: &str) -> Option<Field> {
     found
 }
 
+/// A key to look up many times with [`KeyPattern::find`]: its text and its JSON
+/// form.
+#[derive(Clone, Debug)]
+pub struct KeyPattern {
+    plain: String,
+    quoted: String,
+}
+
+impl KeyPattern {
+    /// The pattern of `key`.
+    pub fn new(key: &str) -> KeyPattern {
+        KeyPattern {
+            plain: key.to_owned(),
+            quoted: serde_json::Value::from(key).to_string(),
+        }
+    }
+
+    /// The key's text.
+    pub fn key(&self) -> &str {
+        &self.plain
+    }
+
+    /// The top-level field of the JSON object `text` with this key, found
+    /// in one pass over the bytes (strings and nested values are skipped,
+    /// not decoded), or `None`. djx stores contexts and metrics in
+    /// canonical form, so a key is compared as written; one written with
+    /// escapes is decoded first.
+    pub fn find(&self, text: &str) -> Option<Field> {
+        let b = text.as_bytes();
+        let mut depth = 0usize;
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    let start = i;
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                    let end = i.min(b.len());
+                    if depth != 1 {
+                        continue;
+                    }
+                    let mut j = end;
+                    while j < b.len() && b[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if j >= b.len() || b[j] != b':' {
+                        continue;
+                    }
+                    let raw = &text[start..end];
+                    let same = raw == self.quoted
+                        || (raw.contains('\\')
+                            && serde_json::from_str::<String>(raw).is_ok_and(|k| k == self.plain));
+                    if same {
+                        return Some(value_at(text[j + 1..].trim_start()));
+                    }
+                    i = j + 1;
+                }
+                b'{' | b'[' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return None;
+                    }
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    }
+}
+
+/// The JSON value at the start of `text`, as far as [`Field`] tells.
+fn value_at(text: &str) -> Field {
+    let b = text.as_bytes();
+    match b.first() {
+        Some(b'n') if text.starts_with("null") => Field::Null,
+        Some(c) if c.is_ascii_digit() || *c == b'-' => {
+            let end = b
+                .iter()
+                .position(|c| {
+                    !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E'))
+                })
+                .unwrap_or(b.len());
+            text[..end].parse().map_or(Field::Other, Field::Number)
+        }
+        _ => Field::Other,
+    }
+}
+
 /// Visits the fields of a map; with `want`, only that key's value is
 /// decoded and the others are skipped unread.
 struct Fields<'a, 'k> {
@@ -164,6 +260,33 @@ mod tests {
         let text = r#"{"a\"b":1.5,"\u00e9":-2}"#;
         assert_eq!(field(text, "a\"b"), Some(Field::Number(1.5)));
         assert_eq!(field(text, "é"), Some(Field::Number(-2.0)));
+    }
+
+    #[test]
+    fn the_one_pass_finder_agrees_with_the_parser() {
+        let texts = [
+            r#"{"phase":"train","step":7}"#,
+            r#"{"a":{"step":1},"step":2}"#,
+            r#"{"s":"x,\"step\":9","step":3}"#,
+            r#"{"l":[{"step":5}],"step":-4.5e-3}"#,
+            r#"{"step":null}"#,
+            r#"{"step":"seven"}"#,
+            r#"{"step":true}"#,
+            r#"{"st\u0065p":12}"#,
+            r#"{ "step" : 8 }"#,
+            r#"{"loss":0.001,"m":1e300}"#,
+            r#"{"a\"b":1.5}"#,
+            r#"{}"#,
+            r#"[1,2]"#,
+            r#""step""#,
+            r#"{"unterminated"#,
+        ];
+        for key in ["step", "loss", "m", "a\"b", "missing"] {
+            let pattern = KeyPattern::new(key);
+            for text in texts {
+                assert_eq!(pattern.find(text), field(text, key), "{key} in {text}");
+            }
+        }
     }
 
     #[test]

@@ -54,6 +54,7 @@ const STATUS_COUNTS: &str = include_str!("status_counts.sql");
 const JOB_STATES: &str = include_str!("job_states.sql");
 const METRIC_RECORDS: &str = include_str!("metric_records.sql");
 const VISIT_RECORDS: &str = include_str!("visit_records.sql");
+const ATTEMPT_METRICS: &str = include_str!("attempt_metrics.sql");
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -830,14 +831,13 @@ impl Store for PgStore {
         &self,
         job: i64,
         attempt: i64,
-        needle: &str,
         visit: &mut dyn FnMut(RecordText<'_>) -> bool,
     ) -> Result<()> {
         self.rt.block_on(async {
             let client = self.client().await?;
             let stmt = client.prepare_cached(VISIT_RECORDS).await.map_err(pg)?;
             let rows = client
-                .query_raw(&stmt, params(&[&job, &attempt, &needle]))
+                .query_raw(&stmt, params(&[&job, &attempt]))
                 .await
                 .map_err(pg)?;
             let mut rows = std::pin::pin!(rows);
@@ -851,6 +851,27 @@ impl Store for PgStore {
                 if !visit(record) {
                     break;
                 }
+            }
+            Ok(())
+        })
+    }
+
+    fn visit_attempt_metrics(
+        &self,
+        job: i64,
+        attempt: i64,
+        visit: &mut dyn FnMut(&str, &str),
+    ) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let stmt = client.prepare_cached(ATTEMPT_METRICS).await.map_err(pg)?;
+            let rows = client
+                .query_raw(&stmt, params(&[&job, &attempt]))
+                .await
+                .map_err(pg)?;
+            let mut rows = std::pin::pin!(rows);
+            while let Some(row) = rows.try_next().await.map_err(pg)? {
+                visit(row.get(0), row.get(1));
             }
             Ok(())
         })

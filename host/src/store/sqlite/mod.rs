@@ -49,6 +49,7 @@ const STATUS_COUNTS: &str = include_str!("status_counts.sql");
 const JOB_STATES: &str = include_str!("job_states.sql");
 const METRIC_RECORDS: &str = include_str!("metric_records.sql");
 const VISIT_RECORDS: &str = include_str!("visit_records.sql");
+const ATTEMPT_METRICS: &str = include_str!("attempt_metrics.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -726,12 +727,11 @@ impl Store for SqliteStore {
         &self,
         job: i64,
         attempt: i64,
-        needle: &str,
         visit: &mut dyn FnMut(RecordText<'_>) -> bool,
     ) -> Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(VISIT_RECORDS)?;
-        let mut rows = stmt.query((job, attempt, needle))?;
+        let mut rows = stmt.query((job, attempt))?;
         while let Some(row) = rows.next()? {
             let record = RecordText {
                 event: text(row, 0)?,
@@ -742,6 +742,21 @@ impl Store for SqliteStore {
             if !visit(record) {
                 break;
             }
+        }
+        Ok(())
+    }
+
+    fn visit_attempt_metrics(
+        &self,
+        job: i64,
+        attempt: i64,
+        visit: &mut dyn FnMut(&str, &str),
+    ) -> Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(ATTEMPT_METRICS)?;
+        let mut rows = stmt.query((job, attempt))?;
+        while let Some(row) = rows.next()? {
+            visit(text(row, 0)?, text(row, 1)?);
         }
         Ok(())
     }

@@ -1,6 +1,5 @@
--- The records of one attempt whose metrics text contains ?3 ('' for all),
--- in order, as stored.
+-- The records of one attempt, in order, as stored.
 SELECT event, context, metrics, artifacts
 FROM record
-WHERE job_id = ?1 AND attempt = ?2 AND instr(metrics, ?3) > 0
+WHERE job_id = ?1 AND attempt = ?2
 ORDER BY seq

@@ -41,7 +41,7 @@ impl StoreAccess {
             return Ok(store.clone());
         }
         let store: Arc<dyn Store> = (self.open)()
-            .map_err(|e| WebError::Unavailable(format!("{}: {e}", self.name)))?
+            .map_err(|e| WebError::Unavailable(self.named(e)))?
             .into();
         *slot = Some(store.clone());
         Ok(store)
@@ -61,10 +61,17 @@ impl StoreAccess {
         .await
         .map_err(|e| WebError::Internal(format!("a store read panicked: {e}")))?;
         result.map_err(|e| match e {
-            WebError::Unavailable(m) if !m.starts_with(&self.name) => {
-                WebError::Unavailable(format!("{}: {m}", self.name))
-            }
+            WebError::Unavailable(m) => WebError::Unavailable(self.named(m)),
             other => other,
         })
+    }
+
+    /// `message`, naming the store unless it does already.
+    fn named(&self, message: String) -> String {
+        if message.contains(&self.name) {
+            message
+        } else {
+            format!("{}: {message}", self.name)
+        }
     }
 }

@@ -172,7 +172,8 @@ pub async fn metrics(
         .await?;
         return Ok(Json(value));
     };
-    let value = state
+    let app = state.clone();
+    let curve = state
         .store
         .run(move |s| {
             // Only an attempt that ended has visible records.
@@ -186,11 +187,23 @@ pub async fn metrics(
                     "job {job} has not ended yet: its records are not visible"
                 )));
             };
-            let curve = curve::read(s, job, result, &name, x.as_deref(), points)?;
-            Ok(serde_json::to_value(curve).unwrap_or(Value::Null))
+            let key = (job, result, name, x, points);
+            if let Some(curve) = app.curves.get(&key) {
+                return Ok(curve);
+            }
+            let curve = Arc::new(curve::read(
+                s,
+                job,
+                result,
+                &key.2,
+                key.3.as_deref(),
+                points,
+            )?);
+            app.curves.put(key, curve.clone());
+            Ok(curve)
         })
         .await?;
-    Ok(Json(value))
+    Ok(Json(serde_json::to_value(&*curve).unwrap_or(Value::Null)))
 }
 
 /// `GET /api/lineage/{digest}`: as `djx lineage`.

@@ -25,6 +25,7 @@ pub mod assets;
 pub mod cache;
 pub mod columns;
 pub mod curve;
+pub mod curve_cache;
 pub mod detail;
 pub mod downsample;
 pub mod error;
@@ -67,6 +68,7 @@ pub fn router(config: Config) -> Router {
     let state = Arc::new(state::AppState {
         store: Arc::new(config.store),
         summaries: cache::Summaries::default(),
+        curves: curve_cache::CurveCache::default(),
         token: config.token,
         artifacts: config.artifacts,
     });

@@ -1,11 +1,12 @@
-//! What every request handler shares: the store, the summary cache, the
-//! token and where artifacts live.
+//! What every request handler shares: the store, the summary and curve
+//! caches, the token and where artifacts live.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::access::StoreAccess;
 use super::cache::Summaries;
+use super::curve_cache::CurveCache;
 use super::token::Token;
 
 /// The server's shared state.
@@ -14,6 +15,8 @@ pub struct AppState {
     pub store: Arc<StoreAccess>,
     /// Per-experiment job summaries.
     pub summaries: Summaries,
+    /// Curves served lately.
+    pub curves: CurveCache,
     /// The access token (`None` with `--no-token`).
     pub token: Option<Token>,
     /// The artifact store's directory.

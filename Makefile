@@ -3,6 +3,7 @@
 #   make test          run the whole test suite (it starts a throwaway PostgreSQL)
 #   make iris-python   the iris example with its job in Python
 #   make python-tools  install componentize-py (from PyPI) into target/python-tools
+#   make browser       install Debian's chromium and chromium-driver (the UI's browser tests)
 #   make bench         the benchmark suite (BENCHMARKS.md), with a throwaway PostgreSQL
 
 DJX := $(CURDIR)/target/release/djx
@@ -10,7 +11,7 @@ PY_TOOLS := $(CURDIR)/target/python-tools
 COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
 COMPONENTIZE_PY_VERSION := 0.25.1
 
-.PHONY: iris iris-python test bench wasm-target python-tools
+.PHONY: iris iris-python test bench wasm-target python-tools browser
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -34,8 +35,17 @@ iris-python: python-tools
 	cd examples/iris-python && $(DJX) run iris.yml --workers 2
 	cd examples/iris-python && $(DJX) records last
 
+# Debian's Chromium and chromedriver for the browser tests, as root or with
+# sudo; without either (or apt-get) the browser tests skip, saying so.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif ! command -v apt-get >/dev/null; then echo "make: no chromium/chromedriver and no apt-get: the browser tests will be skipped"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "make: no chromium/chromedriver and no root: the browser tests will be skipped"; fi
+
 # The PostgreSQL restart test restarts the shared server, so it runs alone.
-test: wasm-target python-tools
+test: wasm-target python-tools browser
 	url=$$(tests/pg/server.sh start) && \
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_DATABASE_URL=$$url cargo test --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \

@@ -18,6 +18,12 @@
 //! | P4 | instantiate + call a no-op job from a cached component (library, in process) | p50 ≤ 50 µs |
 //! | P5 | `djx records <exp> --format csv -o FILE` of P1's experiment | ≤ 0.5 s |
 //! | P6 | PostgreSQL: P1's jobs run by 2 `djx run --workers 1` processes vs 1; and P1 itself on PostgreSQL | ≥ 1.7× |
+//! | W1 | `djx ui` on P1's store: the experiment page of N jobs, drawn completely in headless Chromium | ≤ 1 s |
+//! | W2 | `djx ui` on P1's store: a page of 100 jobs sorted by a metric from the jobs API | ≤ 50 ms |
+//! | W3 | `djx ui` on P2's store: a 1,000,000-point curve reaches the browser downsampled to ≤ 5,000 points | ≤ 300 ms |
+//!
+//! W1 and W3 need Chromium and chromedriver (Debian's `chromium` and
+//! `chromium-driver`); without them they are skipped with a message.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,6 +33,9 @@ use djx_host::artifact_store::ArtifactStore;
 use djx_host::digest::Digest;
 use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Module, Runtime, job_seed};
 use serde_json::{Value, json};
+
+#[path = "../tests/all/browser.rs"]
+mod browser;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -295,6 +304,121 @@ fn postgres(
     );
 }
 
+/// A `djx ui --no-token` on any free port in `dir`; its base URL.
+fn start_ui(dir: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = djx_cmd(dir, &["ui", "--no-token", "--port", "0"], None)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn djx ui");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the URL");
+    (child, line.trim().trim_end_matches('/').to_owned())
+}
+
+/// Requests timed per W2 run.
+const W2_REQUESTS: usize = 20;
+
+/// W1 and W2 for one run, on a P1 store of `jobs` jobs: the experiment
+/// page drawn in the browser (ms from navigation to every chart drawn),
+/// and pages of 100 jobs sorted by a metric from the API (the first one,
+/// which builds the experiment's summary, and the median of the others).
+fn ui_table(
+    jobs: usize,
+    b: Option<&browser::Session>,
+    w1: &mut Row,
+    w2: &mut Row,
+    w2_cold: &mut Row,
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    bookkeeping_experiment(dir.path(), jobs);
+    timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], None)]);
+    timed(vec![djx_cmd(
+        dir.path(),
+        &["run", "1", "--workers", "2", "--no-progress"],
+        None,
+    )]);
+    let (mut ui, base) = start_ui(dir.path());
+    let get = |path: &str| -> f64 {
+        let started = Instant::now();
+        let (status, _, body) = browser::http("GET", &format!("{base}{path}"), &[], None);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        let page: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(page["rows"].as_array().map(Vec::len), Some(100.min(jobs)));
+        ms
+    };
+    w2_cold.add(get("/api/experiments/1/jobs?sort=-metrics.m3&limit=100"), 0);
+    let times: Vec<f64> = (0..W2_REQUESTS)
+        .map(|i| {
+            let sign = if i % 2 == 0 { "-" } else { "" };
+            get(&format!(
+                "/api/experiments/1/jobs?sort={sign}metrics.m{}&limit=100&offset={}",
+                i % 10,
+                (i * 100) % jobs.max(1)
+            ))
+        })
+        .collect();
+    w2.add(stats(&times).0, 0);
+    if let Some(b) = b {
+        // One visit first: the assets are then cached, as for a reader
+        // who has the UI open.
+        let render = || -> f64 {
+            b.goto(&format!("{base}/experiments/1"));
+            b.wait_for(
+                "the page drawn",
+                60,
+                "document.documentElement.dataset.ready",
+            );
+            b.js("return window.djxReadyAt")
+                .as_f64()
+                .expect("djxReadyAt")
+        };
+        render();
+        w1.add(render(), 0);
+    }
+    let _ = ui.kill();
+    let _ = ui.wait();
+}
+
+/// W3 for one run: a million-point curve (P2's job), fetched and parsed by
+/// the browser's `fetch`; ms and points.
+fn ui_curve(b: &browser::Session, w3: &mut Row) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let yml = format!(
+        "name: firehose\nmodule: {}\nlimits: {{records: {POINTS}}}\njob:\n  parameter: {{points: {POINTS}}}\n",
+        djx_fixtures::FIREHOSE
+    );
+    std::fs::write(dir.path().join("exp.yml"), yml).expect("write");
+    timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], None)]);
+    timed(vec![djx_cmd(
+        dir.path(),
+        &["run", "1", "--no-progress"],
+        None,
+    )]);
+    let (mut ui, base) = start_ui(dir.path());
+    b.goto(&format!("{base}/"));
+    let fetch = || -> (f64, u64) {
+        let v = b.js_async(
+            "const done = arguments[arguments.length - 1];
+             const t0 = performance.now();
+             fetch('/api/jobs/1/metrics?name=loss&points=5000').then(r => r.json())
+               .then(c => done([performance.now() - t0, c.points.length, c.total]));",
+        );
+        assert_eq!(v[2].as_u64(), Some(POINTS), "{v}");
+        (v[0].as_f64().expect("ms"), v[1].as_u64().expect("points"))
+    };
+    fetch();
+    let (ms, points) = fetch();
+    assert!(points <= 5000, "{points} points reached the browser");
+    w3.add(ms, 0);
+    let _ = ui.kill();
+    let _ = ui.wait();
+}
+
 /// P4 for one run: the median of many no-op jobs, in microseconds.
 fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
     let module = rt
@@ -495,6 +619,36 @@ fn main() {
         "jobs/s",
         "",
     );
+    let mut w1 = Row::new(
+        "W1",
+        format!("djx ui: experiment page of {jobs} jobs drawn in headless Chromium"),
+        "ms",
+        "≤ 1 s",
+    );
+    let mut w2 = Row::new(
+        "W2",
+        format!("djx ui: jobs API, 100 of {jobs} sorted by a metric (median of {W2_REQUESTS})"),
+        "ms",
+        "≤ 50 ms",
+    );
+    let mut w2_cold = Row::new(
+        "W2",
+        "the same, first request (reads the experiment's summary)",
+        "ms",
+        "",
+    );
+    let mut w3 = Row::new(
+        "W3",
+        "djx ui: a 1,000,000-point curve fetched by the browser as ≤ 5,000 points",
+        "ms",
+        "≤ 300 ms",
+    );
+    let wants_ui = wanted("W1") || wanted("W2") || wanted("W3");
+    let session = if wanted("W1") || wanted("W3") {
+        browser::browser("W1, W3")
+    } else {
+        None
+    };
     let names = [
         "iris random forest, 3-fold CV, 100 trees",
         "n-body, 1,000,000 steps",
@@ -546,6 +700,14 @@ fn main() {
                 }
             }
         }
+        if wants_ui {
+            if wanted("W1") || wanted("W2") {
+                ui_table(jobs, session.as_ref(), &mut w1, &mut w2, &mut w2_cold);
+            }
+            if let (true, Some(b)) = (wanted("W3"), session.as_ref()) {
+                ui_curve(b, &mut w3);
+            }
+        }
         if wanted("P6") {
             match &database {
                 Some(url) => postgres(url, jobs, &mut p6_p1, &mut p6_1, &mut p6_2, &mut p6_ratio),
@@ -571,11 +733,9 @@ fn main() {
     }
     println!("\n| id | workload | median | min–max | target | peak RSS |");
     println!("|---|---|---|---|---|---|");
-    for row in [&p1, &p2]
-        .into_iter()
-        .chain(p3.iter().flatten())
-        .chain([&p4, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1])
-    {
+    for row in [&p1, &p2].into_iter().chain(p3.iter().flatten()).chain([
+        &p4, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2, &w2_cold, &w3,
+    ]) {
         row.print();
     }
     println!(

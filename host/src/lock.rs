@@ -78,7 +78,7 @@ impl<'a> LockedJob<'a> {
         )
     }
 
-    /// The locked form as canonical JSON: sorted keys, normalised numbers.
+    /// The locked form as canonical JSON: sorted keys, numbers as typed.
     pub fn canonical(&self) -> String {
         // Serialising plain data into a `Value` cannot fail.
         canonical::to_string(&serde_json::to_value(self).unwrap_or(Value::Null))
@@ -117,9 +117,32 @@ mod tests {
     fn one_value_one_key() {
         let limits = Limits::default();
         let native = EngineProfile::of(Determinism::Native);
-        let a = key(json!({"a": 1, "b": 2.0}), json!({}), &limits, &native);
-        let b = key(json!({"b": 2, "a": 1.0}), json!({}), &limits, &native);
-        assert_eq!(a, b, "key order and 2 vs 2.0 do not matter");
+        let a = key(
+            json!({"a": 1, "b": 2.0, "c": -0.0}),
+            json!({}),
+            &limits,
+            &native,
+        );
+        let b = key(
+            json!({"c": 0.0, "b": 2.0, "a": 1}),
+            json!({}),
+            &limits,
+            &native,
+        );
+        assert_eq!(a, b, "key order and the sign of zero do not matter");
+    }
+
+    #[test]
+    fn an_integer_and_a_float_have_two_keys() {
+        // The guest can tell them apart, so they may give other results.
+        let limits = Limits::default();
+        let native = EngineProfile::of(Determinism::Native);
+        let int = key(json!({"max_features": 1}), json!({}), &limits, &native);
+        let float = key(json!({"max_features": 1.0}), json!({}), &limits, &native);
+        assert_ne!(int, float);
+        let label_int = key(json!({}), json!({"fold": 1}), &limits, &native);
+        let label_float = key(json!({}), json!({"fold": 1.0}), &limits, &native);
+        assert_ne!(label_int, label_float);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::runtime::job::DatasetMount;
 use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::pinned_fs::FsPins;
 use crate::runtime::record_sink::Stream;
 
 /// What the djx interfaces of one job read and write.
@@ -58,6 +59,8 @@ pub struct JobState {
     pub(crate) table: ResourceTable,
     pub(crate) job: JobCtx,
     pub(crate) limiter: MemoryLimiter,
+    /// What djx's deterministic file system functions keep.
+    pub(crate) fs: FsPins,
 }
 
 impl JobCtx {

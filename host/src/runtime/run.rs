@@ -17,6 +17,7 @@ use crate::runtime::job::{Failure, JobOutcome, JobSpec};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::pinned_fs::FsPins;
 use crate::runtime::record_sink::{RunHooks, Stream};
 use crate::runtime::{Module, Runtime, sandbox};
 
@@ -82,6 +83,7 @@ pub(crate) fn run_job(
             stream: sink.map(Stream::new),
         },
         limiter: MemoryLimiter::new(spec.limits.memory),
+        fs: FsPins::default(),
     };
     let mut store = Store::new(runtime.engine.engine(), state);
     store.limiter(|state| &mut state.limiter);

@@ -209,9 +209,13 @@ impl Runner<'_> {
     ) -> Result<RunSummary, RunError> {
         let started = Instant::now();
         let first = experiments.first().copied().unwrap_or_default();
-        let mounts = tempfile::Builder::new()
-            .prefix("djx-mounts-")
-            .tempdir_in(&self.layout.temp)
+        // `DJX_DATA_TEMP` may name a directory that does not exist yet.
+        let mounts = std::fs::create_dir_all(&self.layout.temp)
+            .and_then(|()| {
+                tempfile::Builder::new()
+                    .prefix("djx-mounts-")
+                    .tempdir_in(&self.layout.temp)
+            })
             .map_err(|e| PrepareError {
                 experiment: first,
                 message: format!(

@@ -557,3 +557,20 @@ fn durability_full_runs_and_a_bad_setting_is_refused() {
         stderr(&out)
     );
 }
+
+/// `djx run` failed with "creating a mount directory ... No such file or
+/// directory" when `DJX_DATA_TEMP` named a directory not made yet, after
+/// the experiment was already added.
+#[test]
+fn a_data_temp_that_does_not_exist_yet_is_created() {
+    let t = TestDir::new();
+    let yml = steps_experiment(&t, "temp", 2, 1, 0, "");
+    let temp = t.path().join("not/made/yet");
+    let out = run(t
+        .djx()
+        .env("DJX_DATA_TEMP", &temp)
+        .args(["run", yml.to_str().expect("utf-8")]));
+    assert_exit(&out, 0);
+    assert!(temp.is_dir());
+    assert_eq!(records_json(&t, "1").len(), 2);
+}

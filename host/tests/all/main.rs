@@ -19,6 +19,7 @@ mod spec_golden;
 
 /// Every guest in `tests/guests` must have a test of the same name.
 mod every_guest_has_a_test {
+    pub use super::determinism::the_portable_profile_changes_no_result_without_nans as forest;
     pub use super::determinism::{nans, nondet};
     pub use super::exec::{bookkeeping, noop, roundtrip};
     pub use super::experiments::firehose;

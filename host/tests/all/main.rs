@@ -16,6 +16,7 @@ mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
+mod what_guests_see;
 
 /// Every guest in `tests/guests` must have a test of the same name.
 mod every_guest_has_a_test {
@@ -28,6 +29,7 @@ mod every_guest_has_a_test {
     pub use super::limits::limits;
     pub use super::reproducibility::flops;
     pub use super::sandbox::sandbox;
+    pub use super::what_guests_see::sees;
 
     macro_rules! assert_test_exists {
         ($name:ident) => {

@@ -40,7 +40,6 @@ test: wasm-target python-tools
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_DATABASE_URL=$$url cargo test --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
 	status=$$?; tests/pg/server.sh stop; exit $$status
-	cargo test --locked -p djx-example-iris
 
 # The benchmark suite; P6 runs against a throwaway PostgreSQL.
 bench: wasm-target

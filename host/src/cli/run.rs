@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// default they reuse that job's result: the run-cache).
     #[arg(long)]
     no_cache: bool,
+    /// For an experiment file: the most jobs its grid may have (overrides
+    /// the file's `max_jobs:`; default 10,000,000).
+    #[arg(long, value_name = "N")]
+    max_jobs: Option<u64>,
 }
 
 /// Runs `djx run`.
@@ -57,7 +61,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let mut ids = resolve_exps(store.as_ref(), &refs)?;
     for file in files {
-        let (id, n) = add::add(Path::new(&file), &layout, &runtimes, store.as_ref())?;
+        let (id, n) = add::add(
+            Path::new(&file),
+            args.max_jobs,
+            &layout,
+            &runtimes,
+            store.as_ref(),
+        )?;
         eprintln!("djx: added experiment {id} ({n} jobs) from {file}");
         ids.push(id);
     }

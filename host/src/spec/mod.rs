@@ -19,6 +19,7 @@
 //!     - parameter.model_args.max_depth: [2, 4, 6]
 //! ```
 
+pub mod depth;
 pub mod error;
 pub mod grid;
 pub mod locate;
@@ -32,7 +33,7 @@ use serde_json::{Map, Value};
 use crate::runtime::{Determinism, Limits};
 
 pub use self::error::SpecError;
-pub use self::grid::{ExpandedJob, expand};
+pub use self::grid::{DEFAULT_MAX_JOBS, ExpandedJob, Grid, expand};
 use self::locate::{Seg, locate};
 
 /// An experiment file as written.
@@ -63,6 +64,11 @@ pub struct ExperimentFile {
     /// How often a job whose worker died is retried before it fails.
     #[serde(default)]
     pub retries: u32,
+    /// The most jobs the grid may have (default
+    /// [`grid::DEFAULT_MAX_JOBS`]); a larger grid is refused before any
+    /// job is made. `djx add --max-jobs` overrides it.
+    #[serde(default)]
+    pub max_jobs: Option<u64>,
     /// Whether a job's log (stdout, stderr, log messages) is part of its
     /// result digest, so `djx verify` compares it too. Default true.
     #[serde(default = "yes")]
@@ -201,6 +207,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, SpecError> {
 
 /// Parses experiment text that came from `path`.
 pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
+    depth::check(path, &text)?;
     let file: ExperimentFile = serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
     let mut parsed = ParsedFile {
         path: path.to_path_buf(),

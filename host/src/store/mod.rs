@@ -57,6 +57,10 @@ pub enum StoreError {
     /// No such job.
     #[error("no job {0}")]
     NoJob(i64),
+    /// The jobs given to add could not all be made (a grid point that
+    /// cannot apply, say); nothing was written.
+    #[error("{0}")]
+    Input(String),
 }
 
 impl StoreError {
@@ -80,13 +84,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// What every store implements. Methods are blocking; a store is shared by
 /// the worker threads of one process.
 pub trait Store: Send + Sync {
-    /// Writes an experiment and all its jobs in one transaction.
-    /// `module` is the component's bytes; it is stored once per digest, so
-    /// every worker of the store can load it.
+    /// Writes an experiment and all its jobs in one transaction. `jobs`
+    /// makes the jobs one at a time, in grid order, so a million jobs never
+    /// sit in memory together; if it fails, nothing is written and its
+    /// message comes back as [`StoreError::Input`]. `module` is the
+    /// component's bytes; it is stored once per digest, so every worker of
+    /// the store can load it.
     fn add_experiment(
         &self,
         experiment: &NewExperiment,
-        jobs: &[NewJob],
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
         module: &[u8],
     ) -> Result<i64>;
 

@@ -56,13 +56,13 @@ pub struct NewExperiment {
     pub digest_log: bool,
 }
 
-/// A job to add.
+/// A job to add, locked: its values as the store keeps them.
 #[derive(Clone, Debug)]
 pub struct NewJob {
-    /// Labels (an object).
-    pub labels: Value,
-    /// Parameters (an object).
-    pub parameter: Value,
+    /// Labels (an object), as canonical JSON ([`crate::canonical`]).
+    pub labels: String,
+    /// Parameters (an object), as canonical JSON.
+    pub parameter: String,
     /// The job key (see [`crate::lock`]).
     pub key: Digest,
 }

@@ -22,7 +22,6 @@ use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
     JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
 };
-use crate::canonical;
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
 use crate::timestamp::{now_ms, now_text};
@@ -49,6 +48,28 @@ const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 const DROP_RECORDS: &str = include_str!("drop_records.sql");
 const LEASE_HELD: &str = include_str!("lease_held.sql");
+const INSERT_JOBS: &str = include_str!("insert_jobs.sql");
+
+/// Jobs per `INSERT_JOBS` round trip when adding an experiment.
+const ADD_BATCH: usize = 10_000;
+
+/// One batch of jobs to add, as the arrays `INSERT_JOBS` takes.
+#[derive(Default)]
+struct JobBatch {
+    positions: Vec<i64>,
+    labels: Vec<String>,
+    params: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl JobBatch {
+    fn push(&mut self, position: i64, job: NewJob) {
+        self.positions.push(position);
+        self.labels.push(job.labels);
+        self.params.push(job.parameter);
+        self.keys.push(job.key.to_hex());
+    }
+}
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -350,7 +371,12 @@ async fn finish_one(
 }
 
 impl Store for PgStore {
-    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
+    fn add_experiment(
+        &self,
+        e: &NewExperiment,
+        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+        module: &[u8],
+    ) -> Result<i64> {
         let json = codec::experiment_json(e)?;
         self.rt.block_on(async {
             let mut client = self.client().await?;
@@ -389,17 +415,31 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             let id: i64 = row.get(0);
-            let positions: Vec<i64> = (0..jobs.len() as i64).collect();
-            let labels: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.labels)).collect();
-            let params: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.parameter)).collect();
-            let keys: Vec<String> = jobs.iter().map(|j| j.key.to_hex()).collect();
-            tx.execute(
-                "INSERT INTO job (experiment_id, position, labels, parameter, job_key)
-                 SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
-                &[&id, &positions, &labels, &params, &keys],
-            )
-            .await
-            .map_err(pg)?;
+            // Batches of rows as arrays through `unnest`: one round trip per
+            // batch, and memory for one batch, however many jobs there are.
+            let insert = tx.prepare(INSERT_JOBS).await.map_err(pg)?;
+            let mut position = 0i64;
+            let mut batch = JobBatch::default();
+            loop {
+                let job = jobs.next().transpose().map_err(StoreError::Input)?;
+                let done = job.is_none();
+                if let Some(job) = job {
+                    batch.push(position, job);
+                    position += 1;
+                }
+                if batch.positions.len() >= ADD_BATCH || (done && !batch.positions.is_empty()) {
+                    tx.execute(
+                        &insert,
+                        &[&id, &batch.positions, &batch.labels, &batch.params, &batch.keys],
+                    )
+                    .await
+                    .map_err(pg)?;
+                    batch = JobBatch::default();
+                }
+                if done {
+                    break;
+                }
+            }
             // Wakes `djx worker`s waiting for work.
             tx.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
             tx.commit().await.map_err(pg)?;

@@ -23,7 +23,8 @@ pub use self::config::PgConfig;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
+    StoreError, Submission,
 };
 use crate::canonical;
 use crate::digest::Digest;
@@ -52,6 +53,8 @@ const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 const DROP_RECORDS: &str = include_str!("drop_records.sql");
 const LEASE_HELD: &str = include_str!("lease_held.sql");
+const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
+const SUBMISSIONS: &str = include_str!("submissions.sql");
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -837,6 +840,50 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             Ok(row.map(|r| r.get(0)).unwrap_or_default())
+        })
+    }
+
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            client
+                .execute(
+                    INSERT_SUBMISSION,
+                    &[
+                        &experiments,
+                        &submission.scheduler,
+                        &submission.scheduler_job,
+                        &now_text(),
+                        &submission.command,
+                        &(submission.workers as i32),
+                        &(submission.slots as i32),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(SUBMISSIONS, &[&experiments])
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| Submission {
+                    experiment_id: r.get(0),
+                    scheduler: r.get(1),
+                    scheduler_job: r.get(2),
+                    submitted_at: r.get(3),
+                    command: r.get(4),
+                    workers: r.get::<_, i32>(5).max(0) as u32,
+                    slots: r.get::<_, i32>(6).max(0) as u32,
+                })
+                .collect())
         })
     }
 }

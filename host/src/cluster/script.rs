@@ -27,7 +27,6 @@ pub fn render(job: &SlurmJob) -> String {
     let o = &job.options;
     let exps: Vec<String> = job.experiments.iter().map(i64::to_string).collect();
     let mut s = String::new();
-    // `write!` to a String cannot fail.
     let mut line = |text: &str| {
         s.push_str(text);
         s.push('\n');
@@ -106,6 +105,7 @@ pub fn render(job: &SlurmJob) -> String {
         o.slots,
         quote(&job.djx.display().to_string())
     );
+    // `write!` to a String cannot fail.
     for id in &exps {
         let _ = write!(worker, " --exp {id}");
     }

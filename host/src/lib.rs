@@ -8,9 +8,11 @@
 //! - [`artifact_store`] keeps artifacts by blake3 digest.
 //! - [`record`] is the host's form of what jobs report.
 //! - [`canonical`] and [`digest`] give one encoding and one hash per value.
+//! - [`cluster`] submits workers to a Slurm cluster.
 
 pub mod artifact_store;
 pub mod canonical;
+pub mod cluster;
 pub mod content_store;
 pub mod dataset;
 pub mod digest;

@@ -16,6 +16,7 @@ mod paths;
 mod records;
 mod run;
 mod show;
+mod submit;
 mod table;
 mod verify;
 mod worker;
@@ -70,6 +71,9 @@ enum Command {
     Artifact(artifact::ArtifactArgs),
     /// A long-running worker: runs jobs as they are added, until SIGTERM.
     Worker(worker::WorkerArgs),
+    /// Submit workers for experiments to a Slurm cluster, as a job array
+    /// (PostgreSQL store).
+    Submit(submit::SubmitArgs),
     /// Rerun finished jobs in fresh sandboxes and compare their result
     /// digests with the stored ones (stored results are not touched).
     Verify(verify::VerifyArgs),
@@ -99,7 +103,7 @@ pub fn main() -> ExitCode {
     let _ = common::DATABASE.set(cli.database.clone());
     if !matches!(
         cli.command,
-        Command::Run(_) | Command::Worker(_) | Command::Add(_)
+        Command::Run(_) | Command::Worker(_) | Command::Add(_) | Command::Submit(_)
     ) {
         // Commands that only print end quietly when their reader goes away
         // (`djx show 3 | head`), as Unix tools do. Commands that write to
@@ -118,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Logs(args) => logs::run(args),
         Command::Artifact(args) => artifact::run(args),
         Command::Worker(args) => worker::run(args),
+        Command::Submit(args) => submit::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Lineage(args) => lineage::run(args),
         Command::Fsck(args) => fsck::run(args),

@@ -200,7 +200,8 @@ fn print_summary(store: &dyn Store, ids: &[i64], s: &RunSummary) -> anyhow::Resu
         .into_iter()
         .filter(|e| ids.contains(&e.id))
         .collect();
-    super::ls::write_table(&mut out, &list)?;
+    let submissions = store.submissions(ids)?;
+    super::ls::write_table(&mut out, &list, &submissions)?;
     for (job, reason) in s.failed.iter().take(10) {
         println!("job {job} failed: {}", reason.lines().next().unwrap_or(""));
     }

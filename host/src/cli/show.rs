@@ -1,6 +1,7 @@
 //! `djx show`: everything about one job: its key and every input digest,
-//! where its experiment came from, its attempts with their result digests,
-//! and its records, artifacts and log.
+//! where its experiment came from (and the cluster jobs submitted for it),
+//! its attempts with their result digests, and its records, artifacts and
+//! log.
 
 use clap::Args;
 use serde_json::json;
@@ -29,6 +30,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     let records = store.attempt_records(result_job, result_attempt)?;
     let artifacts = store.attempt_artifacts(result_job, result_attempt)?;
     let log = store.attempt_log(result_job, result_attempt)?;
+    let submissions = store.submissions(&[exp.id])?;
     let spec = &exp.spec;
     if args.json {
         let value = json!({
@@ -40,6 +42,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
             "limits": spec.limits,
             "engine": spec.engine,
             "digest_log": spec.digest_log,
+            "submissions": submissions,
             "attempts": attempts,
             "records": records,
             "artifacts": artifacts,
@@ -109,6 +112,12 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         println!(
             "  added by djx {} on {} ({}, {})",
             p.djx_version, p.host.hostname, p.host.os, p.host.arch
+        );
+    }
+    for s in &submissions {
+        println!(
+            "submitted  {} job {} at {}, {} worker(s) x {} slot(s): {}",
+            s.scheduler, s.scheduler_job, s.submitted_at, s.workers, s.slots, s.command
         );
     }
     println!("attempts   {}", attempts.len());

@@ -198,6 +198,13 @@ pub trait Store: Send + Sync {
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;
 
+    /// Records that workers for `experiments` were submitted to a
+    /// scheduler (one row per experiment).
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()>;
+
+    /// The recorded submissions of `experiments`, oldest first.
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>>;
+
     /// Waits until jobs may have been added or released, or `timeout`
     /// passes. The default polls (it just sleeps).
     fn wait_for_work(&self, timeout: Duration) -> Result<()> {

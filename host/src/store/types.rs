@@ -324,3 +324,38 @@ pub struct RecordRow {
     /// Artifact references, name to digest.
     pub artifacts: Map<String, Value>,
 }
+
+/// Workers submitted to a cluster's scheduler for some experiments
+/// (`djx submit`), to record.
+#[derive(Clone, Debug)]
+pub struct NewSubmission {
+    /// The scheduler (`slurm`).
+    pub scheduler: String,
+    /// The scheduler's id of the submitted job (a Slurm job id).
+    pub scheduler_job: String,
+    /// The command that submitted it (never with a password).
+    pub command: String,
+    /// How many workers were asked for.
+    pub workers: u32,
+    /// Jobs each worker runs at once.
+    pub slots: u32,
+}
+
+/// A recorded submission of one experiment's workers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Submission {
+    /// The experiment.
+    pub experiment_id: i64,
+    /// The scheduler (`slurm`).
+    pub scheduler: String,
+    /// The scheduler's job id.
+    pub scheduler_job: String,
+    /// When (RFC 3339, UTC).
+    pub submitted_at: String,
+    /// The command that submitted it.
+    pub command: String,
+    /// How many workers were asked for.
+    pub workers: u32,
+    /// Jobs each worker runs at once.
+    pub slots: u32,
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod cache;
+mod cluster;
 mod determinism;
 mod exec;
 mod experiments;
@@ -16,6 +17,7 @@ mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
+mod tls;
 mod what_guests_see;
 
 /// Every guest in `tests/guests` must have a test of the same name.

@@ -5,22 +5,26 @@
 //! wait on each other or take the same job. Every change after a claim is
 //! fenced by the lease owner. All tables live in one schema (`DJX_PG_SCHEMA`,
 //! default `djx`). Migrations are embedded and run under an advisory lock, so
-//! workers that start together migrate once.
+//! workers that start together migrate once. Connections use TLS as
+//! `sslmode` says (see [`tls`]).
 
 mod config;
+pub mod tls;
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls, Row};
+use tokio_postgres::{AsyncMessage, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use self::config::PgConfig;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
+    StoreError, Submission,
 };
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
@@ -48,6 +52,8 @@ const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 const DROP_RECORDS: &str = include_str!("drop_records.sql");
 const LEASE_HELD: &str = include_str!("lease_held.sql");
+const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
+const SUBMISSIONS: &str = include_str!("submissions.sql");
 const INSERT_JOBS: &str = include_str!("insert_jobs.sql");
 
 /// Jobs per `INSERT_JOBS` round trip when adding an experiment.
@@ -79,6 +85,7 @@ pub struct PgStore {
     rt: tokio::runtime::Runtime,
     pool: Pool,
     config: PgConfig,
+    tls: MakeRustlsConnect,
     listener: Mutex<Option<Listener>>,
 }
 
@@ -98,15 +105,75 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
         });
     // tokio-postgres shows a server error as just "db error"; say what the
     // server said.
-    let text = match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
-    };
+    let text = error_text(&e);
     if transient {
         StoreError::Unavailable(text)
     } else {
         StoreError::Postgres(text)
     }
+}
+
+/// The error's text with its causes (tokio-postgres shows a TLS failure
+/// as just "error performing TLS handshake").
+fn error_text(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The rustls error behind a failed TLS handshake.
+fn tls_failure(e: &tokio_postgres::Error) -> Option<&rustls::Error> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(tls) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why connecting to the server failed, with a hint for TLS failures.
+fn connect_error(config: &PgConfig, e: &tokio_postgres::Error) -> String {
+    use rustls::CertificateError as Cert;
+    let text = error_text(e);
+    let tls = config.tls();
+    let hint = match tls_failure(e) {
+        Some(rustls::Error::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature)) => {
+            format!(
+                " (the server's certificate is not signed by the CA in sslrootcert={})",
+                tls.root_cert()
+                    .map_or("?".into(), |p| p.display().to_string())
+            )
+        }
+        Some(rustls::Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        )) => " (sslmode=verify-full: the server's certificate does not name the host \
+               connected to; connect by a name it has, or use sslmode=verify-ca)"
+            .to_owned(),
+        _ if text.contains("no encryption") => {
+            format!(" (the server requires TLS, and sslmode is {})", tls.mode())
+        }
+        _ => String::new(),
+    };
+    format!("connecting to {config}: {text}{hint}")
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
@@ -122,9 +189,10 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Postgres(format!("starting the tokio runtime: {e}")))?;
+        let tls = config.tls().connector()?;
         let manager = Manager::from_config(
             config.connection(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -138,6 +206,7 @@ impl PgStore {
             rt,
             pool,
             config,
+            tls,
             listener: Mutex::new(None),
         };
         store.rt.block_on(store.migrate())?;
@@ -153,9 +222,9 @@ impl PgStore {
         let (mut client, connection) = self
             .config
             .connection()
-            .connect(NoTls)
+            .connect(self.tls.clone())
             .await
-            .map_err(|e| StoreError::Postgres(format!("connecting to {}: {e}", self.config)))?;
+            .map_err(|e| StoreError::Postgres(connect_error(&self.config, &e)))?;
         let driver = tokio::spawn(connection);
         let schema = self.config.schema();
         // One process migrates; the others wait here, then find nothing to do.
@@ -185,7 +254,12 @@ impl PgStore {
     }
 
     async fn listen(&self) -> Result<Listener> {
-        let (client, mut connection) = self.config.connection().connect(NoTls).await.map_err(pg)?;
+        let (client, mut connection) = self
+            .config
+            .connection()
+            .connect(self.tls.clone())
+            .await
+            .map_err(pg)?;
         let (tx, notified) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(Ok(message)) =
@@ -806,6 +880,50 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             Ok(row.map(|r| r.get(0)).unwrap_or_default())
+        })
+    }
+
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            client
+                .execute(
+                    INSERT_SUBMISSION,
+                    &[
+                        &experiments,
+                        &submission.scheduler,
+                        &submission.scheduler_job,
+                        &now_text(),
+                        &submission.command,
+                        &(submission.workers as i32),
+                        &(submission.slots as i32),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(SUBMISSIONS, &[&experiments])
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| Submission {
+                    experiment_id: r.get(0),
+                    scheduler: r.get(1),
+                    scheduler_job: r.get(2),
+                    submitted_at: r.get(3),
+                    command: r.get(4),
+                    workers: r.get::<_, i32>(5).max(0) as u32,
+                    slots: r.get::<_, i32>(6).max(0) as u32,
+                })
+                .collect())
         })
     }
 }

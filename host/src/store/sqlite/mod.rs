@@ -17,7 +17,8 @@ use serde_json::Value;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
+    StoreError, Submission,
 };
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
@@ -49,6 +50,8 @@ const ATTEMPTS: &str = include_str!("attempts.sql");
 const ARTIFACT_USES: &str = include_str!("artifact_uses.sql");
 const DROP_RECORDS: &str = include_str!("drop_records.sql");
 const LEASE_HELD: &str = include_str!("lease_held.sql");
+const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
+const SUBMISSIONS: &str = include_str!("submissions.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -728,6 +731,40 @@ impl Store for SqliteStore {
             .query_row(ATTEMPT_LOG, (job, attempt), |row| row.get(0))
             .optional()?;
         Ok(log.unwrap_or_default())
+    }
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {
+        self.conn().execute(
+            INSERT_SUBMISSION,
+            named_params! {
+                ":experiments": json_ids(experiments),
+                ":scheduler": submission.scheduler,
+                ":job": submission.scheduler_job,
+                ":at": now_text(),
+                ":command": submission.command,
+                ":workers": submission.workers,
+                ":slots": submission.slots,
+            },
+        )?;
+        Ok(())
+    }
+
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(SUBMISSIONS)?;
+        let rows = stmt
+            .query_map(named_params! {":experiments": json_ids(experiments)}, |r| {
+                Ok(Submission {
+                    experiment_id: r.get(0)?,
+                    scheduler: r.get(1)?,
+                    scheduler_job: r.get(2)?,
+                    submitted_at: r.get(3)?,
+                    command: r.get(4)?,
+                    workers: r.get(5)?,
+                    slots: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 }
 

@@ -35,6 +35,7 @@ pub mod runtime;
 pub mod spec;
 pub mod store;
 pub mod timestamp;
+pub mod value_kinds;
 pub mod verify;
 pub mod worker;
 pub mod worker_id;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::json_fields::each_field;
 use crate::record_keys::RecordKeys;
 use crate::store::{Store, StoreError, StoredRecord};
+use crate::value_kinds::Kinds;
 
 /// The parts of a record that become column groups, in column order.
 const PARTS: [&str; 4] = ["labels", "context", "metrics", "artifacts"];
@@ -15,6 +16,8 @@ const PARTS: [&str; 4] = ["labels", "context", "metrics", "artifacts"];
 #[derive(Clone, Debug)]
 pub struct RecordColumns {
     names: Vec<String>,
+    /// Per column, the kinds of its values (the fixed ones included).
+    kinds: Vec<Kinds>,
     /// Per part, each key's column.
     index: [KeyIndex; 4],
 }
@@ -62,18 +65,24 @@ impl RecordColumns {
     /// The columns of `keys`.
     pub fn new(keys: &RecordKeys) -> RecordColumns {
         let mut names: Vec<String> = vec!["exp_id".into(), "job_id".into(), "event".into()];
+        let mut kinds = vec![Kinds::of_value(&1.into()), Kinds::of_value(&1.into()), Kinds::STRING];
         let mut index: [KeyIndex; 4] = Default::default();
         for (part, (prefix, set)) in PARTS
             .iter()
             .zip([&keys.labels, &keys.context, &keys.metrics, &keys.artifacts])
             .enumerate()
         {
-            for key in set {
+            for (key, key_kinds) in set.iter() {
                 index[part].insert(key.clone(), names.len());
                 names.push(format!("{prefix}.{key}"));
+                kinds.push(key_kinds);
             }
         }
-        RecordColumns { names, index }
+        RecordColumns {
+            names,
+            kinds,
+            index,
+        }
     }
 
     /// The columns of the records of `experiments`: from the key sets the
@@ -95,6 +104,11 @@ impl RecordColumns {
     /// The column names.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Per column, the kinds of its values.
+    pub fn kinds(&self) -> &[Kinds] {
+        &self.kinds
     }
 
     /// Which part (`labels`, `context`, `metrics`, `artifacts`) and key each

@@ -1,6 +1,8 @@
 # The two commands of the README, and their parts.
 #   make iris          run the iris example on the embedded store and print its records
-#   make test          run the whole test suite (it starts a throwaway PostgreSQL)
+#   make test          run the whole test suite (it starts a throwaway PostgreSQL,
+#                      a second one that takes only TLS, and, as root, a
+#                      single-node Slurm cluster)
 #   make iris-python   the iris example with its job in Python
 #   make python-tools  install componentize-py (from PyPI) into target/python-tools
 #   make browser       install Debian's chromium and chromium-driver (the UI's browser tests)
@@ -45,12 +47,18 @@ browser:
 	else echo "make: no chromium/chromedriver and no root: the browser tests will be skipped"; fi
 
 # The PostgreSQL restart test restarts the shared server, so it runs alone.
+# The TLS tests use a second server that takes only TLS; the Slurm tests a
+# single-node cluster, which needs root (without it they say SKIPPED, and fail
+# in CI).
 test: wasm-target python-tools browser
 	url=$$(tests/pg/server.sh start) && \
-	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_DATABASE_URL=$$url cargo test --locked && \
+	tls=$$(tests/pg/server.sh start-tls) && \
+	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \
+	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
+		DJX_TEST_SLURM_CONF=$$slurm cargo test --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
-	status=$$?; tests/pg/server.sh stop; exit $$status
-	cargo test --locked -p djx-example-iris
+	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \
+	exit $$status
 
 # The benchmark suite; P6 runs against a throwaway PostgreSQL.
 bench: wasm-target

@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | P1 | `djx add` + `djx run --workers 2` of N jobs that each record 10 metrics with 5 labels/params and store a 1 KiB artifact, embedded SQLite | ≥ 3,000 jobs/s |
 //! | P2 | one job records 1,000,000 points (`step` context, `loss` metric): `djx run` until committed | ≥ 1,000,000 points/s, < 200 MiB |
-//! | P3 | one compute job under djx (wasm, each determinism profile) vs the same Rust natively: the iris random-forest cross-validation, and an n-body float kernel | wasm ≤ 1.3× native |
+//! | P3 | one compute job under djx (wasm, each determinism profile) vs the same Rust natively: the tuned iris random-forest cross-validation (`djx_kernels::forest`, the `forest` guest), and an n-body float kernel | wasm ≤ 1.3× native |
 //! | P4 | instantiate + call a no-op job from a cached component (library, in process) | p50 ≤ 50 µs |
 //! | P5 | `djx records <exp> --format csv -o FILE` of P1's experiment | ≤ 0.5 s |
 //! | P6 | PostgreSQL: P1's jobs run by 2 `djx run --workers 1` processes vs 1; and P1 itself on PostgreSQL | ≥ 1.7× |
@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use djx_host::artifact_store::ArtifactStore;
 use djx_host::digest::Digest;
 use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Module, Runtime, job_seed};
+use djx_kernels::forest;
 use serde_json::{Value, json};
 
 #[path = "../tests/all/browser.rs"]
@@ -456,7 +457,8 @@ fn iris_csv() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/iris/data/iris.csv")
 }
 
-/// The iris job of P3: the example's parameters with deeper trees.
+/// The iris job of P3 (the `forest` guest): the example's parameters with
+/// deeper trees.
 fn iris_params() -> Value {
     json!({
         "cross_val_args": {"n_splits": 3, "shuffle": true, "random_state": 0},
@@ -475,11 +477,11 @@ const NBODY_STEPS: u64 = 1_000_000;
 
 /// P3's two jobs natively: the same library code the guests run.
 fn compute_native() -> (f64, f64) {
-    let params: iris::Params = serde_json::from_value(iris_params()).expect("iris params");
+    let params: forest::Params = serde_json::from_value(iris_params()).expect("iris params");
     let iris_ms = time_ms(|| {
         let text = std::fs::read_to_string(iris_csv()).expect("iris csv");
-        let data = iris::load_dataset(&text, &params.dataset_args).expect("load");
-        let scores = iris::cross_validate(&data, &params).expect("cv");
+        let data = forest::load_dataset(&text, &params.dataset_args).expect("load");
+        let scores = forest::cross_validate(&data, &params).expect("cv");
         std::hint::black_box(scores);
     });
     let nbody_ms = time_ms(|| {
@@ -501,9 +503,7 @@ impl ComputeJobs {
     fn new(determinism: Determinism, scratch: &Path) -> ComputeJobs {
         let rt =
             Runtime::new(determinism, scratch.join("cache"), scratch.join("tmp")).expect("runtime");
-        let iris = rt
-            .load_file(djx_fixtures::IRIS_EXAMPLE.as_ref())
-            .expect("iris");
+        let iris = rt.load_file(djx_fixtures::FOREST.as_ref()).expect("iris");
         let flops = rt.load_file(djx_fixtures::FLOPS.as_ref()).expect("flops");
         let data = scratch.join(format!("data-{determinism}"));
         std::fs::create_dir_all(&data).expect("mkdir");

@@ -8,15 +8,19 @@
 //! - [`artifact_store`] keeps artifacts by blake3 digest.
 //! - [`record`] is the host's form of what jobs report.
 //! - [`canonical`] and [`digest`] give one encoding and one hash per value.
+//! - [`cluster`] submits workers to a Slurm cluster.
 //! - [`web`] is `djx ui` (a read-only web view of the store) and `djx report`.
 
 pub mod artifact_store;
 pub mod canonical;
+pub mod cluster;
 pub mod content_store;
 pub mod dataset;
 pub mod digest;
 pub mod durability;
+pub mod export;
 pub mod fsck;
+pub mod json_fields;
 pub mod layout;
 pub mod lock;
 pub mod module_source;
@@ -24,6 +28,7 @@ pub mod pending;
 pub mod prepare;
 pub mod provenance;
 pub mod record;
+pub mod record_keys;
 pub mod record_stream;
 pub mod resolve;
 pub mod result_digest;
@@ -31,6 +36,7 @@ pub mod runtime;
 pub mod spec;
 pub mod store;
 pub mod timestamp;
+pub mod value_kinds;
 pub mod verify;
 pub mod web;
 pub mod worker;

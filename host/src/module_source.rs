@@ -96,11 +96,11 @@ pub fn read(wasm: &[u8]) -> Option<ModuleSource> {
     found
 }
 
-/// The digest of a guest's source directory: blake3 over every file's
-/// relative path and content, in path order. Hidden entries, `__pycache__`
-/// and `.wasm` files are left out: they are not source, and a build's own
-/// output or Python's byte-code cache must not change it.
-pub fn source_digest(dir: &std::path::Path) -> std::io::Result<crate::digest::Digest> {
+/// The files of a guest's source directory that make its source: every
+/// file but hidden ones, `__pycache__` and `.wasm` files, as (path relative
+/// to `dir`, path), sorted by relative path. `djx build` builds from a copy
+/// of exactly these.
+pub fn source_files(dir: &std::path::Path) -> std::io::Result<Vec<(String, std::path::PathBuf)>> {
     fn walk(
         root: &std::path::Path,
         dir: &std::path::Path,
@@ -127,8 +127,14 @@ pub fn source_digest(dir: &std::path::Path) -> std::io::Result<crate::digest::Di
     let mut files = Vec::new();
     walk(dir, dir, &mut files)?;
     files.sort();
+    Ok(files)
+}
+
+/// The digest of a guest's source directory: its [`source_files`], each by
+/// relative path and blake3.
+pub fn source_digest(dir: &std::path::Path) -> std::io::Result<crate::digest::Digest> {
     let mut hasher = blake3::Hasher::new_derive_key("djx source digest v1");
-    for (rel, path) in files {
+    for (rel, path) in source_files(dir)? {
         hasher.update(&(rel.len() as u64).to_le_bytes());
         hasher.update(rel.as_bytes());
         hasher.update(blake3::hash(&std::fs::read(&path)?).as_bytes());

@@ -1,18 +1,20 @@
 //! Resolving an experiment file into what the store keeps: every input
 //! pinned by digest, the module type-checked against the `djx:job` world,
-//! the grid expanded. Only this resolved form is stored and run.
+//! the grid checked and counted. Only this resolved form is stored and run;
+//! its jobs are made one at a time as they are stored.
 
 use std::path::Path;
 
+use crate::canonical;
 use crate::content_store::{import_dataset, store_module};
 use crate::dataset::DatasetKind;
 use crate::digest::Digest;
 use crate::layout::Layout;
-use crate::lock::LockedJob;
+use crate::lock::KeyMaker;
 use crate::provenance::Provenance;
 use crate::runtime::{EngineProfile, Runtime};
 use crate::spec::locate::Seg;
-use crate::spec::{self, SpecError};
+use crate::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};
 use crate::store::{DatasetRef, NewExperiment, NewJob};
 
 /// An experiment ready to add.
@@ -20,20 +22,55 @@ use crate::store::{DatasetRef, NewExperiment, NewJob};
 pub struct Resolved {
     /// The experiment.
     pub experiment: NewExperiment,
-    /// Its jobs, in grid order.
-    pub jobs: Vec<NewJob>,
     /// Non-fatal findings to show the user.
     pub warnings: Vec<SpecError>,
     /// The module's bytes.
     pub module: Vec<u8>,
+    /// The parsed file (for locating errors in jobs).
+    parsed: ParsedFile,
+    /// The grid its jobs come from.
+    grid: Grid,
+}
+
+impl Resolved {
+    /// How many jobs the experiment has.
+    pub fn job_count(&self) -> u64 {
+        self.grid.len()
+    }
+
+    /// The experiment's jobs, locked, in grid order, made one at a time.
+    pub fn jobs(&self) -> impl Iterator<Item = Result<NewJob, SpecError>> + '_ {
+        let keys = KeyMaker::new(&self.experiment);
+        self.grid.jobs(&self.parsed).map(move |job| {
+            let job = job?;
+            let labels = canonical::to_string(&job.labels);
+            let parameter = canonical::to_string(&job.parameter);
+            Ok(NewJob {
+                key: keys.key(&labels, &parameter),
+                labels,
+                parameter,
+            })
+        })
+    }
 }
 
 /// Parses, checks and pins the experiment file at `path`. Writes only to
 /// the content-addressed data and module stores (never the database), so a
 /// failure leaves nothing visible behind. `runtime` type-checks the module.
-pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolved, SpecError> {
-    let parsed = spec::parse_file(path)?;
-    let expanded = spec::expand(&parsed)?;
+/// `max_jobs` overrides the file's `max_jobs:`.
+pub fn resolve(
+    path: &Path,
+    layout: &Layout,
+    runtime: &Runtime,
+    max_jobs: Option<u64>,
+) -> Result<Resolved, SpecError> {
+    let mut parsed = spec::parse_file(path)?;
+    let warnings = std::mem::take(&mut parsed.warnings);
+    // Counted first: an impossible grid is refused before anything else.
+    let limit = max_jobs
+        .or(parsed.file.max_jobs)
+        .unwrap_or(DEFAULT_MAX_JOBS);
+    let grid = Grid::new(&parsed, limit)?;
     let file = &parsed.file;
 
     let module_path = parsed.base_dir().join(&file.module);
@@ -94,18 +131,11 @@ pub fn resolve(path: &Path, layout: &Layout, runtime: &Runtime) -> Result<Resolv
         provenance: Provenance::capture(path, &module_path, &wasm),
         digest_log: file.digest_log,
     };
-    let jobs = expanded
-        .into_iter()
-        .map(|job| NewJob {
-            key: LockedJob::of(&experiment, &job.parameter, &job.labels).key(),
-            labels: job.labels,
-            parameter: job.parameter,
-        })
-        .collect();
     Ok(Resolved {
         experiment,
-        jobs,
-        warnings: parsed.warnings,
+        warnings,
         module: wasm,
+        parsed,
+        grid,
     })
 }

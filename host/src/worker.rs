@@ -18,6 +18,7 @@ use crate::layout::Layout;
 use crate::pending::{Done, Pending};
 use crate::prepare::{PrepareError, Prepared};
 use crate::record::Records;
+use crate::record_keys::RecordKeys;
 use crate::record_stream::{RecordStreams, record_streams};
 use crate::runtime::{Failure, RunHooks, Runtimes};
 use crate::store::{ClaimedJob, Store};
@@ -209,9 +210,13 @@ impl Runner<'_> {
     ) -> Result<RunSummary, RunError> {
         let started = Instant::now();
         let first = experiments.first().copied().unwrap_or_default();
-        let mounts = tempfile::Builder::new()
-            .prefix("djx-mounts-")
-            .tempdir_in(&self.layout.temp)
+        // `DJX_DATA_TEMP` may name a directory that does not exist yet.
+        let mounts = std::fs::create_dir_all(&self.layout.temp)
+            .and_then(|()| {
+                tempfile::Builder::new()
+                    .prefix("djx-mounts-")
+                    .tempdir_in(&self.layout.temp)
+            })
             .map_err(|e| PrepareError {
                 experiment: first,
                 message: format!(
@@ -489,6 +494,7 @@ impl Runner<'_> {
                 job,
                 failure: Some(reason),
                 records: Records::new(),
+                record_keys: RecordKeys::default(),
                 stored_records: 0,
                 artifacts: Vec::new(),
                 log: Vec::new(),
@@ -517,10 +523,17 @@ impl Runner<'_> {
         // the records after the last chunk.
         let mut records = streamed.unstored;
         records.append(outcome.records);
+        // The columns an export of these records needs: the job's labels
+        // too, when it has records to show them with.
+        let mut record_keys = outcome.record_keys;
+        if streamed.stored + records.len() > 0 {
+            record_keys.add_label_keys(&job.labels);
+        }
         Ok(Ok(Done {
             job,
             failure,
             records,
+            record_keys,
             stored_records: streamed.stored,
             artifacts: outcome.artifacts,
             log,

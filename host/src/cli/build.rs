@@ -1,6 +1,10 @@
 //! `djx build`: build a Python guest into a djx job component with
 //! componentize-py, with the djx guest kit and WIT contract built in, and
 //! the digest of its source recorded inside the component.
+//!
+//! It builds from a copy of the source files it digests, in a temporary
+//! directory, so the build writes nothing into the source tree (Python's
+//! byte-code cache among others) and what it builds is what it digests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,7 +12,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use clap::Args;
 use djx_host::digest::Digest;
-use djx_host::module_source::{ModuleSource, append, source_digest};
+use djx_host::module_source::{ModuleSource, append, source_digest, source_files};
 
 /// The WIT contract, as built into this djx.
 const WIT: &str = include_str!("../../../wit/job.wit");
@@ -63,6 +67,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading the source in {}", args.dir.display()))?;
 
     let work = tempfile::tempdir().context("creating a build directory")?;
+    let src_dir = work.path().join("src");
+    copy_source(&args.dir, &src_dir)
+        .with_context(|| format!("copying the source in {}", args.dir.display()))?;
     let wit_dir = work.path().join("wit");
     let kit_dir = work.path().join("kit");
     std::fs::create_dir_all(&wit_dir)?;
@@ -76,12 +83,13 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         .arg("-d")
         .arg(&wit_dir)
         .args(["-w", "job", "componentize", "-p"])
-        .arg(&args.dir)
+        .arg(&src_dir)
         .arg("-p")
         .arg(&kit_dir)
         .arg(&args.module)
         .arg("-o")
         .arg(&built)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .status()
         .with_context(|| format!("running {}", tool.display()))?;
     if !status.success() {
@@ -107,6 +115,18 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
         stamped.len() as f64 / 1e6,
         args.dir.display()
     );
+    Ok(())
+}
+
+/// Copies the source files of `dir` (see [`source_files`]) into `to`.
+fn copy_source(dir: &Path, to: &Path) -> std::io::Result<()> {
+    for (rel, path) in source_files(dir)? {
+        let target = to.join(rel);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::copy(&path, &target)?;
+    }
     Ok(())
 }
 

@@ -1,7 +1,8 @@
-//! `djx ls`: experiments with their job counts by status.
+//! `djx ls`: experiments with their job counts by status, and the cluster
+//! jobs submitted for them.
 
 use clap::Args;
-use djx_host::store::ExperimentSummary;
+use djx_host::store::{ExperimentSummary, Submission};
 
 use super::common::{layout, open_store};
 use super::table;
@@ -19,22 +20,32 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
     let list = store.experiments()?;
+    let ids: Vec<i64> = list.iter().map(|e| e.id).collect();
+    let submissions = store.submissions(&ids)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         for e in &list {
-            serde_json::to_writer(&mut out, e)?;
+            let mut value = serde_json::to_value(e)?;
+            let mine: Vec<&Submission> = submissions
+                .iter()
+                .filter(|s| s.experiment_id == e.id)
+                .collect();
+            value["submissions"] = serde_json::to_value(mine)?;
+            serde_json::to_writer(&mut out, &value)?;
             std::io::Write::write_all(&mut out, b"\n")?;
         }
         return Ok(());
     }
-    write_table(&mut out, &list)?;
+    write_table(&mut out, &list, &submissions)?;
     Ok(())
 }
 
-/// Writes experiments as a table with their job counts.
+/// Writes experiments as a table with their job counts and the cluster
+/// jobs submitted for them.
 pub fn write_table(
     out: &mut dyn std::io::Write,
     list: &[ExperimentSummary],
+    submissions: &[Submission],
 ) -> std::io::Result<()> {
     let header = [
         "id",
@@ -46,6 +57,7 @@ pub fn write_table(
         "assigned",
         "finished",
         "failed",
+        "submitted",
     ]
     .map(String::from);
     let rows: Vec<Vec<String>> = list
@@ -65,6 +77,12 @@ pub fn write_table(
                 e.jobs.assigned.to_string(),
                 e.jobs.finished.to_string(),
                 e.jobs.failed.to_string(),
+                submissions
+                    .iter()
+                    .filter(|s| s.experiment_id == e.id)
+                    .map(|s| format!("{} {}", s.scheduler, s.scheduler_job))
+                    .collect::<Vec<_>>()
+                    .join(", "),
             ]
         })
         .collect();

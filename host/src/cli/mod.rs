@@ -5,6 +5,7 @@
 mod add;
 mod artifact;
 mod build;
+mod cache;
 mod common;
 mod exec;
 mod fsck;
@@ -12,11 +13,11 @@ mod jobs;
 mod lineage;
 mod logs;
 mod ls;
-mod paths;
 mod records;
 mod report;
 mod run;
 mod show;
+mod submit;
 mod table;
 mod ui;
 mod verify;
@@ -72,6 +73,9 @@ enum Command {
     Artifact(artifact::ArtifactArgs),
     /// A long-running worker: runs jobs as they are added, until SIGTERM.
     Worker(worker::WorkerArgs),
+    /// Submit workers for experiments to a Slurm cluster, as a job array
+    /// (PostgreSQL store).
+    Submit(submit::SubmitArgs),
     /// Rerun finished jobs in fresh sandboxes and compare their result
     /// digests with the stored ones (stored results are not touched).
     Verify(verify::VerifyArgs),
@@ -81,6 +85,9 @@ enum Command {
     /// Re-hash the data, artifact and module stores and check every
     /// reference of the database.
     Fsck(fsck::FsckArgs),
+    /// The compile cache every store of this user shares: its size, and
+    /// pruning it.
+    Cache(cache::CacheArgs),
     /// Serve a read-only web view of the store: experiments, job tables,
     /// plots, jobs and lineage (with a JSON API).
     Ui(ui::UiArgs),
@@ -106,7 +113,7 @@ pub fn main() -> ExitCode {
     let _ = common::DATABASE.set(cli.database.clone());
     if !matches!(
         cli.command,
-        Command::Run(_) | Command::Worker(_) | Command::Add(_)
+        Command::Run(_) | Command::Worker(_) | Command::Add(_) | Command::Submit(_)
     ) {
         // Commands that only print end quietly when their reader goes away
         // (`djx show 3 | head`), as Unix tools do. Commands that write to
@@ -125,9 +132,11 @@ pub fn main() -> ExitCode {
         Command::Logs(args) => logs::run(args),
         Command::Artifact(args) => artifact::run(args),
         Command::Worker(args) => worker::run(args),
+        Command::Submit(args) => submit::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Lineage(args) => lineage::run(args),
         Command::Fsck(args) => fsck::run(args),
+        Command::Cache(args) => cache::run(args),
         Command::Ui(args) => ui::run(args),
         Command::Report(args) => report::run(args),
     };

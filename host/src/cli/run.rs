@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// default they reuse that job's result: the run-cache).
     #[arg(long)]
     no_cache: bool,
+    /// For an experiment file: the most jobs its grid may have (overrides
+    /// the file's `max_jobs:`; default 10,000,000).
+    #[arg(long, value_name = "N")]
+    max_jobs: Option<u64>,
 }
 
 /// Runs `djx run`.
@@ -57,7 +61,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let mut ids = resolve_exps(store.as_ref(), &refs)?;
     for file in files {
-        let (id, n) = add::add(Path::new(&file), &layout, &runtimes, store.as_ref())?;
+        let (id, n) = add::add(
+            Path::new(&file),
+            args.max_jobs,
+            &layout,
+            &runtimes,
+            store.as_ref(),
+        )?;
         eprintln!("djx: added experiment {id} ({n} jobs) from {file}");
         ids.push(id);
     }
@@ -190,7 +200,8 @@ fn print_summary(store: &dyn Store, ids: &[i64], s: &RunSummary) -> anyhow::Resu
         .into_iter()
         .filter(|e| ids.contains(&e.id))
         .collect();
-    super::ls::write_table(&mut out, &list)?;
+    let submissions = store.submissions(ids)?;
+    super::ls::write_table(&mut out, &list, &submissions)?;
     for (job, reason) in s.failed.iter().take(10) {
         println!("job {job} failed: {}", reason.lines().next().unwrap_or(""));
     }

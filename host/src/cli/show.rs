@@ -1,6 +1,7 @@
 //! `djx show`: everything about one job: its key and every input digest,
-//! where its experiment came from, its attempts with their result digests,
-//! and its records, artifacts and log.
+//! where its experiment came from (and the cluster jobs submitted for it),
+//! its attempts with their result digests, and its records, artifacts and
+//! log.
 
 use clap::Args;
 use djx_host::web::JobDetail;
@@ -36,6 +37,7 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         job,
         experiment: exp,
         attempts,
+        submissions,
         records,
         artifacts,
         log,
@@ -103,6 +105,12 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         println!(
             "  added by djx {} on {} ({}, {})",
             p.djx_version, p.host.hostname, p.host.os, p.host.arch
+        );
+    }
+    for s in &submissions {
+        println!(
+            "submitted  {} job {} at {}, {} worker(s) x {} slot(s): {}",
+            s.scheduler, s.scheduler_job, s.submitted_at, s.workers, s.slots, s.command
         );
     }
     println!("attempts   {}", attempts.len());

@@ -1,7 +1,8 @@
 //! `djx worker`: a long-running worker. It runs jobs of every experiment
 //! (or of `--exp`), waits for new ones (LISTEN/NOTIFY on PostgreSQL,
 //! polling on SQLite), and stops gracefully on SIGTERM or Ctrl-C: it stops
-//! claiming, puts its running jobs back, and exits.
+//! claiming, puts its running jobs back, and exits 0 (see
+//! [`djx_host::cluster::signals`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use djx_host::cluster::signals;
 use djx_host::runtime::Runtimes;
 use djx_host::runtime::limits::parse_duration;
 use djx_host::worker::{JobEvent, RunOptions, Runner};
@@ -45,13 +47,10 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let runtimes = Runtimes::new(layout.cache.clone(), layout.temp.clone());
     let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        ctrlc::set_handler(move || {
-            cancel.store(true, Ordering::Relaxed);
-        })
-        .context("installing the signal handler")?;
-    }
+    signals::stop_on_signals(cancel.clone(), || {
+        eprintln!("djx: stopping: running jobs go back to the queue");
+    })
+    .context("installing the signal handler")?;
     let worker = this_worker();
     eprintln!("djx: worker {worker} with {} slot(s)", args.slots.max(1));
     let runner = Runner {

@@ -14,10 +14,12 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::artifact_store::ArtifactStore;
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, Records};
+use crate::record_keys::RecordKeys;
 use crate::runtime::job::DatasetMount;
 use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::pinned_fs::FsPins;
 use crate::runtime::record_sink::Stream;
 
 /// What the djx interfaces of one job read and write.
@@ -38,6 +40,8 @@ pub struct JobCtx {
     pub bound: Map<String, Value>,
     /// Records emitted so far and not handed to the stream.
     pub records: Records,
+    /// The keys every record emitted so far uses.
+    pub record_keys: RecordKeys,
     /// Encoded bytes of `records`.
     pub record_bytes: u64,
     /// Artifacts stored so far, in order.
@@ -58,6 +62,8 @@ pub struct JobState {
     pub(crate) table: ResourceTable,
     pub(crate) job: JobCtx,
     pub(crate) limiter: MemoryLimiter,
+    /// What djx's deterministic file system functions keep.
+    pub(crate) fs: FsPins,
 }
 
 impl JobCtx {

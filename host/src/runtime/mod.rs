@@ -34,7 +34,7 @@ pub mod limits;
 pub mod log;
 pub mod memory;
 pub mod nan_canon;
-pub mod pinned_stat;
+pub mod pinned_fs;
 pub mod random;
 pub mod record_sink;
 pub mod run;
@@ -121,7 +121,7 @@ impl Runtime {
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         host::add_to_linker(&mut linker)?;
-        pinned_stat::add_to_linker(&mut linker)?;
+        pinned_fs::add_to_linker(&mut linker)?;
         let ticker = EpochTicker::start(engine.engine().clone());
         Ok(Runtime {
             engine,

@@ -12,11 +12,13 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::artifact_store::ArtifactStore;
 use crate::canonical;
 use crate::record::Records;
+use crate::record_keys::RecordKeys;
 use crate::runtime::ctx::{JobCtx, JobState};
 use crate::runtime::job::{Failure, JobOutcome, JobSpec};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
+use crate::runtime::pinned_fs::FsPins;
 use crate::runtime::record_sink::{RunHooks, Stream};
 use crate::runtime::{Module, Runtime, sandbox};
 
@@ -41,6 +43,7 @@ pub(crate) fn run_job(
     let host_failure = |message: String| JobOutcome {
         failure: Some(Failure::Host(message)),
         records: Records::new(),
+        record_keys: RecordKeys::default(),
         artifacts: vec![],
         log: log.chunks(),
         duration: started.elapsed(),
@@ -74,6 +77,7 @@ pub(crate) fn run_job(
             scratch: scratch.path().to_path_buf(),
             bound: Map::new(),
             records: Records::new(),
+            record_keys: RecordKeys::default(),
             record_bytes: 0,
             artifacts: Vec::new(),
             artifact_digests: BTreeSet::new(),
@@ -82,6 +86,7 @@ pub(crate) fn run_job(
             stream: sink.map(Stream::new),
         },
         limiter: MemoryLimiter::new(spec.limits.memory),
+        fs: FsPins::default(),
     };
     let mut store = Store::new(runtime.engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
@@ -113,6 +118,7 @@ pub(crate) fn run_job(
     let mut outcome = JobOutcome {
         failure: None,
         records: state.job.records,
+        record_keys: state.job.record_keys,
         artifacts: state.job.artifacts,
         log: log.chunks(),
         duration,

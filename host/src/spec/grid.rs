@@ -13,11 +13,20 @@
 //! - Dotted keys create missing intermediate mappings. Keys start with
 //!   `labels` or `parameter`.
 //! - No grid (or an empty one) gives exactly the base job.
+//!
+//! A [`Grid`] is checked and counted without expanding anything, and makes
+//! its jobs one at a time ([`Grid::jobs`]): an experiment of a million jobs
+//! costs the memory of one, and an impossible one (a thousand values in
+//! each of four dimensions) is refused by its count before any job exists.
 
 use serde_json::{Map, Value};
 
 use super::locate::Seg;
 use super::{ParsedFile, SpecError, to_json, yaml_key};
+
+/// The most jobs one experiment may have unless its file says otherwise
+/// (`max_jobs:`) or `djx add --max-jobs` does.
+pub const DEFAULT_MAX_JOBS: u64 = 10_000_000;
 
 /// One job of the grid.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -29,71 +38,177 @@ pub struct ExpandedJob {
 }
 
 /// How a dimension's points apply to a job.
-enum Dimension {
+#[derive(Clone, Debug)]
+enum Points {
     /// Zipped lists: point i sets each key to values[i].
     Zip {
         keys: Vec<String>,
         values: Vec<Vec<Value>>,
     },
     /// One mapping per point, merged in.
-    Points(Vec<Vec<(String, Value)>>),
+    Merge(Vec<Vec<(String, Value)>>),
+}
+
+/// One checked dimension: its points and where it was written.
+#[derive(Clone, Debug)]
+pub struct Dimension {
+    points: Points,
+    /// Its index in `experiment.grid`.
+    index: usize,
 }
 
 impl Dimension {
-    fn len(&self) -> usize {
-        match self {
-            Dimension::Zip { values, .. } => values.first().map_or(0, Vec::len),
-            Dimension::Points(points) => points.len(),
+    /// How many points it has.
+    pub fn len(&self) -> usize {
+        match &self.points {
+            Points::Zip { values, .. } => values.first().map_or(0, Vec::len),
+            Points::Merge(points) => points.len(),
         }
+    }
+
+    /// Whether it has no points (never true of a checked dimension).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
-/// Expands the file's grid into its jobs, in the original djx's order.
-pub fn expand(parsed: &ParsedFile) -> Result<Vec<ExpandedJob>, SpecError> {
-    let section = |name: &'static str, value: &serde_yaml::Mapping| {
-        to_json(&serde_yaml::Value::Mapping(value.clone()))
-            .map_err(|m| parsed.error(&[Seg::Key("job"), Seg::Key(name)], m))
-    };
-    let mut base = Map::new();
-    base.insert("labels".into(), section("labels", &parsed.file.job.labels)?);
-    base.insert(
-        "parameter".into(),
-        section("parameter", &parsed.file.job.parameter)?,
-    );
-    let grid = parsed
-        .file
-        .experiment
-        .as_ref()
-        .map(|e| e.grid.as_slice())
-        .unwrap_or_default();
+/// An experiment's base job and checked dimensions.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    base: Value,
+    dims: Vec<Dimension>,
+    count: u64,
+}
 
-    let mut jobs = vec![Value::Object(base)];
-    for (i, raw) in grid.iter().enumerate() {
-        let dim = dimension(parsed, raw, i)?;
-        let mut next = Vec::with_capacity(jobs.len() * dim.len());
-        for job in &jobs {
-            for point in 0..dim.len() {
-                let mut job = job.clone();
-                apply(&mut job, &dim, point)
-                    .map_err(|(key, m)| parsed.error(&at(i, &[Seg::Key(&key)]), m))?;
-                next.push(job);
-            }
+impl Grid {
+    /// Checks the file's base job and grid, and counts its jobs, refusing
+    /// more than `max_jobs`. Expands nothing.
+    pub fn new(parsed: &ParsedFile, max_jobs: u64) -> Result<Grid, SpecError> {
+        let section = |name: &'static str, value: &serde_yaml::Mapping| {
+            to_json(&serde_yaml::Value::Mapping(value.clone()))
+                .map_err(|m| parsed.error(&[Seg::Key("job"), Seg::Key(name)], m))
+        };
+        let mut base = Map::new();
+        base.insert("labels".into(), section("labels", &parsed.file.job.labels)?);
+        base.insert(
+            "parameter".into(),
+            section("parameter", &parsed.file.job.parameter)?,
+        );
+        let raw = parsed
+            .file
+            .experiment
+            .as_ref()
+            .map(|e| e.grid.as_slice())
+            .unwrap_or_default();
+        let dims = raw
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| dimension(parsed, raw, i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let count = dims
+            .iter()
+            .try_fold(1u64, |n, d| n.checked_mul(d.len() as u64));
+        match count {
+            Some(count) if count <= max_jobs => Ok(Grid {
+                base: Value::Object(base),
+                dims,
+                count,
+            }),
+            _ => Err(too_many(parsed, &dims, max_jobs)),
         }
-        jobs = next;
     }
-    Ok(jobs
-        .into_iter()
-        .map(|mut job| ExpandedJob {
+
+    /// How many jobs the grid has.
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether the grid has no jobs (never: without dimensions it has the
+    /// base job).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Job `index` (0-based, in grid order). Errors name the dimension and
+    /// key that cannot apply.
+    pub fn job(&self, parsed: &ParsedFile, index: u64) -> Result<ExpandedJob, SpecError> {
+        let mut job = self.base.clone();
+        // Mixed radix, the last dimension fastest.
+        let mut rest = index;
+        let mut digits = vec![0usize; self.dims.len()];
+        for (slot, dim) in digits.iter_mut().zip(&self.dims).rev() {
+            let n = dim.len() as u64;
+            *slot = (rest % n) as usize;
+            rest /= n;
+        }
+        for (dim, &point) in self.dims.iter().zip(&digits) {
+            apply(&mut job, dim, point)
+                .map_err(|(key, m)| parsed.error(&at(dim.index, &[Seg::Key(&key)]), m))?;
+        }
+        Ok(ExpandedJob {
             labels: job.get_mut("labels").map(Value::take).unwrap_or_default(),
             parameter: job
                 .get_mut("parameter")
                 .map(Value::take)
                 .unwrap_or_default(),
         })
-        .collect())
+    }
+
+    /// Every job, in grid order, made one at a time.
+    pub fn jobs<'a>(
+        &'a self,
+        parsed: &'a ParsedFile,
+    ) -> impl Iterator<Item = Result<ExpandedJob, SpecError>> + 'a {
+        (0..self.count).map(move |i| self.job(parsed, i))
+    }
 }
 
-/// Checks one raw dimension and gives it its typed form.
+/// Expands the file's grid into its jobs, in the original djx's order (all
+/// at once: for tests and small grids).
+pub fn expand(parsed: &ParsedFile) -> Result<Vec<ExpandedJob>, SpecError> {
+    let grid = Grid::new(parsed, DEFAULT_MAX_JOBS)?;
+    grid.jobs(parsed).collect()
+}
+
+/// The error for a grid of more than `max_jobs` jobs: the count and the
+/// dimensions that multiply to it.
+fn too_many(parsed: &ParsedFile, dims: &[Dimension], max_jobs: u64) -> SpecError {
+    let total = dims
+        .iter()
+        .try_fold(1u128, |n, d| n.checked_mul(d.len() as u128));
+    let factors: Vec<String> = dims
+        .iter()
+        .map(|d| {
+            let line = crate::spec::locate::locate(&parsed.text, &at(d.index, &[]))
+                .map_or_else(String::new, |l| format!(" (line {l})"));
+            format!("{} points of experiment.grid[{}]{line}", d.len(), d.index)
+        })
+        .collect();
+    let total = total.map_or_else(|| "more than 2^128".to_owned(), thousands);
+    parsed.error(
+        &[Seg::Key("experiment"), Seg::Key("grid")],
+        format!(
+            "the grid has {total} jobs ({}), more than the limit of {}; \
+             set `max_jobs:` in the file or `djx add --max-jobs N` to allow more",
+            factors.join(" × "),
+            thousands(max_jobs as u128)
+        ),
+    )
+}
+
+/// `1234567` as `1,234,567`.
+fn thousands(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The key path of grid dimension `i`, followed by `tail`.
 fn at<'a>(i: usize, tail: &[Seg<'a>]) -> Vec<Seg<'a>> {
     let mut path = vec![Seg::Key("experiment"), Seg::Key("grid"), Seg::Index(i)];
@@ -101,6 +216,7 @@ fn at<'a>(i: usize, tail: &[Seg<'a>]) -> Vec<Seg<'a>> {
     path
 }
 
+/// Checks one raw dimension and gives it its typed form.
 fn dimension(
     parsed: &ParsedFile,
     raw: &serde_yaml::Value,
@@ -145,7 +261,10 @@ fn dimension(
             if lens[0] == 0 {
                 return Err(parsed.error(&at(i, &[]), "an empty list gives no jobs"));
             }
-            Ok(Dimension::Zip { keys, values })
+            Ok(Dimension {
+                points: Points::Zip { keys, values },
+                index: i,
+            })
         }
         serde_yaml::Value::Sequence(points) => {
             if points.is_empty() {
@@ -168,7 +287,10 @@ fn dimension(
                 }
                 out.push(entries);
             }
-            Ok(Dimension::Points(out))
+            Ok(Dimension {
+                points: Points::Merge(out),
+                index: i,
+            })
         }
         _ => Err(parsed.error(
             &at(i, &[]),
@@ -193,8 +315,8 @@ fn check_key(key: &str) -> Result<(), String> {
 
 /// Applies point `i` of `dim` to `job`. Errors carry the offending key.
 fn apply(job: &mut Value, dim: &Dimension, i: usize) -> Result<(), (String, String)> {
-    match dim {
-        Dimension::Zip { keys, values } => {
+    match &dim.points {
+        Points::Zip { keys, values } => {
             for (key, vals) in keys.iter().zip(values) {
                 set(job, key, vals[i].clone()).map_err(|m| (key.clone(), m))?;
             }
@@ -204,7 +326,7 @@ fn apply(job: &mut Value, dim: &Dimension, i: usize) -> Result<(), (String, Stri
                     .map_err(|m| (key.clone(), m))?;
             }
         }
-        Dimension::Points(points) => {
+        Points::Merge(points) => {
             for (key, value) in &points[i] {
                 let slot = slot(job, key).map_err(|m| (key.clone(), m))?;
                 *slot = merge(slot.take(), value.clone());

@@ -19,6 +19,7 @@
 //!     - parameter.model_args.max_depth: [2, 4, 6]
 //! ```
 
+pub mod depth;
 pub mod error;
 pub mod grid;
 pub mod locate;
@@ -32,7 +33,7 @@ use serde_json::{Map, Value};
 use crate::runtime::{Determinism, Limits};
 
 pub use self::error::SpecError;
-pub use self::grid::{ExpandedJob, expand};
+pub use self::grid::{DEFAULT_MAX_JOBS, ExpandedJob, Grid, expand};
 use self::locate::{Seg, locate};
 
 /// An experiment file as written.
@@ -47,7 +48,9 @@ pub struct ExperimentFile {
     /// A longer description.
     #[serde(default)]
     pub description: Option<String>,
-    /// The job component, relative to the experiment file.
+    /// The job component, relative to the experiment file. (The original
+    /// djx's `source:` block, a Python module to run, is refused with a
+    /// message that says to write this instead.)
     pub module: PathBuf,
     /// Datasets by name: a file or directory, relative to the file.
     #[serde(default)]
@@ -61,6 +64,11 @@ pub struct ExperimentFile {
     /// How often a job whose worker died is retried before it fails.
     #[serde(default)]
     pub retries: u32,
+    /// The most jobs the grid may have (default
+    /// [`grid::DEFAULT_MAX_JOBS`]); a larger grid is refused before any
+    /// job is made. `djx add --max-jobs` overrides it.
+    #[serde(default)]
+    pub max_jobs: Option<u64>,
     /// Whether a job's log (stdout, stderr, log messages) is part of its
     /// result digest, so `djx verify` compares it too. Default true.
     #[serde(default = "yes")]
@@ -82,6 +90,10 @@ fn yes() -> bool {
 pub struct DataSpec {
     /// The file or directory, relative to the experiment file.
     pub source: PathBuf,
+    /// Whether the original djx's `timestamp:` key was given. It versioned
+    /// a dataset by time; djx versions datasets by content, so it is
+    /// ignored with a warning.
+    pub timestamp: bool,
 }
 
 impl<'de> Deserialize<'de> for DataSpec {
@@ -90,13 +102,19 @@ impl<'de> Deserialize<'de> for DataSpec {
         #[serde(deny_unknown_fields)]
         struct Long {
             source: PathBuf,
+            #[serde(default)]
+            timestamp: Option<serde_yaml::Value>,
         }
         match serde_yaml::Value::deserialize(d)? {
             serde_yaml::Value::String(path) => Ok(DataSpec {
                 source: path.into(),
+                timestamp: false,
             }),
             other @ serde_yaml::Value::Mapping(_) => serde_yaml::from_value::<Long>(other)
-                .map(|l| DataSpec { source: l.source })
+                .map(|l| DataSpec {
+                    source: l.source,
+                    timestamp: l.timestamp.is_some(),
+                })
                 .map_err(serde::de::Error::custom),
             _ => Err(serde::de::Error::custom(
                 "a dataset is a path, or a mapping with `source: path`",
@@ -189,6 +207,7 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, SpecError> {
 
 /// Parses experiment text that came from `path`.
 pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
+    depth::check(path, &text)?;
     let file: ExperimentFile = serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
     let mut parsed = ParsedFile {
         path: path.to_path_buf(),
@@ -207,14 +226,37 @@ pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
             ..warning
         });
     }
-    for name in parsed.file.data.keys() {
+    let mut warnings = Vec::new();
+    for (name, data) in &parsed.file.data {
+        let key = [Seg::Key("data"), Seg::Key(name)];
         if !valid_dataset_name(name) {
             return Err(parsed.error(
-                &[Seg::Key("data"), Seg::Key(name)],
+                &key,
                 "a dataset name must be letters, digits, '_', '-' or '.', and not `.` or `..`",
             ));
         }
+        let source = data.source.to_string_lossy();
+        if source.starts_with("http://") || source.starts_with("https://") {
+            return Err(parsed.error(
+                &[Seg::Key("data"), Seg::Key(name), Seg::Key("source")],
+                format!(
+                    "djx reads datasets from local paths only: download {source} first \
+                     (e.g. `curl -o {name}.csv '{source}'`) and write its path here, \
+                     relative to this file"
+                ),
+            ));
+        }
+        if data.timestamp {
+            let warning = parsed.error(
+                &[Seg::Key("data"), Seg::Key(name), Seg::Key("timestamp")],
+                "ignored: the original djx versioned a dataset by its timestamp; djx \
+                 versions a dataset by its content (a blake3 digest, in every job key), \
+                 so the key has no meaning here",
+            );
+            warnings.push(warning);
+        }
     }
+    parsed.warnings.extend(warnings);
     if parsed.file.name.trim().is_empty() {
         return Err(parsed.error(&[Seg::Key("name")], "the experiment needs a name"));
     }
@@ -245,11 +287,36 @@ fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
         }
         _ => (String::new(), message),
     };
+    let (key, message) = match (key.as_str(), message) {
+        ("", m) if m.starts_with("unknown field `source`") => (
+            "source".to_owned(),
+            "djx runs a WebAssembly component, not a Python module: replace the `source:` \
+             block with `module: path/to/job.wasm` (relative to this file); for a job written \
+             in Python, `djx build DIR -o job.wasm` makes the component"
+                .to_owned(),
+        ),
+        (_, m) => (key, explain_wide_integer(m)),
+    };
     SpecError {
         file: path.to_path_buf(),
         line: e.location().map(|l| l.line()),
         key,
         message,
+    }
+}
+
+/// serde_yaml reads an integer beyond 64 bits as `i128`/`u128`, which no
+/// YAML value holds, and says so in its own terms; this says what to do.
+fn explain_wide_integer(message: String) -> String {
+    let wide = message.starts_with("invalid type: integer `")
+        && (message.contains("` as u128") || message.contains("` as i128"));
+    match message.split('`').nth(1) {
+        Some(number) if wide => format!(
+            "the integer {number} does not fit in 64 bits: djx keeps every digit of an \
+             integer from -2^63 to 2^64-1; write a larger number as a float (a decimal \
+             point or an exponent, e.g. 1.5e20) or as a string"
+        ),
+        _ => message,
     }
 }
 
@@ -263,8 +330,9 @@ pub fn yaml_key(key: &serde_yaml::Value) -> String {
     }
 }
 
-/// A YAML value as JSON. YAML that JSON cannot express (a non-string key,
-/// a tag) is an error message.
+/// A YAML value as JSON, every number with the type it was written with
+/// (`1` an integer, `1.0` and `1e3` floats). YAML that JSON cannot express
+/// (a non-string key, a tag, NaN or infinity) is an error message.
 pub fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
     match value {
         serde_yaml::Value::Null => Ok(Value::Null),
@@ -275,7 +343,10 @@ pub fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
             } else if let Some(u) = n.as_u64() {
                 Ok(Value::from(u))
             } else {
+                // A float stays a float, even with an integral value: `1.0`
+                // reaches the guest as `1.0`. Negative zero is zero.
                 let f = n.as_f64().unwrap_or(f64::NAN);
+                let f = if f == 0.0 { 0.0 } else { f };
                 serde_json::Number::from_f64(f)
                     .map(Value::Number)
                     .ok_or_else(|| {

@@ -14,6 +14,7 @@ mod types;
 use std::time::Duration;
 
 use crate::record::{RecordText, Records};
+use crate::record_keys::RecordKeys;
 
 pub use self::types::*;
 
@@ -57,6 +58,10 @@ pub enum StoreError {
     /// No such job.
     #[error("no job {0}")]
     NoJob(i64),
+    /// The jobs given to add could not all be made (a grid point that
+    /// cannot apply, say); nothing was written.
+    #[error("{0}")]
+    Input(String),
 }
 
 impl StoreError {
@@ -80,13 +85,16 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// What every store implements. Methods are blocking; a store is shared by
 /// the worker threads of one process.
 pub trait Store: Send + Sync {
-    /// Writes an experiment and all its jobs in one transaction.
-    /// `module` is the component's bytes; it is stored once per digest, so
-    /// every worker of the store can load it.
+    /// Writes an experiment and all its jobs in one transaction. `jobs`
+    /// makes the jobs one at a time, in grid order, so a million jobs never
+    /// sit in memory together; if it fails, nothing is written and its
+    /// message comes back as [`StoreError::Input`]. `module` is the
+    /// component's bytes; it is stored once per digest, so every worker of
+    /// the store can load it.
     fn add_experiment(
         &self,
         experiment: &NewExperiment,
-        jobs: &[NewJob],
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
         module: &[u8],
     ) -> Result<i64>;
 
@@ -161,15 +169,51 @@ pub trait Store: Send + Sync {
     /// One experiment.
     fn experiment(&self, id: i64) -> Result<Experiment>;
 
-    /// The jobs of an experiment, in grid order.
-    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>>;
+    /// Calls `f` with each job of an experiment, in grid order, reading
+    /// them as they are needed: a million jobs never sit in memory. `f`
+    /// must not use the store (it may hold a connection); an error from it
+    /// ends the reading.
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()>;
+
+    /// The jobs of an experiment, in grid order, all in memory (see
+    /// [`Store::each_job`]).
+    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        let mut jobs = Vec::new();
+        self.each_job(experiment, &mut |job| {
+            jobs.push(job);
+            Ok(())
+        })?;
+        Ok(jobs)
+    }
 
     /// One job.
     fn job(&self, id: i64) -> Result<JobRow>;
 
-    /// The records of the finished jobs of `experiments`, each from the
-    /// attempt that finished, in experiment, grid and record order.
-    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>>;
+    /// Calls `f` with each record of the finished jobs of `experiments`,
+    /// each from the attempt that finished, in experiment, grid and record
+    /// order, as the stored text (borrowed: nothing is parsed or copied),
+    /// reading them as they are needed. `f` must not use the store.
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()>;
+
+    /// The records [`Store::each_record`] reads, decoded, all in memory.
+    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+        let mut rows = Vec::new();
+        self.each_record(experiments, &mut |record| {
+            rows.push(codec::decode_record(record)?);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// The keys the records [`Store::each_record`] reads use, and their
+    /// jobs' label keys: the columns of their export, without reading
+    /// them. `None` when some of the attempts were stored before djx kept
+    /// these sets (then read the records for them).
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>>;
 
     /// The records of one attempt of a job.
     fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>>;
@@ -190,6 +234,13 @@ pub trait Store: Send + Sync {
 
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;
+
+    /// Records that workers for `experiments` were submitted to a
+    /// scheduler (one row per experiment).
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()>;
+
+    /// The recorded submissions of `experiments`, oldest first.
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>>;
 
     /// One experiment's jobs by status: cheap enough to poll.
     fn status_counts(&self, experiment: i64) -> Result<StatusCounts>;

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::digest::Digest;
 use crate::provenance::Provenance;
-use crate::record::{ArtifactInfo, Records};
+use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::record_keys::RecordKeys;
 use crate::runtime::{Determinism, EngineProfile, Limits};
 
 /// A dataset as an experiment stores it.
@@ -56,13 +57,13 @@ pub struct NewExperiment {
     pub digest_log: bool,
 }
 
-/// A job to add.
+/// A job to add, locked: its values as the store keeps them.
 #[derive(Clone, Debug)]
 pub struct NewJob {
-    /// Labels (an object).
-    pub labels: Value,
-    /// Parameters (an object).
-    pub parameter: Value,
+    /// Labels (an object), as canonical JSON ([`crate::canonical`]).
+    pub labels: String,
+    /// Parameters (an object), as canonical JSON.
+    pub parameter: String,
     /// The job key (see [`crate::lock`]).
     pub key: Digest,
 }
@@ -283,6 +284,9 @@ pub struct AttemptResult<'a> {
     /// Its records from number `stored_records` on: the ones the finish
     /// writes.
     pub records: &'a Records,
+    /// The keys all its records (stored ones too) use, with its label
+    /// keys: the columns they need in an export.
+    pub record_keys: &'a RecordKeys,
     /// How many of its records, from the first, are already in the store
     /// ([`Store::append_records`](crate::store::Store::append_records)).
     pub stored_records: usize,
@@ -306,6 +310,19 @@ impl AttemptResult<'_> {
     }
 }
 
+/// One stored record with the job it belongs to, as the store keeps it.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredRecord<'a> {
+    /// The experiment.
+    pub exp_id: i64,
+    /// The job.
+    pub job_id: i64,
+    /// The job's labels (a JSON object's text).
+    pub labels: &'a str,
+    /// The record.
+    pub record: RecordText<'a>,
+}
+
 /// One record with the job it belongs to.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecordRow {
@@ -323,4 +340,39 @@ pub struct RecordRow {
     pub metrics: Map<String, Value>,
     /// Artifact references, name to digest.
     pub artifacts: Map<String, Value>,
+}
+
+/// Workers submitted to a cluster's scheduler for some experiments
+/// (`djx submit`), to record.
+#[derive(Clone, Debug)]
+pub struct NewSubmission {
+    /// The scheduler (`slurm`).
+    pub scheduler: String,
+    /// The scheduler's id of the submitted job (a Slurm job id).
+    pub scheduler_job: String,
+    /// The command that submitted it (never with a password).
+    pub command: String,
+    /// How many workers were asked for.
+    pub workers: u32,
+    /// Jobs each worker runs at once.
+    pub slots: u32,
+}
+
+/// A recorded submission of one experiment's workers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Submission {
+    /// The experiment.
+    pub experiment_id: i64,
+    /// The scheduler (`slurm`).
+    pub scheduler: String,
+    /// The scheduler's job id.
+    pub scheduler_job: String,
+    /// When (RFC 3339, UTC).
+    pub submitted_at: String,
+    /// The command that submitted it.
+    pub command: String,
+    /// How many workers were asked for.
+    pub workers: u32,
+    /// Jobs each worker runs at once.
+    pub slots: u32,
 }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::record::ArtifactInfo;
-use crate::store::{AttemptRow, Experiment, JobRow, RecordRow, Result, Store};
+use crate::store::{AttemptRow, Experiment, JobRow, RecordRow, Result, Store, Submission};
 
 /// One job and its result.
 pub struct JobDetail {
@@ -15,6 +15,8 @@ pub struct JobDetail {
     pub experiment: Experiment,
     /// Its attempts that ended, oldest first.
     pub attempts: Vec<AttemptRow>,
+    /// The cluster jobs submitted for its experiment, oldest first.
+    pub submissions: Vec<Submission>,
     /// The attempt whose records, artifacts and log are the job's result:
     /// its latest, or for a job from the run-cache the one it reuses.
     pub result: (i64, i64),
@@ -35,6 +37,7 @@ impl JobDetail {
         let job = store.job(id)?;
         let experiment = store.experiment(job.experiment_id)?;
         let attempts = store.attempts(job.id)?;
+        let submissions = store.submissions(&[experiment.id])?;
         let result = attempts
             .iter()
             .find(|a| a.attempt == job.attempt)
@@ -53,6 +56,7 @@ impl JobDetail {
             job,
             experiment,
             attempts,
+            submissions,
             result,
             records,
             records_total,
@@ -72,6 +76,7 @@ impl JobDetail {
             "limits": spec.limits,
             "engine": spec.engine,
             "digest_log": spec.digest_log,
+            "submissions": self.submissions,
             "attempts": self.attempts,
             "records": self.records,
             "records_total": self.records_total,

@@ -1,14 +1,12 @@
 //! Reads the fields of a stored JSON object (a record's context or
-//! metrics) without building a map: keys are borrowed from the text where
-//! they can be, and values other than numbers are skipped. A job with a
-//! million records is read in a fraction of the time a `serde_json::Value`
-//! per record would take.
+//! metrics) without building a map, on [`crate::json_fields`] (the
+//! exports' scanner): keys are borrowed from the text where they can be,
+//! and values other than numbers are not decoded. A job with a million
+//! records is read in a fraction of the time a `serde_json::Value` per
+//! record would take. [`KeyPattern`] is the curves' faster path for one
+//! key: it compares keys as written, without unescaping them.
 
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::Deserializer as _;
-use serde::de::{self, Deserialize, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use crate::json_fields;
 
 /// A field's value, as far as a metric or a step needs it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,24 +27,33 @@ impl Field {
             _ => None,
         }
     }
+
+    /// The field of a raw JSON value (its text, as [`json_fields`] gives it).
+    fn of(raw: &str) -> Field {
+        match raw.as_bytes().first() {
+            Some(b'n') if raw == "null" => Field::Null,
+            Some(c) if c.is_ascii_digit() || *c == b'-' => {
+                raw.parse().map_or(Field::Other, Field::Number)
+            }
+            _ => Field::Other,
+        }
+    }
 }
 
 /// Calls `each(key, value)` for every field of the JSON object `text`, in
 /// order. Returns false when `text` is not a JSON object.
 pub fn each_field(text: &str, each: &mut dyn FnMut(&str, Field)) -> bool {
-    let mut de = serde_json::Deserializer::from_str(text);
-    de.deserialize_map(Fields { each, want: None }).is_ok()
+    json_fields::each_field(text, |key, raw| each(&key, Field::of(raw))).is_ok()
 }
 
-/// The field `key` of the JSON object `text`, or `None` when it has no such
-/// field (or is not an object).
+/// The field `key` of the JSON object `text` (its first, should a key
+/// repeat), or `None` when it has no such field (or is not an object).
 pub fn field(text: &str, key: &str) -> Option<Field> {
     let mut found = None;
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut each = |_: &str, value: Field| found = Some(value);
-    de.deserialize_map(Fields {
-        each: &mut each,
-        want: Some(key),
+    json_fields::each_field(text, |k, raw| {
+        if found.is_none() && k == key {
+            found = Some(Field::of(raw));
+        }
     })
     .ok()?;
     found
@@ -145,97 +152,6 @@ fn value_at(text: &str) -> Field {
             text[..end].parse().map_or(Field::Other, Field::Number)
         }
         _ => Field::Other,
-    }
-}
-
-/// Visits the fields of a map; with `want`, only that key's value is
-/// decoded and the others are skipped unread.
-struct Fields<'a, 'k> {
-    each: &'a mut dyn FnMut(&str, Field),
-    want: Option<&'k str>,
-}
-
-impl<'de> Visitor<'de> for Fields<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if self.want.is_some_and(|w| w != key) {
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                let value = map.next_value::<Field>()?;
-                (self.each)(&key, value);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A key, borrowed from the text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Key<'de>, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-impl<'de> Deserialize<'de> for Field {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
-        struct FieldVisitor;
-        impl<'de> Visitor<'de> for FieldVisitor {
-            type Value = Field;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Field, E> {
-                Ok(Field::Number(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Field, E> {
-                Ok(Field::Number(v as f64))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Field, E> {
-                Ok(Field::Number(v as f64))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Field, E> {
-                Ok(Field::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Field, E> {
-                Ok(Field::Null)
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Field, E> {
-                Ok(Field::Other)
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Field, E> {
-                Ok(Field::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Field::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Field::Other)
-            }
-        }
-        d.deserialize_any(FieldVisitor)
     }
 }
 

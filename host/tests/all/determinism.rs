@@ -165,7 +165,7 @@ pub fn nans() {
     }
 }
 
-/// `djx exec` stdout of the iris example under `determinism`.
+/// `djx exec` stdout of an iris guest (`module`) under `determinism`.
 pub fn iris_records(t: &TestDir, module: &str, params: &str, determinism: &str) -> String {
     let data = t.iris_dir("data");
     let out = run(t
@@ -179,17 +179,18 @@ pub fn iris_records(t: &TestDir, module: &str, params: &str, determinism: &str) 
 }
 
 /// The portable profile's rewrite changes nothing but NaN bits: a real
-/// program (a random forest, trees and scores) gives the same records.
+/// program (the `forest` guest's random forest, trees and scores) gives the
+/// same records.
 #[test]
-fn the_portable_profile_changes_no_result_without_nans() {
+pub fn the_portable_profile_changes_no_result_without_nans() {
     let t = TestDir::new();
     let params = r#"{"cross_val_args": {"n_splits": 3, "shuffle": true, "random_state": 0},
         "model_args": {"n_estimators": 20, "max_depth": 4, "random_state": 0},
         "dataset_args": {"target_column": "species",
           "feature_columns": ["sepal_length", "sepal_width", "petal_length", "petal_width"]},
         "save": true}"#;
-    let native = iris_records(&t, djx_fixtures::IRIS_EXAMPLE, params, "native");
-    let portable = iris_records(&t, djx_fixtures::IRIS_EXAMPLE, params, "portable");
+    let native = iris_records(&t, djx_fixtures::FOREST, params, "native");
+    let portable = iris_records(&t, djx_fixtures::FOREST, params, "portable");
     assert!(native.contains("mean_test_accuracy"), "{native}");
     assert_eq!(native, portable);
 }

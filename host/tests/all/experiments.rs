@@ -15,11 +15,8 @@ fn iris_end_to_end(backend: Backend) {
         json_lines(&out),
         vec![serde_json::json!({"experiment": 1, "jobs": 36})]
     );
-    assert!(
-        stderr(&out).contains("iris.yml:29: job.save: ignored"),
-        "{}",
-        stderr(&out)
-    );
+    // The example is a newcomer's first command: it adds without a warning.
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
 
     let out = run(t.djx().args(["run", "1", "--workers", "2"]));
     assert_exit(&out, 0);
@@ -237,6 +234,44 @@ fn a_failed_add_leaves_the_store_unchanged(backend: Backend) {
             ),
             "x.yml:5: experiment.grid[0]: zipped lists must have equal length",
         ),
+        // The third job cannot be made, after two were written: all go.
+        (
+            format!(
+                "name: x\nmodule: {module}\nexperiment:\n  grid:\n    - parameter.a: [{{x: 1}}, {{x: 2}}, 5]\n    - parameter.a.y: [1]\n"
+            ),
+            "x.yml:6: experiment.grid[1].parameter.a.y: cannot set `parameter.a.y`: `parameter.a` is a number",
+        ),
+        // 10^12 jobs: refused by their count, before any is made.
+        (
+            format!(
+                "name: x\nmodule: {module}\nexperiment:\n  grid:\n{}",
+                (0..4)
+                    .map(|d| format!(
+                        "    - parameter.p{d}: [{}]\n",
+                        (0..1000)
+                            .map(|i| i.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .collect::<String>()
+            ),
+            "x.yml:4: experiment.grid: the grid has 1,000,000,000,000 jobs (1000 points of experiment.grid[0] (line 5) × ",
+        ),
+        (
+            format!(
+                "name: x\nmodule: {module}\nmax_jobs: 2\nexperiment:\n  grid:\n    - labels.id: [1, 2, 3]\n"
+            ),
+            "the grid has 3 jobs (3 points of experiment.grid[0] (line 6)), more than the limit of 2",
+        ),
+        // A parameter nested 100,000 levels deep (a 200 KB file).
+        (
+            format!(
+                "name: x\nmodule: {module}\njob:\n  parameter:\n    deep: {}{}\n",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            ),
+            "x.yml:5: nested more than 100 levels deep",
+        ),
     ];
     for (yml, expect) in cases {
         std::fs::write(t.path().join("x.yml"), &yml).expect("write");
@@ -251,6 +286,14 @@ fn a_failed_add_leaves_the_store_unchanged(backend: Backend) {
     }
     let out = run(t.djx().args(["add", "x.yml"]));
     assert!(stderr(&out).contains("x.yml:5:"), "{}", stderr(&out));
+    // The ceiling can be raised.
+    std::fs::write(
+        t.path().join("x.yml"),
+        format!("name: x\nmodule: {module}\nmax_jobs: 2\nexperiment:\n  grid:\n    - labels.id: [1, 2, 3]\n"),
+    )
+    .expect("write");
+    let out = djx_ok(&t, &["add", "x.yml", "--max-jobs", "3", "--json"]);
+    assert!(out.contains(r#""jobs":3"#), "{out}");
 }
 
 fn two_runs_on_one_store_never_run_a_job_twice(backend: Backend) {
@@ -556,4 +599,21 @@ fn durability_full_runs_and_a_bad_setting_is_refused() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `djx run` failed with "creating a mount directory ... No such file or
+/// directory" when `DJX_DATA_TEMP` named a directory not made yet, after
+/// the experiment was already added.
+#[test]
+fn a_data_temp_that_does_not_exist_yet_is_created() {
+    let t = TestDir::new();
+    let yml = steps_experiment(&t, "temp", 2, 1, 0, "");
+    let temp = t.path().join("not/made/yet");
+    let out = run(t
+        .djx()
+        .env("DJX_DATA_TEMP", &temp)
+        .args(["run", yml.to_str().expect("utf-8")]));
+    assert_exit(&out, 0);
+    assert!(temp.is_dir());
+    assert_eq!(records_json(&t, "1").len(), 2);
 }

@@ -7,9 +7,11 @@ mod support;
 mod browser;
 
 mod cache;
+mod cluster;
 mod determinism;
 mod exec;
 mod experiments;
+mod exports;
 mod failures;
 mod limits;
 mod postgres;
@@ -18,10 +20,13 @@ mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
+mod tls;
 mod ui;
+mod what_guests_see;
 
 /// Every guest in `tests/guests` must have a test of the same name.
 mod every_guest_has_a_test {
+    pub use super::determinism::the_portable_profile_changes_no_result_without_nans as forest;
     pub use super::determinism::{nans, nondet};
     pub use super::exec::{bookkeeping, noop, roundtrip};
     pub use super::experiments::firehose;
@@ -30,6 +35,7 @@ mod every_guest_has_a_test {
     pub use super::limits::limits;
     pub use super::reproducibility::flops;
     pub use super::sandbox::sandbox;
+    pub use super::what_guests_see::sees;
 
     macro_rules! assert_test_exists {
         ($name:ident) => {

@@ -43,7 +43,7 @@ fn repo() -> PathBuf {
 /// The Python guest in `dir` (relative to the repository), built once per
 /// test process with `djx build` and compiled into the shared compile
 /// cache, so the tests that use it do not each compile 19 MB.
-fn python_guest(test: &str, dir: &str) -> Option<PathBuf> {
+pub(crate) fn python_guest(test: &str, dir: &str) -> Option<PathBuf> {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
     let tool = componentize_py(test)?;
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
@@ -300,4 +300,59 @@ fn python_iris_is_the_same_in_the_portable_profile() {
     let portable = crate::determinism::iris_records(&t, module, params, "portable");
     assert!(native.contains("accuracy"), "{native}");
     assert_eq!(native, portable);
+}
+
+/// Every file under `dir` with its size, sorted.
+fn tree(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path.clone());
+            }
+            let len = std::fs::metadata(&path).expect("stat").len();
+            out.push((path, len));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Building once wrote Python's byte-code cache (`__pycache__`) into the
+/// source directory, so a checkout was dirty after a build and every
+/// experiment added from it was recorded as built from changed code.
+#[test]
+fn building_a_python_guest_writes_nothing_into_its_source() {
+    let Some(tool) = componentize_py("building_a_python_guest_writes_nothing_into_its_source")
+    else {
+        return;
+    };
+    let t = TestDir::new();
+    let source = t.path().join("job");
+    std::fs::create_dir_all(source.join("helpers")).expect("mkdir");
+    std::fs::write(
+        source.join("helpers/__init__.py"),
+        "def answer():\n    return 42\n",
+    )
+    .expect("write");
+    std::fs::write(
+        source.join("app.py"),
+        "import djx\nfrom helpers import answer\n\n\ndef main():\n    djx.record(\"answer\", metrics={\"value\": answer()})\n\n\nWitWorld = djx.job(main)\n",
+    )
+    .expect("write");
+    let before = tree(&source);
+    let out = run(t
+        .djx()
+        .arg("build")
+        .arg(&source)
+        .arg("-o")
+        .arg(t.path().join("job.wasm"))
+        .env("DJX_COMPONENTIZE_PY", &tool));
+    assert_exit(&out, 0);
+    assert_eq!(tree(&source), before, "djx build wrote into the source");
+    let out = run(t.djx().arg("exec").arg(t.path().join("job.wasm")));
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains(r#""value":42"#), "{}", stdout(&out));
 }

@@ -1,6 +1,7 @@
 //! Golden files for experiment parsing and grid expansion: each
 //! `tests/specs/<case>.yml` has a `<case>.json` (the expanded jobs) or a
-//! `<case>.err` (the error) beside it. A new case is two new files.
+//! `<case>.err` (the error) beside it, and a `<case>.warn` (the warnings,
+//! one per line) when parsing warns. A new case is two new files.
 //! `DJX_BLESS=1 cargo test spec_golden` rewrites the expected files.
 
 use std::path::{Path, PathBuf};
@@ -11,19 +12,21 @@ fn specs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/specs")
 }
 
-/// The expanded jobs as pretty JSON, or the error text.
-fn evaluate(name: &str, text: String) -> (String, &'static str) {
+/// The expanded jobs as pretty JSON, or the error text; and the warnings.
+fn evaluate(name: &str, text: String) -> (String, &'static str, String) {
     // The file name alone, so expected errors do not depend on the checkout.
     let parsed = match parse_str(Path::new(name), text) {
         Ok(parsed) => parsed,
-        Err(e) => return (format!("{e}\n"), "err"),
+        Err(e) => return (format!("{e}\n"), "err", String::new()),
     };
+    let warnings: String = parsed.warnings.iter().map(|w| format!("{w}\n")).collect();
     match expand(&parsed) {
         Ok(jobs) => (
             serde_json::to_string_pretty(&jobs).expect("jobs serialise") + "\n",
             "json",
+            warnings,
         ),
-        Err(e) => (format!("{e}\n"), "err"),
+        Err(e) => (format!("{e}\n"), "err", warnings),
     }
 }
 
@@ -45,13 +48,25 @@ fn golden_files() {
             .expect("name")
             .to_owned();
         let text = std::fs::read_to_string(case).expect("read case");
-        let (actual, kind) = evaluate(&name, text);
+        let (actual, kind, warnings) = evaluate(&name, text);
         let expected_path = case.with_extension(kind);
         let other = case.with_extension(if kind == "json" { "err" } else { "json" });
+        let warn_path = case.with_extension("warn");
         if bless {
             std::fs::write(&expected_path, &actual).expect("bless");
             let _ = std::fs::remove_file(&other);
+            if warnings.is_empty() {
+                let _ = std::fs::remove_file(&warn_path);
+            } else {
+                std::fs::write(&warn_path, &warnings).expect("bless");
+            }
             continue;
+        }
+        let expected_warnings = std::fs::read_to_string(&warn_path).unwrap_or_default();
+        if expected_warnings != warnings {
+            failures.push(format!(
+                "{name}: expected warnings\n{expected_warnings}\ngot\n{warnings}"
+            ));
         }
         match std::fs::read_to_string(&expected_path) {
             Ok(expected) if expected == actual => {}

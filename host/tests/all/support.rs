@@ -34,6 +34,22 @@ impl Backend {
     }
 }
 
+/// A test setting from the environment that `make test` gives (a server
+/// it started); `None`, with a loud message, when it is not set outside CI.
+/// In CI a missing setting fails.
+pub fn configured(test: &str, var: &str, what: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{test}: {var} is not set; CI must start {what}")
+        }
+        _ => {
+            eprintln!("SKIPPED {test}: {var} is not set (run `make test`, which starts {what})");
+            None
+        }
+    }
+}
+
 /// A test's own directory, removed at the end.
 pub struct TestDir {
     pub dir: tempfile::TempDir,
@@ -48,9 +64,20 @@ impl TestDir {
 
     /// A test dir whose `djx` uses `backend`.
     pub fn on(backend: Backend) -> TestDir {
+        TestDir::at(backend, &std::env::temp_dir())
+    }
+
+    /// A test dir on the build's disk (the target directory), not in the
+    /// system temp dir: `djx submit` refuses stores on a memory file
+    /// system, which the temp dir may be.
+    pub fn on_disk(backend: Backend) -> TestDir {
+        TestDir::at(backend, Path::new(env!("CARGO_TARGET_TMPDIR")))
+    }
+
+    fn at(backend: Backend, parent: &Path) -> TestDir {
         let dir = tempfile::Builder::new()
             .prefix("djx-test-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("create test dir");
         // A schema per test keeps PostgreSQL tests apart.
         let name = dir
@@ -68,6 +95,11 @@ impl TestDir {
             backend,
             schema,
         }
+    }
+
+    /// The PostgreSQL schema of this test dir.
+    pub fn schema(&self) -> &str {
+        &self.schema
     }
 
     pub fn path(&self) -> &Path {

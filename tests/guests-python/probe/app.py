@@ -6,6 +6,9 @@
 - ``nondet``: records everything that could differ between runs (string
   hashes and set order, random, clocks, os.urandom, the dataset's stat).
 - ``fail``: raises an exception two calls deep.
+- ``types``: records the Python type and repr of every parameter and label.
+- ``listing``: records the ``data`` dataset's tree as ``os.listdir`` lists
+  it, unsorted, with each entry's ``st_ino`` and size.
 """
 
 import os
@@ -86,9 +89,44 @@ def fail():
     return divide(1, 0)
 
 
+def describe(path, value, out):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            describe(f"{path}.{k}", v, out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            describe(f"{path}[{i}]", v, out)
+    else:
+        text = value if isinstance(value, str) else repr(value)
+        out[path] = f"{type(value).__name__} {text}"
+
+
+def types():
+    seen = {}
+    describe("parameter", djx.params(), seen)
+    describe("labels", djx.labels(), seen)
+    djx.record("types", context={"seen": seen})
+
+
+def walk(directory, out):
+    for name in os.listdir(directory):  # deliberately unsorted
+        path = os.path.join(directory, name)
+        st = os.stat(path)
+        out.append(f"{path} {st.st_ino} {st.st_size}")
+        if os.path.isdir(path):
+            walk(path, out)
+
+
+def listing():
+    entries = []
+    walk(djx.dataset("data"), entries)
+    djx.record("listing", context={"entries": entries})
+
+
 def main():
     mode = djx.params()["mode"]
-    {"sandbox": sandbox, "nondet": nondet, "fail": fail}[mode]()
+    modes = {"sandbox": sandbox, "nondet": nondet, "fail": fail, "types": types, "listing": listing}
+    modes[mode]()
 
 
 WitWorld = djx.job(main)

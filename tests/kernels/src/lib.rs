@@ -1,11 +1,13 @@
-//! Compute kernels with no dependencies, built both for wasm32-wasip2 (in
-//! the `flops` test guest) and natively (in the benchmarks), so that
-//! "wasm vs native" and "portable vs native determinism" compare the same
-//! code.
+//! Compute kernels, built both for wasm32-wasip2 (in the `flops` and
+//! `forest` test guests) and natively (in the benchmarks), so that "wasm vs
+//! native" and "portable vs native determinism" compare the same code: an
+//! n-body simulation ([`nbody`]) and a random forest ([`forest`]).
 
 // Vector arithmetic over x, y, z reads best, and compiles the same, as
 // indexed loops.
 #![allow(clippy::needless_range_loop)]
+
+pub mod forest;
 
 /// One body of the n-body simulation.
 #[derive(Clone, Copy, Debug)]

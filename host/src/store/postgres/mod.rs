@@ -5,9 +5,11 @@
 //! wait on each other or take the same job. Every change after a claim is
 //! fenced by the lease owner. All tables live in one schema (`DJX_PG_SCHEMA`,
 //! default `djx`). Migrations are embedded and run under an advisory lock, so
-//! workers that start together migrate once.
+//! workers that start together migrate once. Connections use TLS as
+//! `sslmode` says (see [`tls`]).
 
 mod config;
+pub mod tls;
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -15,17 +17,19 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::TryStreamExt;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, NoTls, Row};
+use tokio_postgres::{AsyncMessage, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use self::config::PgConfig;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
+    StoreError, StoredRecord, Submission,
 };
-use crate::canonical;
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::record_keys::RecordKeys;
 use crate::timestamp::{now_ms, now_text};
 
 mod migrations {
@@ -38,6 +42,7 @@ const FINISH: &str = include_str!("finish.sql");
 const RELEASE: &str = include_str!("release.sql");
 const RENEW: &str = include_str!("renew.sql");
 const RECORDS: &str = include_str!("records.sql");
+const RECORD_KEY_SETS: &str = include_str!("record_key_sets.sql");
 const JOB_COLUMNS: &str = include_str!("job_columns.sql");
 const INSERT_RECORDS: &str = include_str!("insert_records.sql");
 const INSERT_ARTIFACTS: &str = include_str!("insert_artifacts.sql");
@@ -55,6 +60,30 @@ const JOB_STATES: &str = include_str!("job_states.sql");
 const METRIC_RECORDS: &str = include_str!("metric_records.sql");
 const VISIT_RECORDS: &str = include_str!("visit_records.sql");
 const ATTEMPT_METRICS: &str = include_str!("attempt_metrics.sql");
+const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
+const SUBMISSIONS: &str = include_str!("submissions.sql");
+const INSERT_JOBS: &str = include_str!("insert_jobs.sql");
+
+/// Jobs per `INSERT_JOBS` round trip when adding an experiment.
+const ADD_BATCH: usize = 10_000;
+
+/// One batch of jobs to add, as the arrays `INSERT_JOBS` takes.
+#[derive(Default)]
+struct JobBatch {
+    positions: Vec<i64>,
+    labels: Vec<String>,
+    params: Vec<String>,
+    keys: Vec<String>,
+}
+
+impl JobBatch {
+    fn push(&mut self, position: i64, job: NewJob) {
+        self.positions.push(position);
+        self.labels.push(job.labels);
+        self.params.push(job.parameter);
+        self.keys.push(job.key.to_hex());
+    }
+}
 
 /// Connections per process.
 const POOL_SIZE: usize = 16;
@@ -64,6 +93,7 @@ pub struct PgStore {
     rt: tokio::runtime::Runtime,
     pool: Pool,
     config: PgConfig,
+    tls: MakeRustlsConnect,
     listener: Mutex<Option<Listener>>,
 }
 
@@ -83,15 +113,75 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
         });
     // tokio-postgres shows a server error as just "db error"; say what the
     // server said.
-    let text = match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
-    };
+    let text = error_text(&e);
     if transient {
         StoreError::Unavailable(text)
     } else {
         StoreError::Postgres(text)
     }
+}
+
+/// The error's text with its causes (tokio-postgres shows a TLS failure
+/// as just "error performing TLS handshake").
+fn error_text(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// The rustls error behind a failed TLS handshake.
+fn tls_failure(e: &tokio_postgres::Error) -> Option<&rustls::Error> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        if let Some(tls) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls);
+        }
+        source = cause.source();
+    }
+    None
+}
+
+/// Why connecting to the server failed, with a hint for TLS failures.
+fn connect_error(config: &PgConfig, e: &tokio_postgres::Error) -> String {
+    use rustls::CertificateError as Cert;
+    let text = error_text(e);
+    let tls = config.tls();
+    let hint = match tls_failure(e) {
+        Some(rustls::Error::InvalidCertificate(Cert::UnknownIssuer | Cert::BadSignature)) => {
+            format!(
+                " (the server's certificate is not signed by the CA in sslrootcert={})",
+                tls.root_cert()
+                    .map_or("?".into(), |p| p.display().to_string())
+            )
+        }
+        Some(rustls::Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        )) => " (sslmode=verify-full: the server's certificate does not name the host \
+               connected to; connect by a name it has, or use sslmode=verify-ca)"
+            .to_owned(),
+        _ if text.contains("no encryption") => {
+            format!(" (the server requires TLS, and sslmode is {})", tls.mode())
+        }
+        _ => String::new(),
+    };
+    format!("connecting to {config}: {text}{hint}")
 }
 
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
@@ -107,9 +197,10 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Postgres(format!("starting the tokio runtime: {e}")))?;
+        let tls = config.tls().connector()?;
         let manager = Manager::from_config(
             config.connection(),
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -123,6 +214,7 @@ impl PgStore {
             rt,
             pool,
             config,
+            tls,
             listener: Mutex::new(None),
         };
         store.rt.block_on(store.migrate())?;
@@ -138,9 +230,9 @@ impl PgStore {
         let (mut client, connection) = self
             .config
             .connection()
-            .connect(NoTls)
+            .connect(self.tls.clone())
             .await
-            .map_err(|e| StoreError::Postgres(format!("connecting to {}: {e}", self.config)))?;
+            .map_err(|e| StoreError::Postgres(connect_error(&self.config, &e)))?;
         let driver = tokio::spawn(connection);
         let schema = self.config.schema();
         // One process migrates; the others wait here, then find nothing to do.
@@ -170,7 +262,12 @@ impl PgStore {
     }
 
     async fn listen(&self) -> Result<Listener> {
-        let (client, mut connection) = self.config.connection().connect(NoTls).await.map_err(pg)?;
+        let (client, mut connection) = self
+            .config
+            .connection()
+            .connect(self.tls.clone())
+            .await
+            .map_err(pg)?;
         let (tx, notified) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(Ok(message)) =
@@ -194,7 +291,43 @@ impl PgStore {
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_err)
     }
+
+    /// Calls `f` with each row of the query, fetched [`FETCH_ROWS`] at a
+    /// time through a portal (a cursor), so memory holds one batch however
+    /// many rows there are.
+    fn each_row(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            // A portal lives in a transaction (read only: this only reads).
+            let tx = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .await
+                .map_err(pg)?;
+            let statement = tx.prepare(sql).await.map_err(pg)?;
+            let portal = tx.bind(&statement, params).await.map_err(pg)?;
+            loop {
+                let rows = tx.query_portal(&portal, FETCH_ROWS).await.map_err(pg)?;
+                for row in &rows {
+                    f(row)?;
+                }
+                if rows.len() < FETCH_ROWS as usize {
+                    break;
+                }
+            }
+            tx.commit().await.map_err(pg)
+        })
+    }
 }
+
+/// Rows per round trip when a read streams.
+const FETCH_ROWS: i32 = 10_000;
 
 fn job_row(row: &Row) -> Result<JobRow> {
     let job = JobRow {
@@ -355,15 +488,22 @@ async fn finish_one(
         .map_err(pg)?;
     }
     let digest = result.result_digest.map(|d| d.to_hex());
+    let keys = result.record_keys.to_text();
+    let key_digest = Digest::of(keys.as_bytes()).to_hex();
     let stmt = tx.prepare_cached(INSERT_ATTEMPT).await.map_err(pg)?;
-    tx.execute(&stmt, &[&job.id, &job.attempt, &digest])
+    tx.execute(&stmt, &[&job.id, &job.attempt, &digest, &key_digest, &keys])
         .await
         .map_err(pg)?;
     Ok(true)
 }
 
 impl Store for PgStore {
-    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
+    fn add_experiment(
+        &self,
+        e: &NewExperiment,
+        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+        module: &[u8],
+    ) -> Result<i64> {
         let json = codec::experiment_json(e)?;
         self.rt.block_on(async {
             let mut client = self.client().await?;
@@ -402,17 +542,31 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             let id: i64 = row.get(0);
-            let positions: Vec<i64> = (0..jobs.len() as i64).collect();
-            let labels: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.labels)).collect();
-            let params: Vec<String> = jobs.iter().map(|j| canonical::to_string(&j.parameter)).collect();
-            let keys: Vec<String> = jobs.iter().map(|j| j.key.to_hex()).collect();
-            tx.execute(
-                "INSERT INTO job (experiment_id, position, labels, parameter, job_key)
-                 SELECT $1, * FROM unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[])",
-                &[&id, &positions, &labels, &params, &keys],
-            )
-            .await
-            .map_err(pg)?;
+            // Batches of rows as arrays through `unnest`: one round trip per
+            // batch, and memory for one batch, however many jobs there are.
+            let insert = tx.prepare(INSERT_JOBS).await.map_err(pg)?;
+            let mut position = 0i64;
+            let mut batch = JobBatch::default();
+            loop {
+                let job = jobs.next().transpose().map_err(StoreError::Input)?;
+                let done = job.is_none();
+                if let Some(job) = job {
+                    batch.push(position, job);
+                    position += 1;
+                }
+                if batch.positions.len() >= ADD_BATCH || (done && !batch.positions.is_empty()) {
+                    tx.execute(
+                        &insert,
+                        &[&id, &batch.positions, &batch.labels, &batch.params, &batch.keys],
+                    )
+                    .await
+                    .map_err(pg)?;
+                    batch = JobBatch::default();
+                }
+                if done {
+                    break;
+                }
+            }
             // Wakes `djx worker`s waiting for work.
             tx.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
             tx.commit().await.map_err(pg)?;
@@ -633,18 +787,9 @@ impl Store for PgStore {
         })
     }
 
-    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
-        self.rt.block_on(async {
-            let client = self.client().await?;
-            let rows = client
-                .query(
-                    &format!("{JOB_COLUMNS} WHERE experiment_id = $1 ORDER BY position"),
-                    &[&experiment],
-                )
-                .await
-                .map_err(pg)?;
-            rows.iter().map(job_row).collect()
-        })
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()> {
+        let sql = format!("{JOB_COLUMNS} WHERE experiment_id = $1 ORDER BY position");
+        self.each_row(&sql, &[&experiment], &mut |row| f(job_row(row)?))
     }
 
     fn job(&self, id: i64) -> Result<JobRow> {
@@ -659,11 +804,43 @@ impl Store for PgStore {
         })
     }
 
-    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.each_row(RECORDS, &[&experiments], &mut |row| {
+            let text = |i: usize| row.try_get::<_, &str>(i).map_err(pg);
+            f(StoredRecord {
+                exp_id: row.try_get(0).map_err(pg)?,
+                job_id: row.try_get(1).map_err(pg)?,
+                labels: text(2)?,
+                record: RecordText {
+                    event: text(3)?,
+                    context: text(4)?,
+                    metrics: text(5)?,
+                    artifacts: text(6)?,
+                },
+            })
+        })
+    }
+
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>> {
         self.rt.block_on(async {
             let client = self.client().await?;
-            let rows = client.query(RECORDS, &[&experiments]).await.map_err(pg)?;
-            rows.iter().map(record_row).collect()
+            let rows = client
+                .query(RECORD_KEY_SETS, &[&experiments])
+                .await
+                .map_err(pg)?;
+            let ids: Option<Vec<i64>> = rows.iter().map(|r| r.get::<_, Option<i64>>(0)).collect();
+            let Some(ids) = ids else {
+                return Ok(None);
+            };
+            let rows = client
+                .query("SELECT keys FROM key_set WHERE id = ANY($1)", &[&ids])
+                .await
+                .map_err(pg)?;
+            codec::merge_key_sets(rows.iter().map(|r| r.get::<_, &str>(0))).map(Some)
         })
     }
 
@@ -779,6 +956,50 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             Ok(row.map(|r| r.get(0)).unwrap_or_default())
+        })
+    }
+
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            client
+                .execute(
+                    INSERT_SUBMISSION,
+                    &[
+                        &experiments,
+                        &submission.scheduler,
+                        &submission.scheduler_job,
+                        &now_text(),
+                        &submission.command,
+                        &(submission.workers as i32),
+                        &(submission.slots as i32),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client
+                .query(SUBMISSIONS, &[&experiments])
+                .await
+                .map_err(pg)?;
+            Ok(rows
+                .iter()
+                .map(|r| Submission {
+                    experiment_id: r.get(0),
+                    scheduler: r.get(1),
+                    scheduler_job: r.get(2),
+                    submitted_at: r.get(3),
+                    command: r.get(4),
+                    workers: r.get::<_, i32>(5).max(0) as u32,
+                    slots: r.get::<_, i32>(6).max(0) as u32,
+                })
+                .collect())
         })
     }
 

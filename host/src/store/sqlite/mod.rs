@@ -17,11 +17,12 @@ use serde_json::Value;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, RecordRow, Result, StatusCounts, Store, StoreError,
+    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
+    StoreError, StoredRecord, Submission,
 };
-use crate::canonical;
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::record_keys::RecordKeys;
 use crate::timestamp::{now_ms, now_text};
 
 mod migrations {
@@ -34,11 +35,18 @@ const FINISH: &str = include_str!("finish.sql");
 const RELEASE: &str = include_str!("release.sql");
 const RENEW: &str = include_str!("renew.sql");
 const RECORDS: &str = include_str!("records.sql");
+const RECORD_KEY_SETS: &str = include_str!("record_key_sets.sql");
 const JOB_COLUMNS: &str = include_str!("job_columns.sql");
 const ATTEMPT_RECORDS: &str = include_str!("attempt_records.sql");
 const ATTEMPT_ARTIFACTS: &str = include_str!("attempt_artifacts.sql");
 const ATTEMPT_LOG: &str = include_str!("attempt_log.sql");
+/// The page cache while adding an experiment, in KiB (negative: SQLite's
+/// unit for a size rather than a page count).
+const ADD_CACHE_KIB: i64 = -32_768;
+/// SQLite's default page cache, restored after an add.
+const DEFAULT_CACHE_KIB: i64 = -2_000;
 const INSERT_ATTEMPT: &str = include_str!("insert_attempt.sql");
+const INSERT_KEY_SET: &str = include_str!("insert_key_set.sql");
 const CACHE_ATTEMPTS: &str = include_str!("cache_attempts.sql");
 const CACHE_JOBS: &str = include_str!("cache_jobs.sql");
 const ATTEMPTS: &str = include_str!("attempts.sql");
@@ -50,6 +58,8 @@ const JOB_STATES: &str = include_str!("job_states.sql");
 const METRIC_RECORDS: &str = include_str!("metric_records.sql");
 const VISIT_RECORDS: &str = include_str!("visit_records.sql");
 const ATTEMPT_METRICS: &str = include_str!("attempt_metrics.sql");
+const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
+const SUBMISSIONS: &str = include_str!("submissions.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -181,15 +191,15 @@ fn job_row(row: &Row<'_>) -> rusqlite::Result<(JobRow, JobText)> {
     ))
 }
 
-/// Column `i` of `row` as text borrowed from the row (no copy).
-fn text<'r>(row: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
-    row.get_ref(i)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 fn decode_job((job, text): (JobRow, JobText)) -> Result<JobRow> {
     codec::job_row(job, text)
+}
+
+/// Text column `i` of `row`, borrowed from it.
+fn text_column<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r str> {
+    row.get_ref(i)?
+        .as_str()
+        .map_err(|e| StoreError::Sqlite(e.into()))
 }
 
 fn attempt_columns(row: &Row<'_>) -> rusqlite::Result<codec::AttemptColumns> {
@@ -246,10 +256,17 @@ fn finish_one(
         tx.prepare_cached("INSERT INTO job_log (job_id, attempt, log) VALUES (?1, ?2, ?3)")?
             .execute((job.id, job.attempt, result.log))?;
     }
+    let keys = result.record_keys.to_text();
+    let key_digest = Digest::of(keys.as_bytes()).to_hex();
+    tx.prepare_cached(INSERT_KEY_SET)?.execute(named_params! {
+        ":digest": key_digest,
+        ":keys": keys,
+    })?;
     tx.prepare_cached(INSERT_ATTEMPT)?.execute(named_params! {
         ":id": job.id,
         ":attempt": job.attempt,
         ":result_digest": result.result_digest.map(|d| d.to_hex()),
+        ":key_digest": key_digest,
     })?;
     Ok(true)
 }
@@ -259,18 +276,66 @@ fn finish_one(
 /// dispatch) is paid once per batch (P2: a million records).
 const INSERT_BATCH: usize = 64;
 
+/// `INSERT INTO <into> VALUES (?,...), ...`: `rows` rows of `columns`
+/// parameters each.
+fn multi_row_insert(into: &str, columns: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(","));
+    format!("INSERT INTO {into} VALUES {}", vec![row; rows].join(","))
+}
+
 /// `INSERT INTO record ... VALUES (...), ...` for `rows` rows.
 fn insert_records_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO record (job_id, attempt, seq, event, context, metrics, artifacts) VALUES ",
-    );
-    for i in 0..rows {
-        if i > 0 {
-            sql.push(',');
+    multi_row_insert(
+        "record (job_id, attempt, seq, event, context, metrics, artifacts)",
+        7,
+        rows,
+    )
+}
+
+/// `INSERT INTO job ... VALUES (...), ...` for `rows` rows.
+fn insert_jobs_sql(rows: usize) -> String {
+    multi_row_insert(
+        "job (experiment_id, position, labels, parameter, job_key)",
+        5,
+        rows,
+    )
+}
+
+/// Writes `jobs` as the jobs of experiment `id`, in grid order,
+/// [`INSERT_BATCH`] rows per statement.
+fn insert_jobs(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+) -> Result<()> {
+    let mut batch = tx.prepare(&insert_jobs_sql(INSERT_BATCH))?;
+    let mut single = tx.prepare(&insert_jobs_sql(1))?;
+    let mut pending: Vec<NewJob> = Vec::with_capacity(INSERT_BATCH);
+    let mut position = 0i64;
+    let mut flush = |statement: &mut rusqlite::Statement<'_>, rows: &[NewJob]| -> Result<()> {
+        for (i, job) in rows.iter().enumerate() {
+            let at = i * 5;
+            statement.raw_bind_parameter(at + 1, id)?;
+            statement.raw_bind_parameter(at + 2, position)?;
+            statement.raw_bind_parameter(at + 3, job.labels.as_str())?;
+            statement.raw_bind_parameter(at + 4, job.parameter.as_str())?;
+            statement.raw_bind_parameter(at + 5, job.key.to_hex())?;
+            position += 1;
         }
-        sql.push_str("(?,?,?,?,?,?,?)");
+        statement.raw_execute()?;
+        Ok(())
+    };
+    for job in jobs {
+        pending.push(job.map_err(StoreError::Input)?);
+        if pending.len() == INSERT_BATCH {
+            flush(&mut batch, &pending)?;
+            pending.clear();
+        }
     }
-    sql
+    for job in pending.chunks(1) {
+        flush(&mut single, job)?;
+    }
+    Ok(())
 }
 
 /// Writes `records` as records `first..` of an attempt.
@@ -335,58 +400,68 @@ fn put_back(
     Ok(attempts.len())
 }
 
+/// Writes an experiment and its jobs in one transaction (see
+/// [`Store::add_experiment`]).
+fn add_in(
+    conn: &mut Connection,
+    e: &NewExperiment,
+    json: &codec::ExperimentJson,
+    jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+    module: &[u8],
+) -> Result<i64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "INSERT INTO module (digest, wasm) VALUES (?1, ?2) ON CONFLICT (digest) DO NOTHING",
+        (e.module_digest.to_hex(), module),
+    )?;
+    tx.execute(
+        "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
+                                 spec, module_digest, datasets, limits, determinism, retries,
+                                 engine, provenance, digest_log)
+         VALUES (:project, :name, :description, :created_at, :source_path, :source_digest,
+                 :spec, :module_digest, :datasets, :limits, :determinism, :retries,
+                 :engine, :provenance, :digest_log)",
+        named_params! {
+            ":project": e.project,
+            ":name": e.name,
+            ":description": e.description,
+            ":created_at": now_text(),
+            ":source_path": e.source_path,
+            ":source_digest": e.source_digest.to_hex(),
+            ":spec": e.spec,
+            ":module_digest": e.module_digest.to_hex(),
+            ":datasets": json.datasets,
+            ":limits": json.limits,
+            ":determinism": e.determinism.to_string(),
+            ":retries": e.retries,
+            ":engine": json.engine,
+            ":provenance": json.provenance,
+            ":digest_log": e.digest_log,
+        },
+    )?;
+    let id = tx.last_insert_rowid();
+    insert_jobs(&tx, id, jobs)?;
+    tx.commit()?;
+    Ok(id)
+}
+
 impl Store for SqliteStore {
-    fn add_experiment(&self, e: &NewExperiment, jobs: &[NewJob], module: &[u8]) -> Result<i64> {
+    fn add_experiment(
+        &self,
+        e: &NewExperiment,
+        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+        module: &[u8],
+    ) -> Result<i64> {
         let json = codec::experiment_json(e)?;
         let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT INTO module (digest, wasm) VALUES (?1, ?2) ON CONFLICT (digest) DO NOTHING",
-            (e.module_digest.to_hex(), module),
-        )?;
-        tx.execute(
-            "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
-                                     spec, module_digest, datasets, limits, determinism, retries,
-                                     engine, provenance, digest_log)
-             VALUES (:project, :name, :description, :created_at, :source_path, :source_digest,
-                     :spec, :module_digest, :datasets, :limits, :determinism, :retries,
-                     :engine, :provenance, :digest_log)",
-            named_params! {
-                ":project": e.project,
-                ":name": e.name,
-                ":description": e.description,
-                ":created_at": now_text(),
-                ":source_path": e.source_path,
-                ":source_digest": e.source_digest.to_hex(),
-                ":spec": e.spec,
-                ":module_digest": e.module_digest.to_hex(),
-                ":datasets": json.datasets,
-                ":limits": json.limits,
-                ":determinism": e.determinism.to_string(),
-                ":retries": e.retries,
-                ":engine": json.engine,
-                ":provenance": json.provenance,
-                ":digest_log": e.digest_log,
-            },
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO job (experiment_id, position, labels, parameter, job_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for (position, job) in jobs.iter().enumerate() {
-                insert.execute((
-                    id,
-                    position as i64,
-                    canonical::to_string(&job.labels),
-                    canonical::to_string(&job.parameter),
-                    job.key.to_hex(),
-                ))?;
-            }
-        }
-        tx.commit()?;
-        Ok(id)
+        // Adding a million jobs touches the table and its indexes far more
+        // than SQLite's default 2 MiB page cache holds: nearly every insert
+        // re-read pages from the WAL (9 s of system time); 32 MiB keeps
+        // them (P7).
+        conn.pragma_update(None, "cache_size", ADD_CACHE_KIB)?;
+        let added = add_in(&mut conn, e, &json, jobs, module);
+        conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
+        added
     }
 
     fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>> {
@@ -591,15 +666,16 @@ impl Store for SqliteStore {
         codec::experiment_row(id, columns)
     }
 
-    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "{JOB_COLUMNS} WHERE experiment_id = ?1 ORDER BY position"
         ))?;
-        let rows = stmt
-            .query_map([experiment], job_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(decode_job).collect()
+        let mut rows = stmt.query([experiment])?;
+        while let Some(row) = rows.next()? {
+            f(decode_job(job_row(row)?)?)?;
+        }
+        Ok(())
     }
 
     fn job(&self, id: i64) -> Result<JobRow> {
@@ -611,16 +687,48 @@ impl Store for SqliteStore {
         decode_job(row)
     }
 
-    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(RECORDS)?;
-        let rows = stmt
+        let mut rows = stmt.query(named_params! {":experiments": json_ids(experiments)})?;
+        while let Some(row) = rows.next()? {
+            f(StoredRecord {
+                exp_id: row.get(0)?,
+                job_id: row.get(1)?,
+                labels: text_column(row, 2)?,
+                record: RecordText {
+                    event: text_column(row, 3)?,
+                    context: text_column(row, 4)?,
+                    metrics: text_column(row, 5)?,
+                    artifacts: text_column(row, 6)?,
+                },
+            })?;
+        }
+        Ok(())
+    }
+
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(RECORD_KEY_SETS)?;
+        let ids = stmt
             .query_map(
                 named_params! {":experiments": json_ids(experiments)},
-                record_columns,
+                |row| row.get::<_, Option<i64>>(0),
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(codec::record_row).collect()
+        let Some(ids) = ids.into_iter().collect::<Option<Vec<i64>>>() else {
+            return Ok(None);
+        };
+        let mut texts = Vec::with_capacity(ids.len());
+        let mut one = conn.prepare_cached("SELECT keys FROM key_set WHERE id = ?1")?;
+        for id in ids {
+            texts.push(one.query_row([id], |row| row.get::<_, String>(0))?);
+        }
+        codec::merge_key_sets(texts.iter().map(String::as_str)).map(Some)
     }
 
     fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>> {
@@ -679,6 +787,40 @@ impl Store for SqliteStore {
             .optional()?;
         Ok(log.unwrap_or_default())
     }
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {
+        self.conn().execute(
+            INSERT_SUBMISSION,
+            named_params! {
+                ":experiments": json_ids(experiments),
+                ":scheduler": submission.scheduler,
+                ":job": submission.scheduler_job,
+                ":at": now_text(),
+                ":command": submission.command,
+                ":workers": submission.workers,
+                ":slots": submission.slots,
+            },
+        )?;
+        Ok(())
+    }
+
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(SUBMISSIONS)?;
+        let rows = stmt
+            .query_map(named_params! {":experiments": json_ids(experiments)}, |r| {
+                Ok(Submission {
+                    experiment_id: r.get(0)?,
+                    scheduler: r.get(1)?,
+                    scheduler_job: r.get(2)?,
+                    submitted_at: r.get(3)?,
+                    command: r.get(4)?,
+                    workers: r.get(5)?,
+                    slots: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
 
     fn status_counts(&self, experiment: i64) -> Result<StatusCounts> {
         let conn = self.conn();
@@ -716,8 +858,8 @@ impl Store for SqliteStore {
             ":jobs": json_ids(jobs.unwrap_or_default()),
         })?;
         while let Some(row) = rows.next()? {
-            let context = text(row, 1)?;
-            let metrics = text(row, 2)?;
+            let context = text_column(row, 1)?;
+            let metrics = text_column(row, 2)?;
             visit(row.get(0)?, context, metrics);
         }
         Ok(())
@@ -734,10 +876,10 @@ impl Store for SqliteStore {
         let mut rows = stmt.query((job, attempt))?;
         while let Some(row) = rows.next()? {
             let record = RecordText {
-                event: text(row, 0)?,
-                context: text(row, 1)?,
-                metrics: text(row, 2)?,
-                artifacts: text(row, 3)?,
+                event: text_column(row, 0)?,
+                context: text_column(row, 1)?,
+                metrics: text_column(row, 2)?,
+                artifacts: text_column(row, 3)?,
             };
             if !visit(record) {
                 break;
@@ -756,7 +898,7 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare_cached(ATTEMPT_METRICS)?;
         let mut rows = stmt.query((job, attempt))?;
         while let Some(row) = rows.next()? {
-            visit(text(row, 0)?, text(row, 1)?);
+            visit(text_column(row, 0)?, text_column(row, 1)?);
         }
         Ok(())
     }

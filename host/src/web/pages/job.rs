@@ -74,6 +74,9 @@ pub fn body(d: &JobDetail, curves: &[String]) -> Markup {
                 @if !p.djx_version.is_empty() {
                     dt { "added by" } dd { "djx " (p.djx_version) " on " (p.host.hostname) " (" (p.host.os) ", " (p.host.arch) ")" }
                 }
+                @for s in &d.submissions {
+                    dt { "submitted" } dd { (s.scheduler) " job " (s.scheduler_job) " at " (when(&s.submitted_at)) ", " (s.workers) " worker(s) x " (s.slots) " slot(s): " code { (s.command) } }
+                }
             }
             h2 { "Attempts " span.n { (d.attempts.len()) } }
             table.small {

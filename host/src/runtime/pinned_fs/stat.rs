@@ -6,25 +6,22 @@
 //! single-file dataset is hard-linked once per mount), so a job reading
 //! them would give other results on another machine, or in another run.
 //! djx replaces `stat` and `stat-at` of `wasi:filesystem/types`: every
-//! timestamp reads as djx's clock epoch (2000-01-01T00:00:00Z) and every
-//! link count as 1. Type and size are the file's own.
+//! timestamp reads as djx's clock epoch (2000-01-01T00:00:00Z), every link
+//! count as 1, and every directory's size as 0 (file systems count it
+//! differently). Type and a file's size are the file's own.
 
 use wasmtime::component::{Linker, Resource};
-use wasmtime_wasi::filesystem::WasiFilesystemView;
+use wasmtime_wasi::filesystem::{WasiFilesystemCtxView, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{
     self as fs, Datetime, Descriptor, DescriptorStat, ErrorCode, PathFlags,
 };
 
+use super::FILESYSTEM_TYPES;
 use crate::runtime::clock::WALL_START_SECS;
 use crate::runtime::ctx::JobState;
 
-/// The interface whose functions are replaced (the version wasmtime-wasi 48
-/// defines; guests built against any 0.2.x resolve to it).
-const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
-
-/// Replaces `stat` and `stat-at` in `linker` (which already has WASI).
+/// Replaces `stat` and `stat-at` in `linker` (shadowing allowed).
 pub fn add_to_linker(linker: &mut Linker<JobState>) -> wasmtime::Result<()> {
-    linker.allow_shadowing(true);
     let mut types = linker.instance(FILESYSTEM_TYPES)?;
     types.func_wrap(
         "[method]descriptor.stat",
@@ -42,13 +39,12 @@ pub fn add_to_linker(linker: &mut Linker<JobState>) -> wasmtime::Result<()> {
             Ok((pinned(&mut view, stat)?,))
         },
     )?;
-    linker.allow_shadowing(false);
     Ok(())
 }
 
 /// The stat with its host-dependent fields pinned, or its error code.
 fn pinned(
-    view: &mut wasmtime_wasi::filesystem::WasiFilesystemCtxView<'_>,
+    view: &mut WasiFilesystemCtxView<'_>,
     stat: wasmtime_wasi::p2::FsResult<DescriptorStat>,
 ) -> wasmtime::Result<Result<DescriptorStat, ErrorCode>> {
     Ok(match stat {
@@ -57,7 +53,14 @@ fn pinned(
                 seconds: WALL_START_SECS,
                 nanoseconds: 0,
             });
+            // A directory's size is the file system's bookkeeping (4096
+            // on ext4, the entries' total on tmpfs), not its content.
+            let size = match stat.type_ {
+                fs::DescriptorType::Directory => 0,
+                _ => stat.size,
+            };
             Ok(DescriptorStat {
+                size,
                 link_count: 1,
                 data_access_timestamp: epoch,
                 data_modification_timestamp: epoch,

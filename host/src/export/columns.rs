@@ -65,7 +65,11 @@ impl RecordColumns {
     /// The columns of `keys`.
     pub fn new(keys: &RecordKeys) -> RecordColumns {
         let mut names: Vec<String> = vec!["exp_id".into(), "job_id".into(), "event".into()];
-        let mut kinds = vec![Kinds::of_value(&1.into()), Kinds::of_value(&1.into()), Kinds::STRING];
+        let mut kinds = vec![
+            Kinds::of_value(&1.into()),
+            Kinds::of_value(&1.into()),
+            Kinds::STRING,
+        ];
         let mut index: [KeyIndex; 4] = Default::default();
         for (part, (prefix, set)) in PARTS
             .iter()

@@ -27,8 +27,31 @@ type ApiResult = Result<Json<Value>, ApiError>;
 /// `GET /api/experiments`: as `djx ls --json`, in one list.
 pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> ApiResult {
     params(q)?.only(&[])?;
-    let list = state.store.run(|s| Ok(s.experiments()?)).await?;
-    Ok(Json(json!(list)))
+    let (list, submissions) = state
+        .store
+        .run(|s| {
+            let list = s.experiments()?;
+            let ids: Vec<i64> = list.iter().map(|e| e.id).collect();
+            Ok((list, s.submissions(&ids)?))
+        })
+        .await?;
+    // As `djx ls --json`: each experiment with the cluster jobs submitted
+    // for it.
+    let list: Vec<Value> = list
+        .iter()
+        .map(|e| {
+            let mut value = json!(e);
+            if let Some(map) = value.as_object_mut() {
+                let mine: Vec<_> = submissions
+                    .iter()
+                    .filter(|s| s.experiment_id == e.id)
+                    .collect();
+                map.insert("submissions".into(), json!(mine));
+            }
+            value
+        })
+        .collect();
+    Ok(Json(Value::Array(list)))
 }
 
 /// The experiment's facts, counts, columns, dimensions and metrics.

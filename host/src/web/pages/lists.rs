@@ -4,10 +4,11 @@ use maud::{Markup, html};
 
 use super::super::lineage::{JobUse, Lineage};
 use super::format::when;
-use crate::store::ExperimentSummary;
+use crate::store::{ExperimentSummary, Submission};
 
-/// Every experiment with its job counts.
-pub fn experiments(list: &[ExperimentSummary]) -> Markup {
+/// Every experiment with its job counts and the cluster jobs submitted for
+/// it, as `djx ls` shows them.
+pub fn experiments(list: &[ExperimentSummary], submissions: &[Submission]) -> Markup {
     html! {
         h1 { "Experiments" }
         @if list.is_empty() {
@@ -17,7 +18,7 @@ pub fn experiments(list: &[ExperimentSummary]) -> Markup {
             table.experiments {
                 thead { tr {
                     th { "id" } th { "project" } th { "name" } th { "created" } th { "jobs" }
-                    th { "unassigned" } th { "assigned" } th { "finished" } th { "failed" }
+                    th { "unassigned" } th { "assigned" } th { "finished" } th { "failed" } th { "submitted" }
                 } }
                 tbody { @for e in list { tr data-exp=(e.id) {
                     td.num { a href=(format!("/experiments/{}", e.id)) { (e.id) } }
@@ -29,6 +30,12 @@ pub fn experiments(list: &[ExperimentSummary]) -> Markup {
                     td.num { (e.jobs.assigned) }
                     td.num { (e.jobs.finished) }
                     td.num.failed[e.jobs.failed > 0] { (e.jobs.failed) }
+                    td { (submissions
+                        .iter()
+                        .filter(|s| s.experiment_id == e.id)
+                        .map(|s| format!("{} {}", s.scheduler, s.scheduler_job))
+                        .collect::<Vec<_>>()
+                        .join(", ")) }
                 } } }
             }
             }

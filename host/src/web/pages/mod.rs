@@ -28,13 +28,20 @@ type PageResult = Result<Html<String>, PageError>;
 /// `GET /`: the experiments.
 pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> PageResult {
     params(q)?.only(&[])?;
-    let list = state.store.run(|s| Ok(s.experiments()?)).await?;
+    let (list, submissions) = state
+        .store
+        .run(|s| {
+            let list = s.experiments()?;
+            let ids: Vec<i64> = list.iter().map(|e| e.id).collect();
+            Ok((list, s.submissions(&ids)?))
+        })
+        .await?;
     Ok(layout::page(
         "Experiments",
         &[],
         Some("/api/experiments"),
         false,
-        lists::experiments(&list),
+        lists::experiments(&list, &submissions),
     ))
 }
 

@@ -386,8 +386,8 @@ fn ui_table(
 }
 
 /// W3 for one run: a million-point curve (P2's job), fetched and parsed by
-/// the browser's `fetch`; ms and points.
-fn ui_curve(b: &browser::Session, w3: &mut Row) {
+/// the browser's `fetch`: the first request, and a second one.
+fn ui_curve(b: &browser::Session, w3: &mut Row, w3_kept: &mut Row) {
     let dir = tempfile::tempdir().expect("tempdir");
     let yml = format!(
         "name: firehose\nmodule: {}\nlimits: {{records: {POINTS}}}\njob:\n  parameter: {{points: {POINTS}}}\n",
@@ -412,10 +412,12 @@ fn ui_curve(b: &browser::Session, w3: &mut Row) {
         assert_eq!(v[2].as_u64(), Some(POINTS), "{v}");
         (v[0].as_f64().expect("ms"), v[1].as_u64().expect("points"))
     };
-    fetch();
+    // The first request reads the store; the second is served from the
+    // curves kept in memory (a finished attempt's records never change).
     let (ms, points) = fetch();
     assert!(points <= 5000, "{points} points reached the browser");
     w3.add(ms, 0);
+    w3_kept.add(fetch().0, 0);
     let _ = ui.kill();
     let _ = ui.wait();
 }
@@ -643,6 +645,12 @@ fn main() {
         "ms",
         "≤ 300 ms",
     );
+    let mut w3_kept = Row::new(
+        "W3",
+        "the same, asked again (served from the curves kept in memory)",
+        "ms",
+        "",
+    );
     let wants_ui = wanted("W1") || wanted("W2") || wanted("W3");
     let session = if wanted("W1") || wanted("W3") {
         browser::browser("W1, W3")
@@ -705,7 +713,7 @@ fn main() {
                 ui_table(jobs, session.as_ref(), &mut w1, &mut w2, &mut w2_cold);
             }
             if let (true, Some(b)) = (wanted("W3"), session.as_ref()) {
-                ui_curve(b, &mut w3);
+                ui_curve(b, &mut w3, &mut w3_kept);
             }
         }
         if wanted("P6") {
@@ -734,7 +742,7 @@ fn main() {
     println!("\n| id | workload | median | min–max | target | peak RSS |");
     println!("|---|---|---|---|---|---|");
     for row in [&p1, &p2].into_iter().chain(p3.iter().flatten()).chain([
-        &p4, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2, &w2_cold, &w3,
+        &p4, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2, &w2_cold, &w3, &w3_kept,
     ]) {
         row.print();
     }

@@ -60,8 +60,9 @@ test: wasm-target python-tools browser
 	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \
 	exit $$status
 
-# The benchmark suite; P6 runs against a throwaway PostgreSQL.
-bench: wasm-target
+# The benchmark suite; P6 runs against a throwaway PostgreSQL, W1 and W3 in
+# headless Chromium.
+bench: wasm-target browser
 	url=$$(tests/pg/server.sh start) && \
 	DJX_BENCH_DATABASE_URL=$$url cargo bench --locked -p djx-host --bench suite; \
 	status=$$?; tests/pg/server.sh stop; exit $$status

@@ -65,7 +65,11 @@ impl RecordColumns {
     /// The columns of `keys`.
     pub fn new(keys: &RecordKeys) -> RecordColumns {
         let mut names: Vec<String> = vec!["exp_id".into(), "job_id".into(), "event".into()];
-        let mut kinds = vec![Kinds::of_value(&1.into()), Kinds::of_value(&1.into()), Kinds::STRING];
+        let mut kinds = vec![
+            Kinds::of_value(&1.into()),
+            Kinds::of_value(&1.into()),
+            Kinds::STRING,
+        ];
         let mut index: [KeyIndex; 4] = Default::default();
         for (part, (prefix, set)) in PARTS
             .iter()
@@ -75,7 +79,13 @@ impl RecordColumns {
             for (key, key_kinds) in set.iter() {
                 index[part].insert(key.clone(), names.len());
                 names.push(format!("{prefix}.{key}"));
-                kinds.push(key_kinds);
+                // Every metric is a float (an integral one may be stored
+                // as `1`), and every artifact reference a digest.
+                kinds.push(match *prefix {
+                    "metrics" => Kinds::FLOAT,
+                    "artifacts" => Kinds::STRING,
+                    _ => key_kinds,
+                });
             }
         }
         RecordColumns {

@@ -139,9 +139,18 @@ mod tests {
     fn one_kind_one_type_several_json() {
         let of = |v: Value| Kinds::of_value(&v);
         assert_eq!(of(json!(1)).column_type(), ColumnType::Int);
-        assert_eq!(of(json!(1)).with(of(json!(0.5))).column_type(), ColumnType::Float);
-        assert_eq!(of(json!("a")).with(of(json!(null))).column_type(), ColumnType::String);
-        assert_eq!(of(json!("a")).with(of(json!(1))).column_type(), ColumnType::Json);
+        assert_eq!(
+            of(json!(1)).with(of(json!(0.5))).column_type(),
+            ColumnType::Float
+        );
+        assert_eq!(
+            of(json!("a")).with(of(json!(null))).column_type(),
+            ColumnType::String
+        );
+        assert_eq!(
+            of(json!("a")).with(of(json!(1))).column_type(),
+            ColumnType::Json
+        );
         assert_eq!(of(json!([1])).column_type(), ColumnType::Json);
         let k = of(json!(1)).with(of(json!("a")));
         assert_eq!(Kinds::from_letters(&k.letters()), k);

@@ -1,9 +1,10 @@
-//! `djx jobs`: the jobs of an experiment, in grid order.
+//! `djx jobs`: the jobs of an experiment, in grid order; for a halving
+//! sweep, then its rungs.
 
 use clap::Args;
 
 use super::common::{ExpRef, compact, duration_ms, layout, open_store, parse_exp, resolve_exps};
-use super::table;
+use super::{sweeps, table};
 
 /// Arguments of `djx jobs`.
 #[derive(Args)]
@@ -62,5 +63,8 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         })
         .collect();
     table::write(&mut out, &header, &rows, 80)?;
+    for line in sweeps::rung_lines(store.as_ref(), exp)? {
+        std::io::Write::write_all(&mut out, format!("{line}\n").as_bytes())?;
+    }
     Ok(())
 }

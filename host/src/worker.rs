@@ -235,8 +235,9 @@ impl Shared<'_> {
 }
 
 impl Runner<'_> {
-    /// Runs the jobs of `experiments` until none is left unassigned, or
-    /// `cancel` is set. `on_event` sees every job start and end.
+    /// Runs the jobs of `experiments` until none is left unassigned and no
+    /// halving sweep of them can add a rung, or `cancel` is set. `on_event`
+    /// sees every job start and end, and every rung added.
     pub fn run(
         &self,
         experiments: &[i64],

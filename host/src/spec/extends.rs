@@ -32,33 +32,40 @@ pub struct Source {
     pub value: Value,
 }
 
-/// The merged experiment and every file it came from, in precedence order:
-/// the file given first, then what it extends, the last of a list first.
+/// An experiment file and every file it extends.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The merged YAML (no `extends` key left).
-    pub merged: Value,
-    /// The files, in precedence order.
+    /// The merged YAML (no `extends` key left), or `None` when the file
+    /// extends nothing: it is then parsed as it is, with the parser's own
+    /// lines.
+    pub merged: Option<Value>,
+    /// The files, in precedence order: the file given first, then what it
+    /// extends, the last of a list first.
     pub sources: Vec<Source>,
 }
 
 /// Reads `text` (from `path`) and every file it extends, and merges them.
-/// `Ok(None)` when the file extends nothing: it is then parsed as it is,
-/// with the parser's own lines.
-pub fn load(path: &Path, text: &str) -> Result<Option<Loaded>, SpecError> {
-    let value: Value = match serde_yaml::from_str(text) {
-        Ok(value) => value,
-        // Not YAML: the typed parse reports it as it always has.
-        Err(_) => return Ok(None),
-    };
-    let extends = matches!(&value, Value::Mapping(m) if m.contains_key("extends"));
-    if !extends {
-        return Ok(None);
+pub fn load(path: &Path, text: &str) -> Result<Loaded, SpecError> {
+    // Not YAML: the typed parse reports it as it always has.
+    let value: Value = serde_yaml::from_str(text).unwrap_or(Value::Null);
+    if !matches!(&value, Value::Mapping(m) if m.contains_key("extends")) {
+        let main = Source {
+            path: path.to_path_buf(),
+            text: text.to_owned(),
+            value,
+        };
+        return Ok(Loaded {
+            merged: None,
+            sources: vec![main],
+        });
     }
     let mut chain = Vec::new();
     let mut sources = Vec::new();
     let merged = load_one(path, text.to_owned(), Some(value), &mut chain, &mut sources)?;
-    Ok(Some(Loaded { merged, sources }))
+    Ok(Loaded {
+        merged: Some(merged),
+        sources,
+    })
 }
 
 /// Loads one file and what it extends; returns its merged value and adds

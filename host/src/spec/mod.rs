@@ -257,27 +257,22 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, SpecError> {
 /// extends (read relative to `path`).
 pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
     depth::check(path, &text)?;
-    let (file, sources, document) = match extends::load(path, &text)? {
+    let loaded = extends::load(path, &text)?;
+    let (file, document) = match &loaded.merged {
         None => {
             let file: ExperimentFile =
                 serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
-            let value = serde_yaml::from_str(&text).unwrap_or(serde_yaml::Value::Null);
-            let main = Source {
-                path: path.to_path_buf(),
-                text: text.clone(),
-                value,
-            };
-            (file, vec![main], text.clone())
+            (file, text.clone())
         }
-        Some(loaded) => {
-            let document = serde_yaml::to_string(&loaded.merged).map_err(|e| SpecError {
+        Some(merged) => {
+            let document = serde_yaml::to_string(merged).map_err(|e| SpecError {
                 file: path.to_path_buf(),
                 line: None,
                 key: String::new(),
                 message: format!("merging the files it extends: {e}"),
             })?;
             match serde_yaml::from_str::<ExperimentFile>(&document) {
-                Ok(file) => (file, loaded.sources, document),
+                Ok(file) => (file, document),
                 Err(e) => {
                     // Lines of the merged document mean nothing to the
                     // user: find the key in the file that wrote it.
@@ -296,6 +291,7 @@ pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
             }
         }
     };
+    let sources = loaded.sources;
     let mut parsed = ParsedFile {
         path: path.to_path_buf(),
         text,

@@ -66,14 +66,19 @@
 //! same module runs once per point of the grid (see the djx README).
 //!
 //! For compute close to native speed, build with the flags of the djx
-//! repository's `.cargo/config.toml` (wasm SIMD, wide arithmetic, LLVM's
-//! native unroll threshold): put this in your crate's `.cargo/config.toml`.
+//! repository's `.cargo/config.toml` (wasm SIMD, LLVM's native unroll
+//! threshold): put this in your crate's `.cargo/config.toml`.
 //!
 //! ```toml
 //! [target.wasm32-wasip2]
-//! rustflags = ["-C", "target-feature=+simd128,+wide-arithmetic",
+//! rustflags = ["-C", "target-feature=+simd128",
 //!              "-C", "llvm-args=-unroll-threshold=600"]
 //! ```
+//!
+//! A job whose hot loops multiply 64-bit integers into `u128` can add
+//! `+wide-arithmetic` to the target features (djx's engine enables the
+//! proposal); rustc then warns that the feature is unstable. The djx README
+//! says what it buys.
 //!
 //! ## What the sandbox gives a job
 //!

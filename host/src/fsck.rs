@@ -190,7 +190,10 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                 });
             }
         }
-        for job in store.jobs(exp.id)? {
+        // Keys are checked as the jobs stream by; the ended ones (an id
+        // each) are then checked against their stored results.
+        let mut ended = Vec::new();
+        store.each_job(exp.id, &mut |job| {
             report.jobs += 1;
             if let Some(stored) = job.key {
                 let actual = LockedJob::of(spec, &job.parameter, &job.labels).key();
@@ -202,12 +205,15 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                     });
                 }
             }
-            if job.status != JobStatus::Finished && job.status != JobStatus::Failed {
-                continue;
+            if job.status == JobStatus::Finished || job.status == JobStatus::Failed {
+                ended.push(job.id);
             }
-            for attempt in store.attempts(job.id)? {
+            Ok(())
+        })?;
+        for job_id in ended {
+            for attempt in store.attempts(job_id)? {
                 let saved = StoredResult::load(store, attempt.result_attempt())?;
-                let by = format!("job {} attempt {}", job.id, attempt.attempt);
+                let by = format!("job {job_id} attempt {}", attempt.attempt);
                 for digest in saved.referenced_artifacts() {
                     if !artifacts.contains(&digest) {
                         report.problems.push(Problem::Missing {
@@ -224,7 +230,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                 let actual = saved.digest(spec.digest_log);
                 if actual != stored {
                     report.problems.push(Problem::ResultMismatch {
-                        job: job.id,
+                        job: job_id,
                         attempt: attempt.attempt,
                         stored,
                         actual,

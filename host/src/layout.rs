@@ -7,10 +7,30 @@
 //! | datasets (content-addressed) | `.djx/data/` | `DJX_DATA_STORE` |
 //! | artifacts (content-addressed) | `.djx/artifacts/` | `DJX_ARTIFACT_STORE` |
 //! | modules (by digest) | `.djx/modules/` | |
-//! | compiled modules | `.djx/cache/` | `DJX_CACHE_DIR` |
+//! | compiled modules | the user's cache, `~/.cache/djx/modules` ([`user_cache_dir`]) | `DJX_CACHE_DIR` |
 //! | job scratch dirs, mounts | system temp dir | `DJX_DATA_TEMP` |
 
 use std::path::{Path, PathBuf};
+
+/// The compile cache of every store of this user: `DJX_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/djx/modules`, else `~/.cache/djx/modules`, else a
+/// directory under the system temp dir. Entries are named by the module's
+/// digest and the engine's fingerprint, so stores and experiments share
+/// them safely, and a new store's first run does not compile again what
+/// another store compiled.
+pub fn user_cache_dir() -> PathBuf {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = var("DJX_CACHE_DIR") {
+        return dir.into();
+    }
+    if let Some(dir) = var("XDG_CACHE_HOME") {
+        return PathBuf::from(dir).join("djx/modules");
+    }
+    if let Some(home) = var("HOME") {
+        return PathBuf::from(home).join(".cache/djx/modules");
+    }
+    std::env::temp_dir().join("djx-cache")
+}
 
 /// The paths of one djx home.
 #[derive(Clone, Debug)]
@@ -45,7 +65,7 @@ impl Layout {
             data: var("DJX_DATA_STORE").unwrap_or_else(|| root.join("data")),
             artifacts: var("DJX_ARTIFACT_STORE").unwrap_or_else(|| root.join("artifacts")),
             modules: root.join("modules"),
-            cache: var("DJX_CACHE_DIR").unwrap_or_else(|| root.join("cache")),
+            cache: user_cache_dir(),
             temp: var("DJX_DATA_TEMP").unwrap_or_else(std::env::temp_dir),
             root,
         }

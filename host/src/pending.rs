@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, Records};
+use crate::record_keys::RecordKeys;
 use crate::store::{AttemptResult, ClaimedJob};
 
 /// The longest an ended attempt waits for others before it is committed.
@@ -29,6 +30,8 @@ pub struct Done {
     pub failure: Option<String>,
     /// Its records not stored while it ran: records `stored_records..`.
     pub records: Records,
+    /// The keys all its records use, and its label keys if it has any.
+    pub record_keys: RecordKeys,
     /// How many of its records, from the first, were stored while it ran.
     pub stored_records: usize,
     /// Its artifacts.
@@ -47,6 +50,7 @@ impl Done {
         AttemptResult {
             failure: self.failure.clone(),
             records: &self.records,
+            record_keys: &self.record_keys,
             stored_records: self.stored_records,
             artifacts: &self.artifacts,
             log: &self.log,

@@ -20,6 +20,7 @@ use crate::layout::Layout;
 use crate::pending::{Done, Pending};
 use crate::prepare::{PrepareError, Prepared};
 use crate::record::Records;
+use crate::record_keys::RecordKeys;
 use crate::record_stream::{RecordStreams, record_streams};
 use crate::runtime::{Failure, RunHooks, Runtimes};
 use crate::store::{ClaimedJob, Store};
@@ -596,6 +597,7 @@ impl Runner<'_> {
                 job,
                 failure: Some(reason),
                 records: Records::new(),
+                record_keys: RecordKeys::default(),
                 stored_records: 0,
                 artifacts: Vec::new(),
                 log: Vec::new(),
@@ -624,10 +626,17 @@ impl Runner<'_> {
         // the records after the last chunk.
         let mut records = streamed.unstored;
         records.append(outcome.records);
+        // The columns an export of these records needs: the job's labels
+        // too, when it has records to show them with.
+        let mut record_keys = outcome.record_keys;
+        if streamed.stored + records.len() > 0 {
+            record_keys.add_label_keys(&job.labels);
+        }
         Ok(Ok(Done {
             job,
             failure,
             records,
+            record_keys,
             stored_records: streamed.stored,
             artifacts: outcome.artifacts,
             log,

@@ -18,7 +18,7 @@ use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Runtime, job
 use djx_host::spec::valid_dataset_name;
 use djx_host::store::DatasetRef;
 
-use super::{EXIT_JOB_FAILED, Exit, paths};
+use super::{EXIT_JOB_FAILED, Exit};
 
 /// Arguments of `djx exec`.
 #[derive(Args)]
@@ -98,7 +98,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         ),
     };
 
-    let runtime = Runtime::new(determinism, paths::cache_dir(), scratch)?;
+    let runtime = Runtime::new(determinism, djx_host::layout::user_cache_dir(), scratch)?;
     let module = runtime.load_file(&args.module)?;
     let mut refs: Vec<DatasetRef> = datasets
         .iter()

@@ -5,6 +5,7 @@
 mod add;
 mod artifact;
 mod build;
+mod cache;
 mod common;
 mod exec;
 mod fsck;
@@ -12,7 +13,6 @@ mod jobs;
 mod lineage;
 mod logs;
 mod ls;
-mod paths;
 mod records;
 mod run;
 mod show;
@@ -84,6 +84,9 @@ enum Command {
     /// Re-hash the data, artifact and module stores and check every
     /// reference of the database.
     Fsck(fsck::FsckArgs),
+    /// The compile cache every store of this user shares: its size, and
+    /// pruning it.
+    Cache(cache::CacheArgs),
 }
 
 /// An error that has already been reported, carrying the exit code.
@@ -127,6 +130,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Lineage(args) => lineage::run(args),
         Command::Fsck(args) => fsck::run(args),
+        Command::Cache(args) => cache::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,21 +1,27 @@
 //! `djx records`: a tidy table, one row per record, like the original djx's
 //! `get_exp_records_df`. Columns: `exp_id, job_id, event, labels.*,
 //! context.*, metrics.*, artifacts.*`, each group's keys sorted.
+//!
+//! Records stream from the store to the output one at a time (see
+//! [`djx_host::export`]): memory does not grow with the experiment.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use djx_host::store::RecordRow;
-use serde_json::{Map, Value};
+use djx_host::export::columns::{FIXED, Row, Span};
+use djx_host::export::{RecordColumns, read_ahead};
+use djx_host::json_fields::cell;
+use djx_host::store::{StoreError, StoredRecord};
 
-use super::common::{ExpRef, cell, layout, open_store, output, parse_exp, resolve_exps};
-use super::table;
+use super::common::{ExpRef, layout, open_store, output, parse_exp, resolve_exps};
+use super::table::TableStream;
 
 /// Output formats.
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
-    /// Aligned columns for the terminal.
+    /// Aligned columns for the terminal (aligned on the first 1,000 rows).
     Table,
     /// CSV with a header row (pandas reads it as is).
     Csv,
@@ -42,77 +48,103 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
     let ids = resolve_exps(store.as_ref(), &args.experiments)?;
-    let records = store.records(&ids)?;
-    let (columns, rows) = tidy(&records);
+    let columns = RecordColumns::of(store.as_ref(), &ids)?;
     let mut out = output(&args.output)?;
-    match args.format {
+    let mut cells = Row::default();
+    // `each_record` lends each record for the call only: the row is made
+    // and written inside it. An I/O error is carried out through the
+    // store's error type and turned back here.
+    let mut write_error: Option<std::io::Error> = None;
+    let io = |e: std::io::Error, slot: &mut Option<std::io::Error>| {
+        *slot = Some(e);
+        StoreError::Config("writing the output failed".into())
+    };
+    let read = match args.format {
         Format::Table => {
-            let cells: Vec<Vec<String>> =
-                rows.iter().map(|r| r.iter().map(cell).collect()).collect();
-            table::write(&mut out, &columns, &cells, 40)?;
+            let mut table = TableStream::new(&mut out, columns.names(), 40);
+            let read = read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
+                columns.fill(&r, &mut cells)?;
+                let row = texts(&r, cells.spans()).map(Cow::into_owned).collect();
+                table.push(row).map_err(|e| io(e, &mut write_error))
+            });
+            read.and_then(|()| table.finish().map_err(|e| io(e, &mut write_error)))
         }
         Format::Csv => {
-            let mut csv = csv::Writer::from_writer(out);
-            csv.write_record(&columns)?;
-            for row in &rows {
-                csv.write_record(row.iter().map(cell))?;
-            }
-            csv.flush()?;
-            return Ok(());
+            let mut csv = csv::Writer::from_writer(&mut out);
+            let header = csv.write_record(columns.names());
+            let read = header
+                .map_err(|e| io(e.into(), &mut write_error))
+                .and_then(|()| {
+                    read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
+                        columns.fill(&r, &mut cells)?;
+                        let mut row = || -> csv::Result<()> {
+                            for text in texts(&r, cells.spans()) {
+                                csv.write_field(text.as_bytes())?;
+                            }
+                            csv.write_record(None::<&[u8]>)
+                        };
+                        row().map_err(|e| io(e.into(), &mut write_error))
+                    })
+                });
+            read.and_then(|()| csv.flush().map_err(|e| io(e, &mut write_error)))
         }
         Format::Json => {
-            for row in rows {
-                let object: Map<String, Value> = columns.iter().cloned().zip(row).collect();
-                serde_json::to_writer(&mut out, &object)?;
-                out.write_all(b"\n")?;
-            }
+            let names = columns.names();
+            let mut line = Vec::new();
+            read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
+                columns.fill(&r, &mut cells)?;
+                json_line(&mut line, names, &r, cells.spans());
+                out.write_all(&line).map_err(|e| io(e, &mut write_error))
+            })
         }
+    };
+    if let Some(e) = write_error {
+        return Err(e.into());
     }
+    read?;
     out.flush()?;
     Ok(())
 }
 
-/// The column names and one row of values per record.
-pub fn tidy(records: &[RecordRow]) -> (Vec<String>, Vec<Vec<Value>>) {
-    let keys = |f: &dyn Fn(&RecordRow) -> &Map<String, Value>| -> Vec<String> {
-        let set: BTreeSet<&String> = records.iter().flat_map(|r| f(r).keys()).collect();
-        set.into_iter().cloned().collect()
+/// A record's cells as text: the fixed columns, then each key column (a
+/// missing value is empty).
+fn texts<'a>(
+    r: &'a StoredRecord<'a>,
+    cells: &'a [Option<Span>],
+) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+    let fixed = [
+        Cow::Owned(r.exp_id.to_string()),
+        Cow::Owned(r.job_id.to_string()),
+        Cow::Borrowed(r.record.event),
+    ];
+    fixed.into_iter().chain(
+        cells[FIXED..]
+            .iter()
+            .map(|c| c.map_or(Cow::Borrowed(""), |span| cell(span.text(r)))),
+    )
+}
+
+/// One JSON object (and a newline) with every column, in column order; a
+/// missing value is `null`. Values are the stored JSON, copied as they are.
+fn json_line(line: &mut Vec<u8>, names: &[String], r: &StoredRecord<'_>, cells: &[Option<Span>]) {
+    line.clear();
+    let string = |line: &mut Vec<u8>, s: &str| {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *line, s);
     };
-    let labels = keys(&|r| &r.labels);
-    let context = keys(&|r| &r.context);
-    let metrics = keys(&|r| &r.metrics);
-    let artifacts = keys(&|r| &r.artifacts);
-    let mut columns: Vec<String> = vec!["exp_id".into(), "job_id".into(), "event".into()];
-    for (prefix, names) in [
-        ("labels", &labels),
-        ("context", &context),
-        ("metrics", &metrics),
-        ("artifacts", &artifacts),
-    ] {
-        columns.extend(names.iter().map(|k| format!("{prefix}.{k}")));
+    line.extend_from_slice(
+        format!(
+            "{{\"exp_id\":{},\"job_id\":{},\"event\":",
+            r.exp_id, r.job_id
+        )
+        .as_bytes(),
+    );
+    string(line, r.record.event);
+    for (name, value) in names.iter().zip(cells).skip(FIXED) {
+        line.push(b',');
+        string(line, name);
+        line.push(b':');
+        line.extend_from_slice(value.map_or("null", |span| span.text(r)).as_bytes());
     }
-    let rows = records
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                Value::from(r.exp_id),
-                Value::from(r.job_id),
-                Value::from(r.event.clone()),
-            ];
-            for (names, map) in [
-                (&labels, &r.labels),
-                (&context, &r.context),
-                (&metrics, &r.metrics),
-                (&artifacts, &r.artifacts),
-            ] {
-                row.extend(
-                    names
-                        .iter()
-                        .map(|k| map.get(k).cloned().unwrap_or(Value::Null)),
-                );
-            }
-            row
-        })
-        .collect();
-    (columns, rows)
+    line.extend_from_slice(b"}\n");
 }

@@ -32,12 +32,19 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
+    let mut seen = 0usize;
     let mut jobs: Vec<JobRow> = match &args.experiment {
         Some(exp) => {
             let ids = resolve_exps(store.as_ref(), std::slice::from_ref(exp))?;
             let mut jobs = Vec::new();
             for id in ids {
-                jobs.extend(store.jobs(id)?);
+                store.each_job(id, &mut |job| {
+                    seen += 1;
+                    if job.status == JobStatus::Finished {
+                        jobs.push(job);
+                    }
+                    Ok(())
+                })?;
             }
             jobs
         }
@@ -52,8 +59,9 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
             );
         }
         jobs.push(job);
+        seen += 1;
     }
-    let total = jobs.len();
+    let total = seen;
     jobs.retain(|j| j.status == JobStatus::Finished);
     if jobs.is_empty() {
         bail!("no finished jobs to verify ({total} jobs, none finished)");

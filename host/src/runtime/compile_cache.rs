@@ -6,9 +6,13 @@
 //! entry is `<key>.cwasm` plus `<key>.b3`, the digest of the `.cwasm`, which
 //! is checked before the (unsafe) deserialisation so that a torn or corrupt
 //! file is recompiled instead of loaded.
+//!
+//! A load touches its entry's time, so [`CompileCache::prune`] can remove
+//! the entries unused for the longest time.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use wasmtime::component::Component;
 
@@ -60,6 +64,7 @@ impl CompileCache {
             // by accident. The cache directory must not be writable by
             // anyone who is not trusted to run native code as this user.
             if let Ok(component) = unsafe { Component::deserialize(engine.engine(), &bytes) } {
+                touch(&cwasm);
                 return Ok((component, true));
             }
         }
@@ -88,6 +93,72 @@ impl CompileCache {
         write_atomic(&self.dir, cwasm, &bytes)?;
         write_atomic(&self.dir, sum, digest.to_hex().as_bytes())?;
         Ok(())
+    }
+}
+
+/// A compiled component in the cache.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Its `.cwasm` file.
+    pub path: PathBuf,
+    /// Bytes of it and its digest file.
+    pub bytes: u64,
+    /// When it was last loaded or stored.
+    pub used: SystemTime,
+}
+
+impl CompileCache {
+    /// Every entry, the most recently used first.
+    pub fn entries(&self) -> std::io::Result<Vec<Entry>> {
+        let mut entries = Vec::new();
+        let dir = match fs::read_dir(&self.dir) {
+            Ok(dir) => dir,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(entries),
+            Err(e) => return Err(e),
+        };
+        for item in dir {
+            let path = item?.path();
+            if path.extension().is_none_or(|e| e != "cwasm") {
+                continue;
+            }
+            let meta = fs::metadata(&path)?;
+            let sum = fs::metadata(path.with_extension("b3")).map_or(0, |m| m.len());
+            entries.push(Entry {
+                bytes: meta.len() + sum,
+                used: meta.modified()?,
+                path,
+            });
+        }
+        entries.sort_by_key(|e| std::cmp::Reverse(e.used));
+        Ok(entries)
+    }
+
+    /// Removes the entries unused for the longest time until the rest take
+    /// at most `keep` bytes (`0` empties the cache), and any leftover
+    /// partial writes; returns how many entries went and their bytes. A
+    /// running djx that needs a removed entry compiles it again.
+    pub fn prune(&self, keep: u64) -> std::io::Result<(usize, u64)> {
+        let mut kept = 0u64;
+        let (mut removed, mut freed) = (0usize, 0u64);
+        for entry in self.entries()? {
+            if kept + entry.bytes <= keep {
+                kept += entry.bytes;
+                continue;
+            }
+            // The digest first: an entry without it is never loaded.
+            let _ = fs::remove_file(entry.path.with_extension("b3"));
+            fs::remove_file(&entry.path)?;
+            removed += 1;
+            freed += entry.bytes;
+        }
+        Ok((removed, freed))
+    }
+}
+
+/// Marks `path` as used now (best effort: a read-only cache still loads).
+fn touch(path: &Path) {
+    if let Ok(file) = fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
     }
 }
 

@@ -14,6 +14,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use crate::artifact_store::ArtifactStore;
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, Records};
+use crate::record_keys::RecordKeys;
 use crate::runtime::job::DatasetMount;
 use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;
@@ -39,6 +40,8 @@ pub struct JobCtx {
     pub bound: Map<String, Value>,
     /// Records emitted so far and not handed to the stream.
     pub records: Records,
+    /// The keys every record emitted so far uses.
+    pub record_keys: RecordKeys,
     /// Encoded bytes of `records`.
     pub record_bytes: u64,
     /// Artifacts stored so far, in order.

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, Records};
+use crate::record_keys::RecordKeys;
 use crate::runtime::limits::{LimitKind, Limits};
 use crate::runtime::log::{LogChunk, Stream};
 
@@ -100,6 +101,8 @@ pub struct JobOutcome {
     /// [`RunHooks`](crate::runtime::RunHooks)) those after the last chunk
     /// it was given.
     pub records: Records,
+    /// The keys all its records use (streamed ones too).
+    pub record_keys: RecordKeys,
     /// The artifacts, in the order they were stored.
     pub artifacts: Vec<ArtifactInfo>,
     /// The job's log.

@@ -12,6 +12,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 use crate::artifact_store::ArtifactStore;
 use crate::canonical;
 use crate::record::Records;
+use crate::record_keys::RecordKeys;
 use crate::runtime::ctx::{JobCtx, JobState};
 use crate::runtime::job::{Failure, JobOutcome, JobSpec};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
@@ -42,6 +43,7 @@ pub(crate) fn run_job(
     let host_failure = |message: String| JobOutcome {
         failure: Some(Failure::Host(message)),
         records: Records::new(),
+        record_keys: RecordKeys::default(),
         artifacts: vec![],
         log: log.chunks(),
         duration: started.elapsed(),
@@ -75,6 +77,7 @@ pub(crate) fn run_job(
             scratch: scratch.path().to_path_buf(),
             bound: Map::new(),
             records: Records::new(),
+            record_keys: RecordKeys::default(),
             record_bytes: 0,
             artifacts: Vec::new(),
             artifact_digests: BTreeSet::new(),
@@ -115,6 +118,7 @@ pub(crate) fn run_job(
     let mut outcome = JobOutcome {
         failure: None,
         records: state.job.records,
+        record_keys: state.job.record_keys,
         artifacts: state.job.artifacts,
         log: log.chunks(),
         duration,

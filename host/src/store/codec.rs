@@ -3,8 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{DatasetRef, Experiment, JobRow, NewExperiment, RecordRow, StoreError};
+use super::{DatasetRef, Experiment, JobRow, NewExperiment, RecordRow, StoreError, StoredRecord};
 use crate::digest::{Digest, InvalidDigest};
+use crate::record_keys::RecordKeys;
 
 /// A JSON decoding error as a corrupt-value error.
 pub fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
@@ -51,6 +52,34 @@ pub fn record_row(
         metrics: object(&metrics, "record metrics")?,
         artifacts: object(&artifacts, "record artifacts")?,
     })
+}
+
+/// Decodes a stored record.
+pub fn decode_record(r: StoredRecord<'_>) -> Result<RecordRow, StoreError> {
+    Ok(RecordRow {
+        exp_id: r.exp_id,
+        job_id: r.job_id,
+        labels: object(r.labels, "job labels")?,
+        event: r.record.event.to_owned(),
+        context: object(r.record.context, "record context")?,
+        metrics: object(r.record.metrics, "record metrics")?,
+        artifacts: object(r.record.artifacts, "record artifacts")?,
+    })
+}
+
+/// The union of the stored record key sets `texts`.
+pub fn merge_key_sets<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+) -> Result<RecordKeys, StoreError> {
+    let mut keys = RecordKeys::default();
+    for text in texts {
+        let set = RecordKeys::from_text(text).map_err(|e| StoreError::Corrupt {
+            what: "record key set",
+            message: e.to_string(),
+        })?;
+        keys.merge(&set);
+    }
+    Ok(keys)
 }
 
 /// A stored digest that may be absent.

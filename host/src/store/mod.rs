@@ -15,6 +15,7 @@ mod types;
 use std::time::Duration;
 
 use crate::record::Records;
+use crate::record_keys::RecordKeys;
 
 pub use self::sweep::*;
 pub use self::types::*;
@@ -170,15 +171,51 @@ pub trait Store: Send + Sync {
     /// One experiment.
     fn experiment(&self, id: i64) -> Result<Experiment>;
 
-    /// The jobs of an experiment, in grid order.
-    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>>;
+    /// Calls `f` with each job of an experiment, in grid order, reading
+    /// them as they are needed: a million jobs never sit in memory. `f`
+    /// must not use the store (it may hold a connection); an error from it
+    /// ends the reading.
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()>;
+
+    /// The jobs of an experiment, in grid order, all in memory (see
+    /// [`Store::each_job`]).
+    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        let mut jobs = Vec::new();
+        self.each_job(experiment, &mut |job| {
+            jobs.push(job);
+            Ok(())
+        })?;
+        Ok(jobs)
+    }
 
     /// One job.
     fn job(&self, id: i64) -> Result<JobRow>;
 
-    /// The records of the finished jobs of `experiments`, each from the
-    /// attempt that finished, in experiment, grid and record order.
-    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>>;
+    /// Calls `f` with each record of the finished jobs of `experiments`,
+    /// each from the attempt that finished, in experiment, grid and record
+    /// order, as the stored text (borrowed: nothing is parsed or copied),
+    /// reading them as they are needed. `f` must not use the store.
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()>;
+
+    /// The records [`Store::each_record`] reads, decoded, all in memory.
+    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+        let mut rows = Vec::new();
+        self.each_record(experiments, &mut |record| {
+            rows.push(codec::decode_record(record)?);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// The keys the records [`Store::each_record`] reads use, and their
+    /// jobs' label keys: the columns of their export, without reading
+    /// them. `None` when some of the attempts were stored before djx kept
+    /// these sets (then read the records for them).
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>>;
 
     /// The records of one attempt of a job.
     fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>>;

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::digest::Digest;
 use crate::provenance::Provenance;
-use crate::record::{ArtifactInfo, Records};
+use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::record_keys::RecordKeys;
 use crate::runtime::{Determinism, EngineProfile, Limits};
 
 /// A dataset as an experiment stores it.
@@ -286,6 +287,9 @@ pub struct AttemptResult<'a> {
     /// Its records from number `stored_records` on: the ones the finish
     /// writes.
     pub records: &'a Records,
+    /// The keys all its records (stored ones too) use, with its label
+    /// keys: the columns they need in an export.
+    pub record_keys: &'a RecordKeys,
     /// How many of its records, from the first, are already in the store
     /// ([`Store::append_records`](crate::store::Store::append_records)).
     pub stored_records: usize,
@@ -307,6 +311,19 @@ impl AttemptResult<'_> {
             Some(_) => JobStatus::Failed,
         }
     }
+}
+
+/// One stored record with the job it belongs to, as the store keeps it.
+#[derive(Clone, Copy, Debug)]
+pub struct StoredRecord<'a> {
+    /// The experiment.
+    pub exp_id: i64,
+    /// The job.
+    pub job_id: i64,
+    /// The job's labels (a JSON object's text).
+    pub labels: &'a str,
+    /// The record.
+    pub record: RecordText<'a>,
 }
 
 /// One record with the job it belongs to.

@@ -78,3 +78,82 @@ fn the_wasmtime_version_constant_matches_cargo_lock() {
         "update WASMTIME_VERSION to the locked wasmtime"
     );
 }
+
+/// Every new working directory compiled its guest again into its own
+/// `.djx/cache`; the cache is now the user's, shared by every store.
+#[test]
+fn a_new_store_uses_the_users_compile_cache() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let xdg = home.path().join("xdg");
+    for store in ["one", "two"] {
+        let t = crate::support::TestDir::new();
+        let yml = crate::support::steps_experiment(&t, store, 2, 1, 0, "");
+        let out = crate::support::run(
+            t.djx()
+                .env_remove("DJX_CACHE_DIR")
+                .env("XDG_CACHE_HOME", &xdg)
+                .arg("run")
+                .arg(&yml),
+        );
+        crate::support::assert_exit(&out, 0);
+        assert!(!t.path().join(".djx/cache").exists(), "no cache per store");
+    }
+    let cache = djx_host::runtime::compile_cache::CompileCache::new(xdg.join("djx/modules"));
+    let entries = cache.entries().expect("entries");
+    assert_eq!(entries.len(), 1, "one compilation for both stores");
+    let t = crate::support::TestDir::new();
+    let djx = |args: &[&str]| {
+        let out = crate::support::run(
+            t.djx()
+                .env_remove("DJX_CACHE_DIR")
+                .env("XDG_CACHE_HOME", &xdg)
+                .args(args),
+        );
+        crate::support::assert_exit(&out, 0);
+        crate::support::stdout(&out)
+    };
+    assert!(djx(&["cache"]).contains(": 1 compiled modules, "));
+    assert!(djx(&["cache", "prune"]).contains("removed 0 compiled modules"));
+    assert!(djx(&["cache", "prune", "--keep", "0"]).contains("removed 1 compiled modules"));
+    assert!(cache.entries().expect("entries").is_empty());
+}
+
+#[test]
+fn prune_removes_the_entries_unused_longest() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let native = runtime(Determinism::Native, cache.path());
+    native.load_file(djx_fixtures::NOOP.as_ref()).expect("load");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    native
+        .load_file(djx_fixtures::STEPS.as_ref())
+        .expect("load");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Loading noop again makes steps the one unused longest.
+    let again = runtime(Determinism::Native, cache.path())
+        .load_file(djx_fixtures::NOOP.as_ref())
+        .expect("load");
+    assert!(again.cache_hit);
+    let compile_cache = djx_host::runtime::compile_cache::CompileCache::new(cache.path());
+    let entries = compile_cache.entries().expect("entries");
+    assert_eq!(entries.len(), 2);
+    let newest = entries[0].bytes;
+    let (removed, freed) = compile_cache.prune(newest).expect("prune");
+    assert_eq!((removed, freed), (1, entries[1].bytes));
+    let left = runtime(Determinism::Native, cache.path());
+    assert!(
+        left.load_file(djx_fixtures::NOOP.as_ref())
+            .expect("load")
+            .cache_hit
+    );
+    assert!(
+        !left
+            .load_file(djx_fixtures::STEPS.as_ref())
+            .expect("load")
+            .cache_hit
+    );
+    assert_eq!(
+        compile_cache.prune(0).expect("prune").0,
+        2,
+        "--keep 0 empties it"
+    );
+}

@@ -9,6 +9,7 @@ mod cluster;
 mod determinism;
 mod exec;
 mod experiments;
+mod exports;
 mod failures;
 mod limits;
 mod postgres;

@@ -68,6 +68,8 @@ impl Host for JobView<'_> {
         }
         self.ctx.record_bytes += size;
         let ctx = &mut *self.ctx;
+        ctx.record_keys
+            .add_record(&ctx.bound, &context, &metrics, &refs);
         if let Some(stream) = &mut ctx.stream {
             stream.feed(&mut ctx.records);
         }

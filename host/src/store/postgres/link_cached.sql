@@ -5,7 +5,8 @@
 WITH candidate AS (
     SELECT j.id, j.attempt + 1 AS attempt, a.result_digest,
            coalesce(a.source_job, a.job_id) AS source_job,
-           coalesce(a.source_attempt, a.attempt) AS source_attempt
+           coalesce(a.source_attempt, a.attempt) AS source_attempt,
+           a.key_set
     FROM job j
     JOIN LATERAL (
         SELECT s.id, s.attempt FROM job s
@@ -27,7 +28,7 @@ WITH candidate AS (
     RETURNING job.id
 )
 INSERT INTO attempt (job_id, attempt, worker, started_at, finished_at, duration_ms,
-                     status, reason, result_digest, source_job, source_attempt)
+                     status, reason, result_digest, source_job, source_attempt, key_set)
 SELECT c.id, c.attempt, $2, $3, $3, 0, 'FINISHED', NULL, c.result_digest,
-       c.source_job, c.source_attempt
+       c.source_job, c.source_attempt, c.key_set
 FROM candidate c JOIN linked l ON l.id = c.id

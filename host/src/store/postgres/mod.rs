@@ -24,10 +24,11 @@ use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
     JobStatus, NewExperiment, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob,
-    StatusCounts, Store, StoreError, Submission,
+    StatusCounts, Store, StoreError, StoredRecord, Submission,
 };
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::record_keys::RecordKeys;
 use crate::timestamp::{now_ms, now_text};
 
 mod migrations {
@@ -40,6 +41,7 @@ const FINISH: &str = include_str!("finish.sql");
 const RELEASE: &str = include_str!("release.sql");
 const RENEW: &str = include_str!("renew.sql");
 const RECORDS: &str = include_str!("records.sql");
+const RECORD_KEY_SETS: &str = include_str!("record_key_sets.sql");
 const JOB_COLUMNS: &str = include_str!("job_columns.sql");
 const INSERT_RECORDS: &str = include_str!("insert_records.sql");
 const INSERT_ARTIFACTS: &str = include_str!("insert_artifacts.sql");
@@ -288,7 +290,43 @@ impl PgStore {
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(pool_err)
     }
+
+    /// Calls `f` with each row of the query, fetched [`FETCH_ROWS`] at a
+    /// time through a portal (a cursor), so memory holds one batch however
+    /// many rows there are.
+    fn each_row(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        f: &mut dyn FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            // A portal lives in a transaction (read only: this only reads).
+            let tx = client
+                .build_transaction()
+                .read_only(true)
+                .start()
+                .await
+                .map_err(pg)?;
+            let statement = tx.prepare(sql).await.map_err(pg)?;
+            let portal = tx.bind(&statement, params).await.map_err(pg)?;
+            loop {
+                let rows = tx.query_portal(&portal, FETCH_ROWS).await.map_err(pg)?;
+                for row in &rows {
+                    f(row)?;
+                }
+                if rows.len() < FETCH_ROWS as usize {
+                    break;
+                }
+            }
+            tx.commit().await.map_err(pg)
+        })
+    }
 }
+
+/// Rows per round trip when a read streams.
+const FETCH_ROWS: i32 = 10_000;
 
 fn job_row(row: &Row) -> Result<JobRow> {
     let job = JobRow {
@@ -483,8 +521,10 @@ async fn finish_one(
         .map_err(pg)?;
     }
     let digest = result.result_digest.map(|d| d.to_hex());
+    let keys = result.record_keys.to_text();
+    let key_digest = Digest::of(keys.as_bytes()).to_hex();
     let stmt = tx.prepare_cached(INSERT_ATTEMPT).await.map_err(pg)?;
-    tx.execute(&stmt, &[&job.id, &job.attempt, &digest])
+    tx.execute(&stmt, &[&job.id, &job.attempt, &digest, &key_digest, &keys])
         .await
         .map_err(pg)?;
     Ok(true)
@@ -776,18 +816,9 @@ impl Store for PgStore {
         })
     }
 
-    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
-        self.rt.block_on(async {
-            let client = self.client().await?;
-            let rows = client
-                .query(
-                    &format!("{JOB_COLUMNS} WHERE experiment_id = $1 ORDER BY position"),
-                    &[&experiment],
-                )
-                .await
-                .map_err(pg)?;
-            rows.iter().map(job_row).collect()
-        })
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()> {
+        let sql = format!("{JOB_COLUMNS} WHERE experiment_id = $1 ORDER BY position");
+        self.each_row(&sql, &[&experiment], &mut |row| f(job_row(row)?))
     }
 
     fn job(&self, id: i64) -> Result<JobRow> {
@@ -802,11 +833,43 @@ impl Store for PgStore {
         })
     }
 
-    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.each_row(RECORDS, &[&experiments], &mut |row| {
+            let text = |i: usize| row.try_get::<_, &str>(i).map_err(pg);
+            f(StoredRecord {
+                exp_id: row.try_get(0).map_err(pg)?,
+                job_id: row.try_get(1).map_err(pg)?,
+                labels: text(2)?,
+                record: RecordText {
+                    event: text(3)?,
+                    context: text(4)?,
+                    metrics: text(5)?,
+                    artifacts: text(6)?,
+                },
+            })
+        })
+    }
+
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>> {
         self.rt.block_on(async {
             let client = self.client().await?;
-            let rows = client.query(RECORDS, &[&experiments]).await.map_err(pg)?;
-            rows.iter().map(record_row).collect()
+            let rows = client
+                .query(RECORD_KEY_SETS, &[&experiments])
+                .await
+                .map_err(pg)?;
+            let ids: Option<Vec<i64>> = rows.iter().map(|r| r.get::<_, Option<i64>>(0)).collect();
+            let Some(ids) = ids else {
+                return Ok(None);
+            };
+            let rows = client
+                .query("SELECT keys FROM key_set WHERE id = ANY($1)", &[&ids])
+                .await
+                .map_err(pg)?;
+            codec::merge_key_sets(rows.iter().map(|r| r.get::<_, &str>(0))).map(Some)
         })
     }
 

@@ -18,10 +18,11 @@ use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
     JobStatus, NewExperiment, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob,
-    StatusCounts, Store, StoreError, Submission,
+    StatusCounts, Store, StoreError, StoredRecord, Submission,
 };
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::record_keys::RecordKeys;
 use crate::timestamp::{now_ms, now_text};
 
 mod migrations {
@@ -34,6 +35,7 @@ const FINISH: &str = include_str!("finish.sql");
 const RELEASE: &str = include_str!("release.sql");
 const RENEW: &str = include_str!("renew.sql");
 const RECORDS: &str = include_str!("records.sql");
+const RECORD_KEY_SETS: &str = include_str!("record_key_sets.sql");
 const JOB_COLUMNS: &str = include_str!("job_columns.sql");
 const ATTEMPT_RECORDS: &str = include_str!("attempt_records.sql");
 const ATTEMPT_ARTIFACTS: &str = include_str!("attempt_artifacts.sql");
@@ -44,6 +46,7 @@ const ADD_CACHE_KIB: i64 = -32_768;
 /// SQLite's default page cache, restored after an add.
 const DEFAULT_CACHE_KIB: i64 = -2_000;
 const INSERT_ATTEMPT: &str = include_str!("insert_attempt.sql");
+const INSERT_KEY_SET: &str = include_str!("insert_key_set.sql");
 const CACHE_ATTEMPTS: &str = include_str!("cache_attempts.sql");
 const CACHE_JOBS: &str = include_str!("cache_jobs.sql");
 const ATTEMPTS: &str = include_str!("attempts.sql");
@@ -192,6 +195,13 @@ fn decode_job((job, text): (JobRow, JobText)) -> Result<JobRow> {
     codec::job_row(job, text)
 }
 
+/// Text column `i` of `row`, borrowed from it.
+fn text_column<'r>(row: &'r Row<'_>, i: usize) -> Result<&'r str> {
+    row.get_ref(i)?
+        .as_str()
+        .map_err(|e| StoreError::Sqlite(e.into()))
+}
+
 fn attempt_columns(row: &Row<'_>) -> rusqlite::Result<codec::AttemptColumns> {
     row.try_into()
 }
@@ -246,10 +256,17 @@ fn finish_one(
         tx.prepare_cached("INSERT INTO job_log (job_id, attempt, log) VALUES (?1, ?2, ?3)")?
             .execute((job.id, job.attempt, result.log))?;
     }
+    let keys = result.record_keys.to_text();
+    let key_digest = Digest::of(keys.as_bytes()).to_hex();
+    tx.prepare_cached(INSERT_KEY_SET)?.execute(named_params! {
+        ":digest": key_digest,
+        ":keys": keys,
+    })?;
     tx.prepare_cached(INSERT_ATTEMPT)?.execute(named_params! {
         ":id": job.id,
         ":attempt": job.attempt,
         ":result_digest": result.result_digest.map(|d| d.to_hex()),
+        ":key_digest": key_digest,
     })?;
     Ok(true)
 }
@@ -665,15 +682,16 @@ impl Store for SqliteStore {
         codec::experiment_row(id, columns)
     }
 
-    fn jobs(&self, experiment: i64) -> Result<Vec<JobRow>> {
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
             "{JOB_COLUMNS} WHERE experiment_id = ?1 ORDER BY position"
         ))?;
-        let rows = stmt
-            .query_map([experiment], job_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(decode_job).collect()
+        let mut rows = stmt.query([experiment])?;
+        while let Some(row) = rows.next()? {
+            f(decode_job(job_row(row)?)?)?;
+        }
+        Ok(())
     }
 
     fn job(&self, id: i64) -> Result<JobRow> {
@@ -685,16 +703,48 @@ impl Store for SqliteStore {
         decode_job(row)
     }
 
-    fn records(&self, experiments: &[i64]) -> Result<Vec<RecordRow>> {
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(RECORDS)?;
-        let rows = stmt
+        let mut rows = stmt.query(named_params! {":experiments": json_ids(experiments)})?;
+        while let Some(row) = rows.next()? {
+            f(StoredRecord {
+                exp_id: row.get(0)?,
+                job_id: row.get(1)?,
+                labels: text_column(row, 2)?,
+                record: RecordText {
+                    event: text_column(row, 3)?,
+                    context: text_column(row, 4)?,
+                    metrics: text_column(row, 5)?,
+                    artifacts: text_column(row, 6)?,
+                },
+            })?;
+        }
+        Ok(())
+    }
+
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(RECORD_KEY_SETS)?;
+        let ids = stmt
             .query_map(
                 named_params! {":experiments": json_ids(experiments)},
-                record_columns,
+                |row| row.get::<_, Option<i64>>(0),
             )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(codec::record_row).collect()
+        let Some(ids) = ids.into_iter().collect::<Option<Vec<i64>>>() else {
+            return Ok(None);
+        };
+        let mut texts = Vec::with_capacity(ids.len());
+        let mut one = conn.prepare_cached("SELECT keys FROM key_set WHERE id = ?1")?;
+        for id in ids {
+            texts.push(one.query_row([id], |row| row.get::<_, String>(0))?);
+        }
+        codec::merge_key_sets(texts.iter().map(String::as_str)).map(Some)
     }
 
     fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>> {

@@ -1,0 +1,4 @@
+-- A set of record keys (digest, text), once per distinct set; the attempt
+-- row (insert_attempt.sql) then points at it by digest.
+INSERT INTO key_set (digest, keys) VALUES (:digest, :keys)
+ON CONFLICT (digest) DO NOTHING

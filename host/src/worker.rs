@@ -179,7 +179,9 @@ struct Shared<'a> {
     /// Ended attempts not committed yet.
     pending: Pending,
     /// Held while a thread advances the sweeps, so that the threads of one
-    /// process do not rank the same rung twice.
+    /// process do not rank the same rung twice; claims wait for it, so that
+    /// no thread claims a new rung's job before the run-cache is linked to
+    /// it (and runs a job that the cache would finish).
     advancing: Mutex<()>,
 }
 
@@ -550,6 +552,8 @@ impl Runner<'_> {
     fn next_job(&self, shared: &Shared<'_>) -> Result<Option<ClaimedJob>, RunError> {
         let mut queue = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
         if queue.is_empty() {
+            // Lock order: `queue`, then `advancing` (which never takes `queue`).
+            let _no_rung_being_added = shared.advancing.lock().unwrap_or_else(|p| p.into_inner());
             let n = self.options.workers.max(1) * shared.jobs_per_claim();
             let claimed = self.retrying(|| {
                 Ok(self

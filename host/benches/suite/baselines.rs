@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use rusqlite::{Connection, TransactionBehavior};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, OptLevel, Store};
+use djx_host::runtime::{Determinism, JobEngine};
+use wasmtime::Store;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Records per chunk, as djx's writer commits them (16,384 per chunk).
@@ -127,18 +128,16 @@ impl WasiView for Bare {
     }
 }
 
-/// P4's limit: bare wasmtime (no epoch deadline, no limits, no records, no
-/// scratch directory) instantiating the same no-op component from an
-/// `InstancePre` with an empty WASI context, and calling its `run`. djx's
-/// imports are defined as traps (the no-op job calls none). Returns the
-/// median of `calls`, in microseconds.
+/// P4's limit: bare wasmtime instantiating the same no-op component from
+/// an `InstancePre` with an empty WASI context, and calling its `run`. The
+/// engine is configured as djx's (so the compiled code is the same, epoch
+/// checks included), but the store has no deadline callback, no memory
+/// limiter, no scratch directory, no log, no records; djx's imports are
+/// defined as traps (the no-op job calls none). Returns the median of
+/// `calls`, in microseconds.
 pub fn wasmtime_noop_us(component: &Path, calls: usize) -> f64 {
-    let mut config = Config::new();
-    config
-        .wasm_component_model(true)
-        .wasm_wide_arithmetic(true)
-        .cranelift_opt_level(OptLevel::Speed);
-    let engine = Engine::new(&config).expect("engine");
+    let djx_engine = JobEngine::new(Determinism::Native).expect("djx's engine configuration");
+    let engine = djx_engine.engine().clone();
     let component = Component::from_file(&engine, component).expect("compile the no-op job");
     let mut linker = Linker::<Bare>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
@@ -156,6 +155,7 @@ pub fn wasmtime_noop_us(component: &Path, calls: usize) -> f64 {
                     table: ResourceTable::new(),
                 },
             );
+            store.set_epoch_deadline(u64::MAX / 2);
             let instance = pre.instantiate(&mut store).expect("instantiate");
             let run = instance
                 .get_typed_func::<(), (Result<(), String>,)>(&mut store, "run")

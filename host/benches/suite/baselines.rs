@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::Instant;
 
-use rusqlite::{Connection, TransactionBehavior};
-use wasmtime::component::{Component, Linker, ResourceTable};
 use djx_host::runtime::{Determinism, JobEngine};
+use rusqlite::{Connection, TransactionBehavior};
 use wasmtime::Store;
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// Records per chunk, as djx's writer commits them (16,384 per chunk).

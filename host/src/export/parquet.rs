@@ -23,11 +23,11 @@ use serde_json::Value;
 use crate::value_kinds::ColumnType;
 
 /// Rows per row group, at most.
-pub const ROWS_PER_GROUP: usize = 1 << 20;
+pub const ROWS_PER_GROUP: usize = 1 << 18;
 
 /// Bytes of buffered values (8 per number, the length of each string) after
 /// which a row group is written, whatever its row count.
-pub const BYTES_PER_GROUP: usize = 32 << 20;
+pub const BYTES_PER_GROUP: usize = 16 << 20;
 
 /// Why a Parquet file could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,8 @@
 //! - [`record`] is the host's form of what jobs report.
 //! - [`canonical`] and [`digest`] give one encoding and one hash per value.
 //! - [`cluster`] submits workers to a Slurm cluster.
+//! - [`spec`] parses experiment files (grids, random search, successive
+//!   halving, files that extend others); [`sweep`] runs halving sweeps.
 
 pub mod artifact_store;
 pub mod canonical;
@@ -34,6 +36,7 @@ pub mod result_digest;
 pub mod runtime;
 pub mod spec;
 pub mod store;
+pub mod sweep;
 pub mod timestamp;
 pub mod value_kinds;
 pub mod verify;

@@ -1,4 +1,5 @@
-//! `djx jobs`: the jobs of an experiment, in grid order.
+//! `djx jobs`: the jobs of an experiment, in grid order; in the table, for
+//! a halving sweep, then its rungs.
 //!
 //! The table and `--json` show each job as the store has it; CSV and
 //! Parquet are tidy, one column per field, label and parameter (see
@@ -16,6 +17,7 @@ use super::common::{
     ExpRef, binary_output, cell, compact, duration_ms, layout, open_store, output, parse_exp,
     resolve_exps,
 };
+use super::sweeps;
 use super::table::TableStream;
 
 /// Output formats.
@@ -108,7 +110,12 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         table.push(row).map_err(&mut failed)
     });
     let read = read.and_then(|()| table.finish().map_err(&mut failed));
-    finish(read, write_error)
+    finish(read, write_error)?;
+    for line in sweeps::rung_lines(store.as_ref(), exp)? {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Writes the jobs of `exp` as CSV: one column per field, label and

@@ -17,6 +17,7 @@ mod records;
 mod run;
 mod show;
 mod submit;
+mod sweeps;
 mod table;
 mod verify;
 mod worker;

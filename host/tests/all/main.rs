@@ -18,6 +18,7 @@ mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
+mod sweeps;
 mod tls;
 mod what_guests_see;
 
@@ -32,6 +33,7 @@ mod every_guest_has_a_test {
     pub use super::limits::limits;
     pub use super::reproducibility::flops;
     pub use super::sandbox::sandbox;
+    pub use super::sweeps::sqlite::halving_promotes_the_best_configurations as score;
     pub use super::what_guests_see::sees;
 
     macro_rules! assert_test_exists {

@@ -4,7 +4,8 @@
 #                      a second one that takes only TLS, and, as root, a
 #                      single-node Slurm cluster)
 #   make iris-python   the iris example with its job in Python
-#   make python-tools  install componentize-py (from PyPI) into target/python-tools
+#   make python-tools  install componentize-py, and pandas and pyarrow for the
+#                      Parquet tests (from PyPI), into target/python-tools
 #   make browser       install Debian's chromium and chromium-driver (the UI's browser tests)
 #   make bench         the benchmark suite (BENCHMARKS.md), with a throwaway PostgreSQL
 
@@ -12,6 +13,10 @@ DJX := $(CURDIR)/target/release/djx
 PY_TOOLS := $(CURDIR)/target/python-tools
 COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
 COMPONENTIZE_PY_VERSION := 0.25.1
+# What the tests read Parquet exports with, as a user would.
+PANDAS := pandas==2.3.3 pyarrow==22.0.0
+# Names what is installed, so a change reinstalls.
+PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSION)-pandas-2.3.3-pyarrow-22.0.0
 
 .PHONY: iris iris-python test bench wasm-target python-tools browser
 
@@ -24,11 +29,12 @@ iris: wasm-target
 	cd examples/iris && $(DJX) run iris.yml --workers 2
 	cd examples/iris && $(DJX) records last
 
-python-tools: $(COMPONENTIZE_PY)
+python-tools: $(PY_TOOLS_STAMP)
 
-$(COMPONENTIZE_PY):
+$(PY_TOOLS_STAMP):
 	python3 -m venv $(PY_TOOLS)
-	$(PY_TOOLS)/bin/pip install --quiet componentize-py==$(COMPONENTIZE_PY_VERSION)
+	$(PY_TOOLS)/bin/pip install --quiet componentize-py==$(COMPONENTIZE_PY_VERSION) $(PANDAS)
+	touch $@
 
 iris-python: python-tools
 	cargo build --release --locked -p djx-host
@@ -54,7 +60,7 @@ test: wasm-target python-tools browser
 	url=$$(tests/pg/server.sh start) && \
 	tls=$$(tests/pg/server.sh start-tls) && \
 	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \
-	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
+	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_PYTHON=$(PY_TOOLS)/bin/python DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
 		DJX_TEST_SLURM_CONF=$$slurm cargo test --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
 	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \

@@ -35,8 +35,12 @@ use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Module, Runt
 use djx_kernels::forest;
 use serde_json::{Value, json};
 
+#[path = "suite/baselines.rs"]
+mod baselines;
 #[path = "../tests/all/browser.rs"]
 mod browser;
+#[path = "suite/scale.rs"]
+mod scale;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -176,6 +180,11 @@ impl Row {
             return;
         }
         let (median, min, max) = stats(&self.samples);
+        // Ratios with two decimals; other figures as people read them.
+        let number = |x: f64| match self.unit {
+            "×" => format!("{x:.2}"),
+            _ => number(x),
+        };
         let rss = match self.rss_kib {
             0 => "".to_owned(),
             kib => format!("{:.0} MiB", kib as f64 / 1024.0),
@@ -243,8 +252,10 @@ fn bookkeeping(jobs: usize, p1: &mut Row, p5: &mut Row) {
 /// Points of P2.
 const POINTS: u64 = 1_000_000;
 
-/// P2 for one run: points per second, from `djx run` start to exit.
-fn firehose(p2: &mut Row) {
+/// P2 for one run: points per second, from `djx run` start to exit; and
+/// the same records inserted by a bare rusqlite loop (the limit), and
+/// djx's fraction of it.
+fn firehose(p2: &mut Row, limit: &mut Row, fraction: &mut Row) {
     let dir = tempfile::tempdir().expect("tempdir");
     let yml = format!(
         "name: firehose\nmodule: {}\nlimits: {{records: {POINTS}}}\njob:\n  parameter: {{points: {POINTS}}}\n",
@@ -257,7 +268,11 @@ fn firehose(p2: &mut Row) {
         &["run", "1", "--no-progress"],
         None,
     )]);
-    p2.add(POINTS as f64 / run.as_secs_f64(), rss);
+    let djx = POINTS as f64 / run.as_secs_f64();
+    p2.add(djx, rss);
+    let bare = baselines::sqlite_records_per_s(&dir.path().join(".djx/djx.db"), dir.path());
+    limit.add(bare, 0);
+    fraction.add(djx / bare, 0);
 }
 
 /// P6 for one run: P1 on PostgreSQL, and jobs/s of 1 and of 2 processes.
@@ -474,6 +489,9 @@ fn iris_params() -> Value {
 /// How many times each P3 job runs per round.
 const P3_REPEATS: usize = 5;
 
+/// Repetitions of P6 in all, at least (each runs 1 process, then 2).
+const P6_REPEATS: usize = 5;
+
 /// Steps of P3's n-body kernel.
 const NBODY_STEPS: u64 = 1_000_000;
 
@@ -548,6 +566,36 @@ impl ComputeJobs {
     }
 }
 
+/// The machine, for the table's header: CPU model, cores, memory.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_owned();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_gib = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|l| l.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kib| kib / 1048576.0);
+    format!("Machine: {model}, {cores} cores, {mem_gib:.0} GiB")
+}
+
+/// Whether P7 and following run: unless `DJX_BENCH_ONLY` names others only.
+fn scale_wanted(only: &str) -> bool {
+    only.is_empty()
+        || only.split(',').any(|w| {
+            w.trim()
+                .strip_prefix('P')
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n >= 7)
+        })
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent: do nothing then.
     if !std::env::args().any(|a| a == "--bench") {
@@ -561,6 +609,7 @@ fn main() {
         .ok()
         .filter(|u| !u.is_empty());
 
+    eprintln!("{}", machine());
     let scratch = tempfile::tempdir().expect("tempdir");
     let rt = Runtime::new(
         Determinism::Native,
@@ -590,12 +639,26 @@ fn main() {
         "points/s",
         "≥ 1,000,000 points/s, < 200 MiB",
     );
+    let mut p2_limit = Row::new(
+        "P2",
+        "the limit: the same records, bare rusqlite loop (same schema, batching, durability)",
+        "points/s",
+        "",
+    );
+    let mut p2_fraction = Row::new("P2", "djx / the limit", "×", "≥ 0.7");
     let mut p4 = Row::new(
         "P4",
         "no-op job from a cached component (p50 of 2,000, in process)",
         "µs",
         "≤ 50 µs",
     );
+    let mut p4_limit = Row::new(
+        "P4",
+        "the limit: bare wasmtime, the same component from an InstancePre (p50 of 2,000)",
+        "µs",
+        "",
+    );
+    let mut p4_ratio = Row::new("P4", "djx / the limit", "×", "≤ 1.5×");
     let mut p5 = Row::new(
         "P5",
         format!("records --format csv of {jobs} jobs"),
@@ -688,10 +751,14 @@ fn main() {
             bookkeeping(jobs, &mut p1, &mut p5);
         }
         if wanted("P2") {
-            firehose(&mut p2);
+            firehose(&mut p2, &mut p2_limit, &mut p2_fraction);
         }
         if wanted("P4") {
-            p4.add(sandbox_overhead(&rt, &store, 2000), 0);
+            let djx = sandbox_overhead(&rt, &store, 2000);
+            let bare = baselines::wasmtime_noop_us(djx_fixtures::NOOP.as_ref(), 2000);
+            p4.add(djx, 0);
+            p4_limit.add(bare, 0);
+            p4_ratio.add(djx / bare, 0);
         }
         if let Some((native, portable)) = &compute {
             // P3 times compute, not I/O: let the kernel write back what P1
@@ -718,7 +785,13 @@ fn main() {
         }
         if wanted("P6") {
             match &database {
-                Some(url) => postgres(url, jobs, &mut p6_p1, &mut p6_1, &mut p6_2, &mut p6_ratio),
+                // At least five interleaved repetitions of 1 and 2
+                // processes in all, whatever DJX_BENCH_RUNS is.
+                Some(url) => {
+                    for _ in 0..P6_REPEATS.div_ceil(runs) {
+                        postgres(url, jobs, &mut p6_p1, &mut p6_1, &mut p6_2, &mut p6_ratio);
+                    }
+                }
                 None if run == 0 => eprintln!(
                     "P6 skipped: set DJX_BENCH_DATABASE_URL (`make bench` starts a server)"
                 ),
@@ -739,12 +812,26 @@ fn main() {
             }
         }
     }
+    let scale = (scale_wanted(&only)).then(|| {
+        let p1_rate = (!p1.samples.is_empty()).then(|| stats(&p1.samples).0);
+        scale::measure(database.as_deref(), p1_rate)
+    });
+    println!("\n{}", machine());
     println!("\n| id | workload | median | min–max | target | peak RSS |");
     println!("|---|---|---|---|---|---|");
-    for row in [&p1, &p2].into_iter().chain(p3.iter().flatten()).chain([
-        &p4, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2, &w2_cold, &w3, &w3_kept,
-    ]) {
+    for row in [&p1, &p2, &p2_limit, &p2_fraction]
+        .into_iter()
+        .chain(p3.iter().flatten())
+        .chain([
+            &p4, &p4_limit, &p4_ratio, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2, &w2_cold,
+            &w3, &w3_kept,
+        ])
+        .chain(scale.iter().flat_map(|s| s.rows()))
+    {
         row.print();
+    }
+    for note in scale.iter().flat_map(|s| s.notes()) {
+        println!("\n{note}");
     }
     println!(
         "\nPeak RSS is of the djx processes (the largest of a workload's runs). In-process \

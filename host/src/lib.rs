@@ -9,6 +9,8 @@
 //! - [`record`] is the host's form of what jobs report.
 //! - [`canonical`] and [`digest`] give one encoding and one hash per value.
 //! - [`cluster`] submits workers to a Slurm cluster.
+//! - [`spec`] parses experiment files (grids, random search, successive
+//!   halving, files that extend others); [`sweep`] runs halving sweeps.
 //! - [`web`] is `djx ui` (a read-only web view of the store) and `djx report`.
 
 pub mod artifact_store;
@@ -35,6 +37,7 @@ pub mod result_digest;
 pub mod runtime;
 pub mod spec;
 pub mod store;
+pub mod sweep;
 pub mod timestamp;
 pub mod value_kinds;
 pub mod verify;

@@ -217,6 +217,7 @@ mod tests {
             engine: EngineProfile::of(Determinism::Portable),
             provenance: Default::default(),
             digest_log: true,
+            sweep: None,
         };
         let maker = KeyMaker::new(&experiment);
         for (params, labels) in [

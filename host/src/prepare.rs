@@ -16,6 +16,7 @@ use crate::lock::LockedJob;
 use crate::result_digest::ResultHasher;
 use crate::runtime::{DatasetMount, JobOutcome, JobSpec, Module, Runtime, Runtimes, job_seed};
 use crate::store::{NewExperiment, Store};
+use crate::sweep::Sweep;
 
 /// An error preparing an experiment.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +38,8 @@ pub struct Prepared {
     pub datasets: Vec<DatasetMount>,
     /// The experiment as stored.
     pub experiment: NewExperiment,
+    /// Its halving sweep, if it has one.
+    pub sweep: Option<Sweep>,
 }
 
 impl Prepared {
@@ -55,6 +58,12 @@ impl Prepared {
             message,
         };
         let experiment = store.experiment(id).map_err(|e| err(e.to_string()))?.spec;
+        let sweep = experiment
+            .sweep
+            .as_ref()
+            .map(Sweep::new)
+            .transpose()
+            .map_err(|e| err(format!("its sweep plan: {e}")))?;
         let runtime = runtimes
             .get(experiment.determinism)
             .map_err(|e| err(format!("{e:#}")))?;
@@ -103,6 +112,7 @@ impl Prepared {
             module,
             datasets,
             experiment,
+            sweep,
         })
     }
 

@@ -22,6 +22,18 @@ pub struct Provenance {
     /// What the module says it was built from (its `djx-source` section,
     /// written by `djx build`), if anything.
     pub module_source: Option<crate::module_source::ModuleSource>,
+    /// Every file that went into the experiment: the experiment file, then
+    /// the files it extends (`extends:`), each with its digest.
+    pub files: Vec<SourceFile>,
+}
+
+/// A file that went into an experiment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// Its path, as it was reached from the experiment file.
+    pub path: String,
+    /// blake3 of its bytes.
+    pub digest: crate::digest::Digest,
 }
 
 /// A machine.
@@ -58,6 +70,7 @@ impl Provenance {
             experiment_git: GitState::of(experiment_file),
             module_git: GitState::of(module_file),
             module_source: crate::module_source::read(wasm),
+            files: Vec::new(),
         }
     }
 }

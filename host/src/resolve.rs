@@ -1,21 +1,23 @@
 //! Resolving an experiment file into what the store keeps: every input
 //! pinned by digest, the module type-checked against the `djx:job` world,
 //! the grid checked and counted. Only this resolved form is stored and run;
-//! its jobs are made one at a time as they are stored.
+//! its jobs are made one at a time as they are stored. A dry run
+//! ([`Pinning::DryRun`]) digests the inputs without storing them.
 
 use std::path::Path;
 
 use crate::canonical;
 use crate::content_store::{import_dataset, store_module};
 use crate::dataset::DatasetKind;
+use crate::dataset::digest_path;
 use crate::digest::Digest;
 use crate::layout::Layout;
 use crate::lock::KeyMaker;
-use crate::provenance::Provenance;
+use crate::provenance::{Provenance, SourceFile};
 use crate::runtime::{EngineProfile, Runtime};
 use crate::spec::locate::Seg;
 use crate::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};
-use crate::store::{DatasetRef, NewExperiment, NewJob};
+use crate::store::{DatasetRef, NewExperiment, NewJob, SweepPlan};
 
 /// An experiment ready to add.
 #[derive(Debug)]
@@ -33,36 +35,63 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    /// How many jobs the experiment has.
+    /// How many jobs the experiment has (for a halving sweep: its first
+    /// rung).
     pub fn job_count(&self) -> u64 {
         self.grid.len()
     }
 
     /// The experiment's jobs, locked, in grid order, made one at a time.
     pub fn jobs(&self) -> impl Iterator<Item = Result<NewJob, SpecError>> + '_ {
-        let keys = KeyMaker::new(&self.experiment);
-        self.grid.jobs(&self.parsed).map(move |job| {
-            let job = job?;
-            let labels = canonical::to_string(&job.labels);
-            let parameter = canonical::to_string(&job.parameter);
-            Ok(NewJob {
-                key: keys.key(&labels, &parameter),
-                labels,
-                parameter,
-            })
-        })
+        locked_jobs(&self.experiment, &self.grid, &self.parsed)
     }
+
+    /// The grid the jobs come from.
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+}
+
+/// The jobs of `grid` (from `parsed`) as jobs of `experiment`: locked, in
+/// grid order, made one at a time.
+pub fn locked_jobs<'a>(
+    experiment: &NewExperiment,
+    grid: &'a Grid,
+    parsed: &'a ParsedFile,
+) -> impl Iterator<Item = Result<NewJob, SpecError>> + 'a {
+    let keys = KeyMaker::new(experiment);
+    grid.jobs(parsed).map(move |job| {
+        let job = job?;
+        let labels = canonical::to_string(&job.labels);
+        let parameter = canonical::to_string(&job.parameter);
+        Ok(NewJob {
+            key: keys.key(&labels, &parameter),
+            labels,
+            parameter,
+        })
+    })
+}
+
+/// What resolving does with the inputs it pins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pinning {
+    /// Import the datasets and the module into their stores (`djx add`).
+    Store,
+    /// Only digest them (`djx add --dry-run`): nothing is written.
+    DryRun,
 }
 
 /// Parses, checks and pins the experiment file at `path`. Writes only to
 /// the content-addressed data and module stores (never the database), so a
-/// failure leaves nothing visible behind. `runtime` type-checks the module.
-/// `max_jobs` overrides the file's `max_jobs:`.
+/// failure leaves nothing visible behind; with [`Pinning::DryRun`] not even
+/// there. `runtime` type-checks the module. `max_jobs` overrides the file's
+/// `max_jobs:`.
 pub fn resolve(
     path: &Path,
     layout: &Layout,
     runtime: &Runtime,
     max_jobs: Option<u64>,
+    pinning: Pinning,
 ) -> Result<Resolved, SpecError> {
     let mut parsed = spec::parse_file(path)?;
     let warnings = std::mem::take(&mut parsed.warnings);
@@ -95,8 +124,12 @@ pub fn resolve(
                 format!("dataset {name:?}: {} does not exist", source.display()),
             ));
         }
-        let (digest, kind) = import_dataset(&layout.data, &source)
-            .map_err(|e| parsed.error(&key, format!("importing dataset {name:?}: {e}")))?;
+        let (digest, kind) = match pinning {
+            Pinning::Store => import_dataset(&layout.data, &source)
+                .map_err(|e| parsed.error(&key, format!("importing dataset {name:?}: {e}")))?,
+            Pinning::DryRun => digest_path(&source)
+                .map_err(|e| parsed.error(&key, format!("digesting dataset {name:?}: {e}")))?,
+        };
         let file_name = match kind {
             DatasetKind::Dir => None,
             DatasetKind::File => Some(
@@ -113,8 +146,23 @@ pub fn resolve(
             file: file_name,
         });
     }
-    let module_digest = store_module(&layout.modules, &wasm)
-        .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?;
+    let module_digest = match pinning {
+        Pinning::Store => store_module(&layout.modules, &wasm)
+            .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?,
+        Pinning::DryRun => Digest::of(&wasm),
+    };
+    let mut provenance = Provenance::capture(path, &module_path, &wasm);
+    provenance.files = parsed
+        .sources
+        .iter()
+        .map(|s| SourceFile {
+            path: s.path.display().to_string(),
+            digest: Digest::of(s.text.as_bytes()),
+        })
+        .collect();
+    // A file two others extend went in once.
+    let mut seen = std::collections::HashSet::new();
+    provenance.files.retain(|f| seen.insert(f.path.clone()));
     let experiment = NewExperiment {
         project: file.project.clone(),
         name: file.name.clone(),
@@ -128,8 +176,12 @@ pub fn resolve(
         determinism: file.determinism,
         retries: file.retries,
         engine: EngineProfile::of(file.determinism),
-        provenance: Provenance::capture(path, &module_path, &wasm),
+        provenance,
         digest_log: file.digest_log,
+        sweep: grid.halving().map(|h| SweepPlan {
+            rungs: h.budgets.len() as u32,
+            document: parsed.document.clone(),
+        }),
     };
     Ok(Resolved {
         experiment,

@@ -4,7 +4,9 @@
 //! mounts its datasets once; `workers` threads then claim and run jobs, each
 //! in its own wasmtime store. A heartbeat renews the leases of running jobs.
 //! On cancel (Ctrl-C), no new job is claimed, running jobs are stopped and
-//! returned to UNASSIGNED, and nothing of them is written.
+//! returned to UNASSIGNED, and nothing of them is written. When nothing is
+//! left to claim, a halving sweep whose rung has ended gets its next rung
+//! ([`crate::sweep::advance`]) and the run goes on with its jobs.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -22,6 +24,7 @@ use crate::record_keys::RecordKeys;
 use crate::record_stream::{RecordStreams, record_streams};
 use crate::runtime::{Failure, RunHooks, Runtimes};
 use crate::store::{ClaimedJob, Store};
+use crate::sweep::advance::{Progress, advance};
 use crate::worker_id::is_dead_local;
 
 /// How long a worker keeps retrying an unreachable store.
@@ -89,6 +92,29 @@ pub enum JobEvent {
         /// The job.
         job: i64,
     },
+    /// A halving sweep's next rung was added (by this worker, or by
+    /// another first): its jobs are now to run.
+    Rung {
+        /// The experiment.
+        experiment: i64,
+        /// The rung's number.
+        rung: u32,
+        /// How many rungs the sweep has.
+        rungs: u32,
+        /// How many jobs the rung has.
+        jobs: u64,
+        /// The rung's budget.
+        budget: serde_json::Value,
+        /// Whether this worker added it.
+        here: bool,
+    },
+    /// A halving sweep stopped: no job of its rung recorded the metric.
+    SweepStopped {
+        /// The experiment.
+        experiment: i64,
+        /// Why, with the rung it stopped after.
+        reason: String,
+    },
 }
 
 /// Totals of a run.
@@ -106,6 +132,8 @@ pub struct RunSummary {
     pub elapsed: Duration,
     /// Whether the run was cancelled.
     pub cancelled: bool,
+    /// Halving sweeps that stopped in this run, with the reason.
+    pub stopped: Vec<(i64, String)>,
 }
 
 /// An error that stops a run (not a job failure: those are in the summary).
@@ -150,6 +178,11 @@ struct Shared<'a> {
     on_event: &'a (dyn Fn(JobEvent) + Sync),
     /// Ended attempts not committed yet.
     pending: Pending,
+    /// Held while a thread advances the sweeps, so that the threads of one
+    /// process do not rank the same rung twice; claims wait for it, so that
+    /// no thread claims a new rung's job before the run-cache is linked to
+    /// it (and runs a job that the cache would finish).
+    advancing: Mutex<()>,
 }
 
 impl Shared<'_> {
@@ -160,7 +193,11 @@ impl Shared<'_> {
             JobEvent::Finished { .. } => s.finished += 1,
             JobEvent::Failed { job, reason } => s.failed.push((*job, reason.clone())),
             JobEvent::Released { .. } => s.released += 1,
-            JobEvent::Started { .. } | JobEvent::Cached { .. } => {}
+            JobEvent::SweepStopped { experiment, reason } => {
+                s.stopped.push((*experiment, reason.clone()))
+            }
+            JobEvent::Cached { jobs } => s.cached += jobs,
+            JobEvent::Started { .. } | JobEvent::Rung { .. } => {}
         }
         drop(s);
         (self.on_event)(event);
@@ -201,8 +238,9 @@ impl Shared<'_> {
 }
 
 impl Runner<'_> {
-    /// Runs the jobs of `experiments` until none is left unassigned, or
-    /// `cancel` is set. `on_event` sees every job start and end.
+    /// Runs the jobs of `experiments` until none is left unassigned and no
+    /// halving sweep of them can add a rung, or `cancel` is set. `on_event`
+    /// sees every job start and end, and every rung added.
     pub fn run(
         &self,
         experiments: &[i64],
@@ -247,9 +285,6 @@ impl Runner<'_> {
         } else {
             0
         };
-        if cached > 0 {
-            on_event(JobEvent::Cached { jobs: cached });
-        }
         let shared = Shared {
             experiments,
             queue: Mutex::default(),
@@ -257,13 +292,14 @@ impl Runner<'_> {
             artifacts,
             running: AtomicU64::new(0),
             avg_job_us: AtomicU64::new(0),
-            summary: Mutex::new(RunSummary {
-                cached,
-                ..RunSummary::default()
-            }),
+            summary: Mutex::default(),
             pending: Pending::default(),
             on_event,
+            advancing: Mutex::new(()),
         };
+        if cached > 0 {
+            shared.report(JobEvent::Cached { jobs: cached });
+        }
 
         let first_error: Mutex<Option<RunError>> = Mutex::new(None);
         let done = AtomicBool::new(false);
@@ -413,7 +449,18 @@ impl Runner<'_> {
                     self.retrying(|| Ok(self.store.wait_for_work(IDLE_POLL)?))?;
                     continue;
                 }
-                return Ok(());
+                // Nothing to claim, no other worker holding a job: a sweep
+                // whose rung has ended gets its next one.
+                match self.advance_sweeps(shared)? {
+                    Sweeps::Grew => continue,
+                    Sweeps::Running => {
+                        // This process's other threads are finishing the
+                        // rung; its next one may follow.
+                        self.retrying(|| Ok(self.store.wait_for_work(IDLE_POLL)?))?;
+                        continue;
+                    }
+                    Sweeps::Done => return Ok(()),
+                }
             };
             let Some(exp) = shared.prepared.get(&job.experiment_id) else {
                 self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;
@@ -442,11 +489,71 @@ impl Runner<'_> {
         Ok(())
     }
 
+    /// Advances the halving sweeps of the run (see
+    /// [`crate::sweep::advance`]): whether one grew, has a rung still
+    /// running, or none will grow any more.
+    fn advance_sweeps(&self, shared: &Shared<'_>) -> Result<Sweeps, RunError> {
+        let _one = shared.advancing.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = Sweeps::Done;
+        for id in shared.experiments {
+            let Some(exp) = shared.prepared.get(id) else {
+                continue;
+            };
+            let Some(sweep) = &exp.sweep else {
+                continue;
+            };
+            let progress = self.retrying(|| {
+                Ok(advance(
+                    self.store,
+                    *id,
+                    &exp.experiment,
+                    sweep,
+                    &self.worker,
+                )?)
+            })?;
+            match progress {
+                Progress::Added {
+                    rung,
+                    rungs,
+                    jobs,
+                    budget,
+                    here,
+                } => {
+                    shared.report(JobEvent::Rung {
+                        experiment: *id,
+                        rung,
+                        rungs,
+                        jobs: jobs.max(0) as u64,
+                        budget,
+                        here,
+                    });
+                    if self.options.use_cache {
+                        let cached =
+                            self.retrying(|| Ok(self.store.link_cached(&self.worker, &[*id])?))?;
+                        if cached > 0 {
+                            shared.report(JobEvent::Cached { jobs: cached });
+                        }
+                    }
+                    state = Sweeps::Grew;
+                }
+                Progress::Stopped { reason, .. } => shared.report(JobEvent::SweepStopped {
+                    experiment: *id,
+                    reason,
+                }),
+                Progress::Running { .. } if state == Sweeps::Done => state = Sweeps::Running,
+                Progress::Running { .. } | Progress::Done => {}
+            }
+        }
+        Ok(state)
+    }
+
     /// The next job: from this process's claimed batch, or claimed now. One
     /// round trip claims a job for every slot, so slots do not each pay it.
     fn next_job(&self, shared: &Shared<'_>) -> Result<Option<ClaimedJob>, RunError> {
         let mut queue = shared.queue.lock().unwrap_or_else(|p| p.into_inner());
         if queue.is_empty() {
+            // Lock order: `queue`, then `advancing` (which never takes `queue`).
+            let _no_rung_being_added = shared.advancing.lock().unwrap_or_else(|p| p.into_inner());
             let n = self.options.workers.max(1) * shared.jobs_per_claim();
             let claimed = self.retrying(|| {
                 Ok(self
@@ -541,6 +648,17 @@ impl Runner<'_> {
             result_digest,
         }))
     }
+}
+
+/// Where the sweeps of a run stand, for a thread with nothing to claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sweeps {
+    /// A rung was added: claim again.
+    Grew,
+    /// A rung has jobs this process still runs: wait, then look again.
+    Running,
+    /// No sweep will grow (or there is none).
+    Done,
 }
 
 /// Puts back jobs of dead local workers and expired leases.

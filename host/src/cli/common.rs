@@ -87,6 +87,24 @@ pub fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>>
     }
 }
 
+/// Where a binary format (Parquet) goes: the file `path`, or stdout when
+/// it is not a terminal.
+pub fn binary_output(
+    path: &Option<PathBuf>,
+) -> anyhow::Result<std::io::BufWriter<Box<dyn std::io::Write + Send>>> {
+    use std::io::IsTerminal;
+    let out: Box<dyn std::io::Write + Send> = match path {
+        Some(p) if p.as_os_str() != "-" => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        _ if std::io::stdout().is_terminal() => {
+            anyhow::bail!("Parquet is binary: write it to a file with -o FILE")
+        }
+        _ => Box::new(std::io::stdout()),
+    };
+    Ok(std::io::BufWriter::with_capacity(1 << 20, out))
+}
+
 /// A compact `k=v, k=v` rendering of a JSON object (for tables).
 pub fn compact(value: &serde_json::Value) -> String {
     match value {

@@ -1,12 +1,37 @@
-//! `djx jobs`: the jobs of an experiment, in grid order.
+//! `djx jobs`: the jobs of an experiment, in grid order; in the table, for
+//! a halving sweep, then its rungs.
+//!
+//! The table and `--json` show each job as the store has it; CSV and
+//! Parquet are tidy, one column per field, label and parameter (see
+//! [`djx_host::export::job_columns`]).
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use clap::Args;
-use djx_host::store::StoreError;
+use clap::{Args, ValueEnum};
+use djx_host::export::job_columns::JobColumns;
+use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
+use djx_host::store::{Store, StoreError};
 
-use super::common::{ExpRef, compact, duration_ms, layout, open_store, parse_exp, resolve_exps};
+use super::common::{
+    ExpRef, binary_output, cell, compact, duration_ms, layout, open_store, output, parse_exp,
+    resolve_exps,
+};
+use super::sweeps;
 use super::table::TableStream;
+
+/// Output formats.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Aligned columns for the terminal (aligned on the first 1,000 rows).
+    Table,
+    /// One JSON object per line, as the store has each job.
+    Json,
+    /// CSV with a header row: one column per field, label and parameter.
+    Csv,
+    /// Parquet with typed columns, as CSV (needs `-o FILE`, or a pipe).
+    Parquet,
+}
 
 /// Arguments of `djx jobs`.
 #[derive(Args)]
@@ -14,9 +39,15 @@ pub struct JobsArgs {
     /// The experiment (an id, or `last`).
     #[arg(value_parser = parse_exp)]
     experiment: ExpRef,
-    /// One JSON object per line, in job order.
-    #[arg(long)]
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// One JSON object per line, in job order (`--format json`).
+    #[arg(long, conflicts_with = "format")]
     json: bool,
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long = "output")]
+    output: Option<PathBuf>,
 }
 
 /// Runs `djx jobs`.
@@ -26,7 +57,13 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
     let [exp] = resolve_exps(store.as_ref(), &[args.experiment])?[..] else {
         unreachable!("one reference gives one id")
     };
-    let mut out = std::io::stdout().lock();
+    let format = if args.json { Format::Json } else { args.format };
+    match format {
+        Format::Csv => return write_csv(store.as_ref(), exp, &args.output),
+        Format::Parquet => return write_parquet(store.as_ref(), exp, &args.output),
+        Format::Table | Format::Json => {}
+    }
+    let mut out = output(&args.output)?;
     // Jobs stream from the store: the first line comes at once, and memory
     // holds a thousand rows at most (the table aligns on them).
     let mut write_error = None;
@@ -34,7 +71,7 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         write_error = Some(e);
         StoreError::Config("writing the output failed".into())
     };
-    if args.json {
+    if format == Format::Json {
         let mut line = Vec::new();
         let read = store.each_job(exp, &mut |job| {
             line.clear();
@@ -73,7 +110,63 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         table.push(row).map_err(&mut failed)
     });
     let read = read.and_then(|()| table.finish().map_err(&mut failed));
-    finish(read, write_error)
+    finish(read, write_error)?;
+    for line in sweeps::rung_lines(store.as_ref(), exp)? {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Writes the jobs of `exp` as CSV: one column per field, label and
+/// parameter leaf.
+fn write_csv(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow::Result<()> {
+    let columns = JobColumns::of(store, exp)?;
+    let mut csv = csv::Writer::from_writer(output(path)?);
+    csv.write_record(columns.names())?;
+    let mut write_error = None;
+    let read = store.each_job(exp, &mut |job| {
+        let row = columns.row(&job);
+        csv.write_record(row.iter().map(cell)).map_err(|e| {
+            write_error = Some(std::io::Error::from(e));
+            StoreError::Config("writing the output failed".into())
+        })
+    });
+    finish(read, write_error)?;
+    csv.flush()?;
+    Ok(())
+}
+
+/// Writes the jobs of `exp` as Parquet, with the columns of the CSV export,
+/// typed.
+fn write_parquet(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow::Result<()> {
+    let columns = JobColumns::of(store, exp)?;
+    let types: Vec<_> = columns
+        .names()
+        .iter()
+        .cloned()
+        .zip(columns.types().iter().copied())
+        .collect();
+    let mut parquet = ParquetWriter::new(binary_output(path)?, &types)?;
+    let mut write_error: Option<ParquetWriteError> = None;
+    let read = store.each_job(exp, &mut |job| {
+        let mut row = || -> Result<(), ParquetWriteError> {
+            for value in columns.row(&job) {
+                parquet.value(&value)?;
+            }
+            parquet.end_row()
+        };
+        row().map_err(|e| {
+            write_error = Some(e);
+            StoreError::Config("writing the output failed".into())
+        })
+    });
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    read?;
+    parquet.finish()?.flush()?;
+    Ok(())
 }
 
 /// The result of a streamed listing: the write error that stopped it (a

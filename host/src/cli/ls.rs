@@ -1,11 +1,11 @@
-//! `djx ls`: experiments with their job counts by status, and the cluster
-//! jobs submitted for them.
+//! `djx ls`: experiments with their job counts by status, the rung each
+//! halving sweep is at, and the cluster jobs submitted for them.
 
 use clap::Args;
-use djx_host::store::{ExperimentSummary, Submission};
+use djx_host::store::{ExperimentSummary, Rung, Submission};
 
 use super::common::{layout, open_store};
-use super::table;
+use super::{sweeps, table};
 
 /// Arguments of `djx ls`.
 #[derive(Args)]
@@ -22,6 +22,7 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
     let list = store.experiments()?;
     let ids: Vec<i64> = list.iter().map(|e| e.id).collect();
     let submissions = store.submissions(&ids)?;
+    let rungs = store.rungs(&ids)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         for e in &list {
@@ -31,22 +32,29 @@ pub fn run(args: LsArgs) -> anyhow::Result<()> {
                 .filter(|s| s.experiment_id == e.id)
                 .collect();
             value["submissions"] = serde_json::to_value(mine)?;
+            let mine: Vec<&Rung> = rungs.iter().filter(|r| r.experiment_id == e.id).collect();
+            if !mine.is_empty() {
+                value["rungs"] = serde_json::to_value(mine)?;
+            }
             serde_json::to_writer(&mut out, &value)?;
             std::io::Write::write_all(&mut out, b"\n")?;
         }
         return Ok(());
     }
-    write_table(&mut out, &list, &submissions)?;
+    write_table(&mut out, &list, &submissions, &rungs)?;
     Ok(())
 }
 
-/// Writes experiments as a table with their job counts and the cluster
-/// jobs submitted for them.
+/// Writes experiments as a table with their job counts, the rung each
+/// halving sweep is at (`rungs`: the sweeps' rungs), and the cluster jobs
+/// submitted for them.
 pub fn write_table(
     out: &mut dyn std::io::Write,
     list: &[ExperimentSummary],
     submissions: &[Submission],
+    rungs: &[Rung],
 ) -> std::io::Result<()> {
+    let latest = sweeps::latest(rungs);
     let header = [
         "id",
         "project",
@@ -57,6 +65,7 @@ pub fn write_table(
         "assigned",
         "finished",
         "failed",
+        "sweep",
         "submitted",
     ]
     .map(String::from);
@@ -77,6 +86,9 @@ pub fn write_table(
                 e.jobs.assigned.to_string(),
                 e.jobs.finished.to_string(),
                 e.jobs.failed.to_string(),
+                latest
+                    .get(&e.id)
+                    .map_or_else(String::new, |r| sweeps::cell(r)),
                 submissions
                     .iter()
                     .filter(|s| s.experiment_id == e.id)

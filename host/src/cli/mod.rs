@@ -18,6 +18,7 @@ mod report;
 mod run;
 mod show;
 mod submit;
+mod sweeps;
 mod table;
 mod ui;
 mod verify;

@@ -11,11 +11,13 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use djx_host::export::columns::{FIXED, Row, Span};
+use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
 use djx_host::export::{RecordColumns, read_ahead};
 use djx_host::json_fields::cell;
-use djx_host::store::{StoreError, StoredRecord};
+use djx_host::store::{Store, StoreError, StoredRecord};
+use djx_host::value_kinds::ColumnType;
 
-use super::common::{ExpRef, layout, open_store, output, parse_exp, resolve_exps};
+use super::common::{ExpRef, binary_output, layout, open_store, output, parse_exp, resolve_exps};
 use super::table::TableStream;
 
 /// Output formats.
@@ -27,6 +29,8 @@ enum Format {
     Csv,
     /// One JSON object per line, with the same columns.
     Json,
+    /// Parquet with typed columns (needs `-o FILE`, or a pipe).
+    Parquet,
 }
 
 /// Arguments of `djx records`.
@@ -49,6 +53,9 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let ids = resolve_exps(store.as_ref(), &args.experiments)?;
     let columns = RecordColumns::of(store.as_ref(), &ids)?;
+    if let Format::Parquet = args.format {
+        return write_parquet(store.as_ref(), &ids, &columns, &args.output);
+    }
     let mut out = output(&args.output)?;
     let mut cells = Row::default();
     // `each_record` lends each record for the call only: the row is made
@@ -88,6 +95,7 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
                 });
             read.and_then(|()| csv.flush().map_err(|e| io(e, &mut write_error)))
         }
+        Format::Parquet => unreachable!("written above"),
         Format::Json => {
             let names = columns.names();
             let mut line = Vec::new();
@@ -103,6 +111,47 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
     }
     read?;
     out.flush()?;
+    Ok(())
+}
+
+/// Writes the records as Parquet, one typed column per column (see
+/// [`djx_host::export::parquet`]).
+fn write_parquet(
+    store: &dyn Store,
+    ids: &[i64],
+    columns: &RecordColumns,
+    path: &Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let types: Vec<(String, ColumnType)> = columns
+        .names()
+        .iter()
+        .cloned()
+        .zip(columns.kinds().iter().map(|k| k.column_type()))
+        .collect();
+    let mut parquet = ParquetWriter::new(binary_output(path)?, &types)?;
+    let mut cells = Row::default();
+    let mut write_error = None;
+    let read = read_ahead::each_record(store, ids, &mut |r| {
+        columns.fill(&r, &mut cells)?;
+        let mut row = || -> Result<(), ParquetWriteError> {
+            parquet.int(r.exp_id)?;
+            parquet.int(r.job_id)?;
+            parquet.str(r.record.event)?;
+            for cell in &cells.spans()[FIXED..] {
+                parquet.raw(cell.map(|span| span.text(&r)))?;
+            }
+            parquet.end_row()
+        };
+        row().map_err(|e| {
+            write_error = Some(e);
+            StoreError::Config("writing the output failed".into())
+        })
+    });
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    read?;
+    parquet.finish()?.flush()?;
     Ok(())
 }
 

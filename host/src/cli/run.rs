@@ -1,9 +1,11 @@
 //! `djx run`: run the jobs of experiments (or of a file, added first), with a
 //! progress bar and a summary.
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use std::time::Duration;
 
@@ -17,7 +19,7 @@ use djx_host::worker_id::this_worker;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::common::{layout, open_store, parse_exp, resolve_exps};
-use super::{EXIT_INTERRUPTED, EXIT_JOB_FAILED, Exit, add};
+use super::{EXIT_INTERRUPTED, EXIT_JOB_FAILED, Exit, add, sweeps};
 
 /// Arguments of `djx run`.
 #[derive(Args)]
@@ -61,15 +63,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let mut ids = resolve_exps(store.as_ref(), &refs)?;
     for file in files {
-        let (id, n) = add::add(
+        let added = add::add(
             Path::new(&file),
             args.max_jobs,
             &layout,
             &runtimes,
             store.as_ref(),
         )?;
-        eprintln!("djx: added experiment {id} ({n} jobs) from {file}");
-        ids.push(id);
+        eprintln!(
+            "djx: added experiment {} ({}) from {file}",
+            added.id,
+            added.describe()
+        );
+        ids.push(added.id);
     }
     ids.dedup();
 
@@ -92,6 +98,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let bar = progress_bar(todo, args.no_progress);
     let failed = AtomicU64::new(0);
     let running = AtomicU64::new(0);
+    // Which rung each sweep is running, for the progress line.
+    let rungs = Mutex::new(
+        sweeps::latest(&store.rungs(&ids)?)
+            .into_iter()
+            .map(|(id, r)| {
+                (
+                    id,
+                    format!("rung {} of rungs 0-{}", r.rung, r.rungs.saturating_sub(1)),
+                )
+            })
+            .collect::<BTreeMap<i64, String>>(),
+    );
     let on_event = |event: JobEvent| {
         match event {
             JobEvent::Cached { jobs } => bar.inc(jobs),
@@ -116,9 +134,43 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             JobEvent::Released { .. } => {
                 running.fetch_sub(1, Ordering::Relaxed);
             }
+            JobEvent::Rung {
+                experiment,
+                rung,
+                rungs: of,
+                jobs,
+                budget,
+                here,
+            } => {
+                bar.inc_length(jobs);
+                let at = format!(
+                    "rung {rung} of rungs 0-{} (budget {budget})",
+                    of.saturating_sub(1)
+                );
+                bar.suspend(|| {
+                    eprintln!(
+                        "djx: experiment {experiment}: {at} added{}, {jobs} jobs",
+                        if here { "" } else { " by another worker" }
+                    )
+                });
+                rungs
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(experiment, at);
+            }
+            JobEvent::SweepStopped { experiment, reason } => {
+                bar.suspend(|| eprintln!("djx: experiment {experiment}: {reason}"));
+            }
         }
+        let at: Vec<String> = rungs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
         bar.set_message(format!(
-            "failed {}  running {}",
+            "{}failed {}  running {}",
+            at.iter().map(|a| format!("{a}  ")).collect::<String>(),
             failed.load(Ordering::Relaxed),
             running.load(Ordering::Relaxed)
         ));
@@ -142,7 +194,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if summary.cancelled {
         return Err(Exit(EXIT_INTERRUPTED).into());
     }
-    if !summary.failed.is_empty() {
+    if !summary.failed.is_empty() || !summary.stopped.is_empty() {
         return Err(Exit(EXIT_JOB_FAILED).into());
     }
     Ok(())
@@ -201,7 +253,11 @@ fn print_summary(store: &dyn Store, ids: &[i64], s: &RunSummary) -> anyhow::Resu
         .filter(|e| ids.contains(&e.id))
         .collect();
     let submissions = store.submissions(ids)?;
-    super::ls::write_table(&mut out, &list, &submissions)?;
+    let rungs = store.rungs(ids)?;
+    super::ls::write_table(&mut out, &list, &submissions, &rungs)?;
+    for line in sweeps::summary_lines(store, ids)? {
+        writeln!(out, "{line}")?;
+    }
     for (job, reason) in s.failed.iter().take(10) {
         println!("job {job} failed: {}", reason.lines().next().unwrap_or(""));
     }

@@ -83,6 +83,10 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     println!("  engine   {}", spec.engine);
     println!("source");
     println!("  file     {} {}", spec.source_path, spec.source_digest);
+    // The files it extends (the first of `files` is the file itself).
+    for f in spec.provenance.files.iter().skip(1) {
+        println!("  extends  {} {}", f.path, f.digest);
+    }
     let p = &spec.provenance;
     match (&p.experiment_git, &p.module_git) {
         (Some(e), Some(m)) if e == m => println!("  git      {e}"),

@@ -17,6 +17,7 @@ use djx_host::worker::{JobEvent, RunOptions, Runner};
 use djx_host::worker_id::this_worker;
 
 use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
+use super::sweeps;
 
 /// Arguments of `djx worker`.
 #[derive(Args)]
@@ -75,6 +76,20 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         }
         JobEvent::Released { job } => eprintln!("djx: job {job} put back"),
         JobEvent::Cached { jobs } => eprintln!("djx: {jobs} jobs from the run-cache"),
+        JobEvent::Rung {
+            experiment,
+            rung,
+            jobs,
+            budget,
+            here,
+            ..
+        } => eprintln!(
+            "djx: experiment {experiment}: rung {rung} added{} ({jobs} jobs, budget {budget})",
+            if here { "" } else { " by another worker" }
+        ),
+        JobEvent::SweepStopped { experiment, reason } => {
+            eprintln!("djx: experiment {experiment}: {reason}")
+        }
         JobEvent::Started { .. } => {}
     };
     let (mut finished, mut failed) = (0u64, 0u64);
@@ -84,13 +99,20 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
         } else {
             Some(resolve_exps(store.as_ref(), &args.experiments)?)
         };
-        // Only experiments with jobs left: each one run loads its module and
-        // mounts its datasets, which finished experiments do not need.
-        let ids: Vec<i64> = store
-            .experiments()?
+        // Only experiments with jobs left, or a sweep whose next rung may
+        // be due: each one run loads its module and mounts its datasets,
+        // which finished experiments do not need.
+        let all = store.experiments()?;
+        let all_ids: Vec<i64> = all.iter().map(|e| e.id).collect();
+        let rungs = store.rungs(&all_ids)?;
+        let growing = sweeps::latest(&rungs);
+        let ids: Vec<i64> = all
             .iter()
             .filter(|e| wanted.as_ref().is_none_or(|w| w.contains(&e.id)))
-            .filter(|e| e.jobs.unassigned + e.jobs.assigned > 0)
+            .filter(|e| {
+                e.jobs.unassigned + e.jobs.assigned > 0
+                    || growing.get(&e.id).is_some_and(|r| r.is_open())
+            })
             .map(|e| e.id)
             .collect();
         if !ids.is_empty() {

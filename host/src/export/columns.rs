@@ -79,7 +79,13 @@ impl RecordColumns {
             for (key, key_kinds) in set.iter() {
                 index[part].insert(key.clone(), names.len());
                 names.push(format!("{prefix}.{key}"));
-                kinds.push(key_kinds);
+                // Every metric is a float (an integral one may be stored
+                // as `1`), and every artifact reference a digest.
+                kinds.push(match *prefix {
+                    "metrics" => Kinds::FLOAT,
+                    "artifacts" => Kinds::STRING,
+                    _ => key_kinds,
+                });
             }
         }
         RecordColumns {

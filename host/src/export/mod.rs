@@ -8,6 +8,8 @@
 //! export of ten million records holds one row in memory, not ten million.
 
 pub mod columns;
+pub mod job_columns;
+pub mod parquet;
 pub mod read_ahead;
 
 pub use self::columns::RecordColumns;

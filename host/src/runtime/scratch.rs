@@ -67,7 +67,9 @@ impl Scratch<'_> {
 }
 
 /// Removes everything inside `dir`; Ok(()) when it is empty afterwards.
+/// Most jobs leave nothing: then one listing is all it costs.
 fn empty(dir: &Path) -> io::Result<()> {
+    let mut removed = false;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         if entry.file_type()?.is_dir() {
@@ -75,10 +77,13 @@ fn empty(dir: &Path) -> io::Result<()> {
         } else {
             std::fs::remove_file(entry.path())?;
         }
+        removed = true;
     }
-    match std::fs::read_dir(dir)?.next() {
-        None => Ok(()),
-        Some(_) => Err(io::Error::other("still not empty")),
+    // Whatever was removed, check: a name may have come back meanwhile
+    // (the job has ended, but be sure a job never gets a used directory).
+    match removed && std::fs::read_dir(dir)?.next().is_some() {
+        false => Ok(()),
+        true => Err(io::Error::other("still not empty")),
     }
 }
 

@@ -14,15 +14,24 @@
 //!   `labels` or `parameter`.
 //! - No grid (or an empty one) gives exactly the base job.
 //!
+//! Random search ([`super::random`]) adds one more dimension after the
+//! grid's, its samples: every sampled configuration runs on every grid
+//! point, grid first (slowest). Each sampled value is set at its key, and
+//! the job gets `labels.sample`. Successive halving ([`super::halving`])
+//! adds a last dimension of one point, which sets the rung's budget and
+//! `labels.rung`; [`Grid::rung`] makes the grid of a later rung.
+//!
 //! A [`Grid`] is checked and counted without expanding anything, and makes
 //! its jobs one at a time ([`Grid::jobs`]): an experiment of a million jobs
 //! costs the memory of one, and an impossible one (a thousand values in
 //! each of four dimensions) is refused by its count before any job exists.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::locate::Seg;
-use super::{ParsedFile, SpecError, to_json, yaml_key};
+use super::{Halving, ParsedFile, Space, SpecError, to_json, yaml_key};
 
 /// The most jobs one experiment may have unless its file says otherwise
 /// (`max_jobs:`) or `djx add --max-jobs` does.
@@ -47,22 +56,44 @@ enum Points {
     },
     /// One mapping per point, merged in.
     Merge(Vec<Vec<(String, Value)>>),
+    /// Samples of a random search: point i is sample `which[i]` (sample i
+    /// when `which` is `None`), whose drawn values are set at their keys.
+    Sample {
+        space: Arc<Space>,
+        which: Option<Arc<[u64]>>,
+    },
+    /// One point that sets each key (a halving rung's budget and label).
+    Set(Vec<(String, Value)>),
+}
+
+/// Where a dimension was written, for errors.
+#[derive(Clone, Copy, Debug)]
+enum Origin {
+    /// `experiment.grid[i]`.
+    Grid(usize),
+    /// `experiment.random.space`.
+    Random,
+    /// `experiment.halving`.
+    Halving,
 }
 
 /// One checked dimension: its points and where it was written.
 #[derive(Clone, Debug)]
 pub struct Dimension {
     points: Points,
-    /// Its index in `experiment.grid`.
-    index: usize,
+    origin: Origin,
 }
 
 impl Dimension {
     /// How many points it has.
-    pub fn len(&self) -> usize {
+    pub fn len(&self) -> u64 {
         match &self.points {
-            Points::Zip { values, .. } => values.first().map_or(0, Vec::len),
-            Points::Merge(points) => points.len(),
+            Points::Zip { values, .. } => values.first().map_or(0, Vec::len) as u64,
+            Points::Merge(points) => points.len() as u64,
+            Points::Sample { space, which } => {
+                which.as_ref().map_or(space.samples, |w| w.len() as u64)
+            }
+            Points::Set(_) => 1,
         }
     }
 
@@ -70,14 +101,82 @@ impl Dimension {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The keys it sets, each with the path it was written at.
+    fn keys(&self) -> Vec<(&str, Vec<Seg<'_>>)> {
+        match &self.points {
+            Points::Zip { keys, .. } => keys.iter().map(|k| (k.as_str(), self.at(k))).collect(),
+            Points::Merge(points) => points
+                .iter()
+                .enumerate()
+                .flat_map(|(j, point)| {
+                    point.iter().map(move |(k, _)| {
+                        let mut path = self.at("");
+                        path.pop();
+                        path.extend([Seg::Index(j), Seg::Key(k.as_str())]);
+                        (k.as_str(), path)
+                    })
+                })
+                .collect(),
+            Points::Sample { space, .. } => space
+                .dims
+                .iter()
+                .map(|(k, _)| (k.as_str(), self.at(k)))
+                .collect(),
+            Points::Set(_) => Vec::new(),
+        }
+    }
+
+    /// The path of `key` in this dimension (`key` empty: a placeholder
+    /// segment for the caller to replace).
+    fn at<'a>(&self, key: &'a str) -> Vec<Seg<'a>> {
+        match self.origin {
+            Origin::Grid(i) => at(i, &[Seg::Key(key)]),
+            Origin::Random => vec![
+                Seg::Key("experiment"),
+                Seg::Key("random"),
+                Seg::Key("space"),
+                Seg::Key(key),
+            ],
+            Origin::Halving => vec![
+                Seg::Key("experiment"),
+                Seg::Key("halving"),
+                Seg::Key("budget"),
+            ],
+        }
+    }
+
+    /// `3 points of experiment.grid[1] (line 12)`, for the count error.
+    fn describe(&self, parsed: &ParsedFile) -> String {
+        let (what, path) = match self.origin {
+            Origin::Grid(i) => (
+                format!("{} points of experiment.grid[{i}]", self.len()),
+                at(i, &[]),
+            ),
+            Origin::Random => (
+                format!("{} samples of experiment.random", self.len()),
+                vec![Seg::Key("experiment"), Seg::Key("random")],
+            ),
+            Origin::Halving => (
+                "1 rung of experiment.halving".to_owned(),
+                vec![Seg::Key("experiment"), Seg::Key("halving")],
+            ),
+        };
+        let line = parsed
+            .line_of(&path)
+            .map_or_else(String::new, |l| format!(" (line {l})"));
+        format!("{what}{line}")
+    }
 }
 
-/// An experiment's base job and checked dimensions.
+/// An experiment's base job and checked dimensions: the grid's, then the
+/// samples of a random search, then a halving rung.
 #[derive(Clone, Debug)]
 pub struct Grid {
     base: Value,
     dims: Vec<Dimension>,
     count: u64,
+    halving: Option<Arc<Halving>>,
 }
 
 impl Grid {
@@ -100,22 +199,85 @@ impl Grid {
             .as_ref()
             .map(|e| e.grid.as_slice())
             .unwrap_or_default();
-        let dims = raw
+        let mut dims = raw
             .iter()
             .enumerate()
             .map(|(i, raw)| dimension(parsed, raw, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let count = dims
-            .iter()
-            .try_fold(1u64, |n, d| n.checked_mul(d.len() as u64));
-        match count {
-            Some(count) if count <= max_jobs => Ok(Grid {
-                base: Value::Object(base),
-                dims,
-                count,
-            }),
-            _ => Err(too_many(parsed, &dims, max_jobs)),
+        let space = Space::new(parsed)?;
+        if let Some(space) = &space {
+            for (key, _) in &space.dims {
+                if let Some(taken) = set_by(parsed, &dims, key) {
+                    return Err(parsed.error(
+                        &[
+                            Seg::Key("experiment"),
+                            Seg::Key("random"),
+                            Seg::Key("space"),
+                            Seg::Key(key),
+                        ],
+                        format!(
+                            "`{key}` is also set by {taken}: a key is drawn or gridded, not both"
+                        ),
+                    ));
+                }
+            }
+            dims.push(Dimension {
+                points: Points::Sample {
+                    space: Arc::new(space.clone()),
+                    which: None,
+                },
+                origin: Origin::Random,
+            });
         }
+        let halving = Halving::new(
+            parsed,
+            &|key: &str| set_by(parsed, &dims, key),
+            space.is_some(),
+        )?
+        .map(Arc::new);
+        let mut grid = Grid {
+            base: Value::Object(base),
+            dims,
+            count: 0,
+            halving,
+        };
+        if let Some(halving) = grid.halving.clone() {
+            grid.dims.push(rung_dimension(&halving, 0));
+        }
+        match grid.counted() {
+            Some(count) if count <= max_jobs => Ok(Grid { count, ..grid }),
+            _ => Err(too_many(parsed, &grid.dims, max_jobs)),
+        }
+    }
+
+    /// The product of the dimensions' lengths, if it fits 64 bits.
+    fn counted(&self) -> Option<u64> {
+        self.dims
+            .iter()
+            .try_fold(1u64, |n, d| n.checked_mul(d.len()))
+    }
+
+    /// The successive-halving plan, if the experiment has one.
+    pub fn halving(&self) -> Option<&Halving> {
+        self.halving.as_deref()
+    }
+
+    /// The grid of halving rung `rung`: the configurations `samples` (sample
+    /// indices, in the order their jobs are made) at the rung's budget, on
+    /// every grid point. `None` when there is no such rung.
+    pub fn rung(&self, rung: usize, samples: &[u64]) -> Option<Grid> {
+        let halving = self.halving.as_ref()?;
+        halving.budgets.get(rung)?;
+        let mut grid = self.clone();
+        for dim in &mut grid.dims {
+            match &mut dim.points {
+                Points::Sample { which, .. } => *which = Some(samples.into()),
+                Points::Set(_) => *dim = rung_dimension(halving, rung),
+                _ => {}
+            }
+        }
+        grid.count = grid.counted()?;
+        Some(grid)
     }
 
     /// How many jobs the grid has.
@@ -135,15 +297,14 @@ impl Grid {
         let mut job = self.base.clone();
         // Mixed radix, the last dimension fastest.
         let mut rest = index;
-        let mut digits = vec![0usize; self.dims.len()];
+        let mut digits = vec![0u64; self.dims.len()];
         for (slot, dim) in digits.iter_mut().zip(&self.dims).rev() {
-            let n = dim.len() as u64;
-            *slot = (rest % n) as usize;
+            let n = dim.len();
+            *slot = rest % n;
             rest /= n;
         }
         for (dim, &point) in self.dims.iter().zip(&digits) {
-            apply(&mut job, dim, point)
-                .map_err(|(key, m)| parsed.error(&at(dim.index, &[Seg::Key(&key)]), m))?;
+            apply(&mut job, dim, point).map_err(|(key, m)| parsed.error(&dim.at(&key), m))?;
         }
         Ok(ExpandedJob {
             labels: job.get_mut("labels").map(Value::take).unwrap_or_default(),
@@ -170,20 +331,38 @@ pub fn expand(parsed: &ParsedFile) -> Result<Vec<ExpandedJob>, SpecError> {
     grid.jobs(parsed).collect()
 }
 
+/// The dimension of halving rung `rung`: one point setting its budget and
+/// `labels.rung`.
+fn rung_dimension(halving: &Halving, rung: usize) -> Dimension {
+    let budget = halving.budgets.get(rung).cloned().unwrap_or(Value::Null);
+    Dimension {
+        points: Points::Set(vec![
+            (halving.budget.clone(), budget),
+            ("labels.rung".to_owned(), Value::from(rung)),
+        ]),
+        origin: Origin::Halving,
+    }
+}
+
+/// Where a grid dimension of `dims` sets `key` (`experiment.grid[1] (line
+/// 12)`), if one does.
+fn set_by(parsed: &ParsedFile, dims: &[Dimension], key: &str) -> Option<String> {
+    dims.iter().find_map(|dim| {
+        let (_, path) = dim.keys().into_iter().find(|(k, _)| *k == key)?;
+        let line = parsed
+            .line_of(&path)
+            .map_or_else(String::new, |l| format!(" (line {l})"));
+        Some(format!("{}{line}", super::key_text(&path)))
+    })
+}
+
 /// The error for a grid of more than `max_jobs` jobs: the count and the
 /// dimensions that multiply to it.
 fn too_many(parsed: &ParsedFile, dims: &[Dimension], max_jobs: u64) -> SpecError {
     let total = dims
         .iter()
-        .try_fold(1u128, |n, d| n.checked_mul(d.len() as u128));
-    let factors: Vec<String> = dims
-        .iter()
-        .map(|d| {
-            let line = crate::spec::locate::locate(&parsed.text, &at(d.index, &[]))
-                .map_or_else(String::new, |l| format!(" (line {l})"));
-            format!("{} points of experiment.grid[{}]{line}", d.len(), d.index)
-        })
-        .collect();
+        .try_fold(1u128, |n, d| n.checked_mul(u128::from(d.len())));
+    let factors: Vec<String> = dims.iter().map(|d| d.describe(parsed)).collect();
     let total = total.map_or_else(|| "more than 2^128".to_owned(), thousands);
     parsed.error(
         &[Seg::Key("experiment"), Seg::Key("grid")],
@@ -231,7 +410,7 @@ fn dimension(
             let mut values = Vec::new();
             for (k, v) in map {
                 let key = yaml_key(k);
-                check_key(&key).map_err(|m| parsed.error(&at(i, &[Seg::Key(&key)]), m))?;
+                check_key(&key, "grid").map_err(|m| parsed.error(&at(i, &[Seg::Key(&key)]), m))?;
                 let serde_yaml::Value::Sequence(items) = v else {
                     return Err(parsed.error(
                         &at(i, &[Seg::Key(&key)]),
@@ -263,7 +442,7 @@ fn dimension(
             }
             Ok(Dimension {
                 points: Points::Zip { keys, values },
-                index: i,
+                origin: Origin::Grid(i),
             })
         }
         serde_yaml::Value::Sequence(points) => {
@@ -282,14 +461,14 @@ fn dimension(
                 for (k, v) in map {
                     let key = yaml_key(k);
                     let path = at(i, &[Seg::Index(j), Seg::Key(&key)]);
-                    check_key(&key).map_err(|m| parsed.error(&path, m))?;
+                    check_key(&key, "grid").map_err(|m| parsed.error(&path, m))?;
                     entries.push((key.clone(), to_json(v).map_err(|m| parsed.error(&path, m))?));
                 }
                 out.push(entries);
             }
             Ok(Dimension {
                 points: Points::Merge(out),
-                index: i,
+                origin: Origin::Grid(i),
             })
         }
         _ => Err(parsed.error(
@@ -299,12 +478,13 @@ fn dimension(
     }
 }
 
-/// A grid key must address the job's labels or parameters.
-fn check_key(key: &str) -> Result<(), String> {
+/// A key (of the grid, the random space or the budget: `what`) must
+/// address the job's labels or parameters.
+pub(super) fn check_key(key: &str, what: &str) -> Result<(), String> {
     let first = key.split('.').next().unwrap_or_default();
     if first != "labels" && first != "parameter" {
         return Err(format!(
-            "a grid key starts with `labels.` or `parameter.`, not `{first}`"
+            "a {what} key starts with `labels.` or `parameter.`, not `{first}`"
         ));
     }
     if key.split('.').any(str::is_empty) {
@@ -314,7 +494,8 @@ fn check_key(key: &str) -> Result<(), String> {
 }
 
 /// Applies point `i` of `dim` to `job`. Errors carry the offending key.
-fn apply(job: &mut Value, dim: &Dimension, i: usize) -> Result<(), (String, String)> {
+fn apply(job: &mut Value, dim: &Dimension, i: u64) -> Result<(), (String, String)> {
+    let i = i as usize;
     match &dim.points {
         Points::Zip { keys, values } => {
             for (key, vals) in keys.iter().zip(values) {
@@ -330,6 +511,19 @@ fn apply(job: &mut Value, dim: &Dimension, i: usize) -> Result<(), (String, Stri
             for (key, value) in &points[i] {
                 let slot = slot(job, key).map_err(|m| (key.clone(), m))?;
                 *slot = merge(slot.take(), value.clone());
+            }
+        }
+        Points::Sample { space, which } => {
+            let sample = which.as_ref().map_or(i as u64, |w| w[i]);
+            for (key, value) in space.point(sample) {
+                set(job, key, value).map_err(|m| (key.to_owned(), m))?;
+            }
+            set(job, "labels.sample", Value::from(sample))
+                .map_err(|m| ("labels.sample".to_owned(), m))?;
+        }
+        Points::Set(values) => {
+            for (key, value) in values {
+                set(job, key, value.clone()).map_err(|m| (key.clone(), m))?;
             }
         }
     }

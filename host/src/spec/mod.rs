@@ -21,8 +21,11 @@
 
 pub mod depth;
 pub mod error;
+pub mod extends;
 pub mod grid;
+pub mod halving;
 pub mod locate;
+pub mod random;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,8 +36,11 @@ use serde_json::{Map, Value};
 use crate::runtime::{Determinism, Limits};
 
 pub use self::error::SpecError;
+pub use self::extends::Source;
 pub use self::grid::{DEFAULT_MAX_JOBS, ExpandedJob, Grid, expand};
+pub use self::halving::{Halving, Mode};
 use self::locate::{Seg, locate};
+pub use self::random::Space;
 
 /// An experiment file as written.
 #[derive(Debug, Deserialize)]
@@ -145,6 +151,12 @@ pub struct ExperimentSection {
     /// The dimensions of the grid; their product is the job list.
     #[serde(default)]
     pub grid: Vec<serde_yaml::Value>,
+    /// Random search: samples drawn once and crossed with the grid.
+    #[serde(default)]
+    pub random: Option<random::RandomSection>,
+    /// Successive halving over the sampled configurations.
+    #[serde(default)]
+    pub halving: Option<halving::HalvingSection>,
 }
 
 /// A parsed experiment file with its text, for locating errors.
@@ -158,23 +170,59 @@ pub struct ParsedFile {
     pub file: ExperimentFile,
     /// Non-fatal findings, e.g. ignored keys.
     pub warnings: Vec<SpecError>,
+    /// Every file that went into the experiment, in precedence order: this
+    /// file first, then the files it extends ([`extends`]).
+    pub sources: Vec<Source>,
+    /// The experiment as one YAML document: the file's text, or, when it
+    /// extends others, the merged files. Parsing it again gives the same
+    /// experiment (later rungs of a halving sweep are made from it).
+    pub document: String,
 }
 
 impl ParsedFile {
-    /// An error at `path` (a key path) in this file.
+    /// An error at `path` (a key path), in the file that wrote it.
     pub fn error(&self, path: &[Seg<'_>], message: impl Into<String>) -> SpecError {
-        SpecError {
-            file: self.path.clone(),
-            line: locate(&self.text, path),
-            key: key_text(path),
-            message: message.into(),
-        }
+        error_in(&self.sources, path, message)
+    }
+
+    /// The line of `path` in the file that wrote it.
+    pub fn line_of(&self, path: &[Seg<'_>]) -> Option<usize> {
+        origin(&self.sources, path).and_then(|s| locate(&s.text, path))
     }
 
     /// The directory the file's relative paths start from.
     pub fn base_dir(&self) -> &Path {
         self.path.parent().unwrap_or(Path::new("."))
     }
+}
+
+/// An error at `path` in the one of `sources` (in precedence order) that
+/// wrote it.
+fn error_in(sources: &[Source], path: &[Seg<'_>], message: impl Into<String>) -> SpecError {
+    let source = origin(sources, path);
+    SpecError {
+        file: source.map(|s| s.path.clone()).unwrap_or_default(),
+        line: source.and_then(|s| locate(&s.text, path)),
+        key: key_text(path),
+        message: message.into(),
+    }
+}
+
+/// The file that wrote the value at `path`: the first file, in precedence
+/// order, that has all of it, or else the one with the deepest part of it
+/// (the first file when none has any).
+fn origin<'s>(sources: &'s [Source], path: &[Seg<'_>]) -> Option<&'s Source> {
+    let mut best: Option<(&Source, usize)> = None;
+    for source in sources {
+        let depth = extends::depth_in(&source.value, path);
+        if depth == path.len() {
+            return Some(source);
+        }
+        if depth > 0 && best.is_none_or(|(_, d)| depth > d) {
+            best = Some((source, depth));
+        }
+    }
+    best.map(|(s, _)| s).or(sources.first())
 }
 
 /// `a.b[2].c` for a key path.
@@ -205,15 +253,52 @@ pub fn parse_file(path: &Path) -> Result<ParsedFile, SpecError> {
     parse_str(path, text)
 }
 
-/// Parses experiment text that came from `path`.
+/// Parses experiment text that came from `path`, with the files it
+/// extends (read relative to `path`).
 pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
     depth::check(path, &text)?;
-    let file: ExperimentFile = serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+    let loaded = extends::load(path, &text)?;
+    let (file, document) = match &loaded.merged {
+        None => {
+            let file: ExperimentFile =
+                serde_yaml::from_str(&text).map_err(|e| yaml_error(path, &e))?;
+            (file, text.clone())
+        }
+        Some(merged) => {
+            let document = serde_yaml::to_string(merged).map_err(|e| SpecError {
+                file: path.to_path_buf(),
+                line: None,
+                key: String::new(),
+                message: format!("merging the files it extends: {e}"),
+            })?;
+            match serde_yaml::from_str::<ExperimentFile>(&document) {
+                Ok(file) => (file, document),
+                Err(e) => {
+                    // Lines of the merged document mean nothing to the
+                    // user: find the key in the file that wrote it.
+                    let e = yaml_error(path, &e);
+                    let mut segs = segs_of(&e.key);
+                    // An unknown key is found in the file that wrote it.
+                    if let Some(unknown) = e
+                        .message
+                        .strip_prefix("unknown field `")
+                        .and_then(|rest| rest.split('`').next())
+                    {
+                        segs.push(Seg::Key(unknown));
+                    }
+                    return Err(error_in(&loaded.sources, &segs, e.message.clone()));
+                }
+            }
+        }
+    };
+    let sources = loaded.sources;
     let mut parsed = ParsedFile {
         path: path.to_path_buf(),
         text,
         file,
         warnings: Vec::new(),
+        sources,
+        document,
     };
     let ignored: Vec<String> = parsed.file.job.other.keys().map(yaml_key).collect();
     for key in ignored {
@@ -273,8 +358,28 @@ pub fn valid_dataset_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
+/// The key path a key text names (`a.b[2].c`); dotted keys split at
+/// every dot, which [`locate`] forgives (it stops at the deepest key it
+/// finds).
+fn segs_of(key: &str) -> Vec<Seg<'_>> {
+    let mut segs = Vec::new();
+    for part in key.split('.').filter(|p| !p.is_empty()) {
+        let (name, mut rest) = part.split_once('[').map_or((part, ""), |(n, r)| (n, r));
+        if !name.is_empty() {
+            segs.push(Seg::Key(name));
+        }
+        while let Some((index, after)) = rest.split_once(']') {
+            if let Ok(i) = index.parse() {
+                segs.push(Seg::Index(i));
+            }
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    segs
+}
+
 /// Turns a serde_yaml error into one naming file, line and key.
-fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
+pub(crate) fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
     let mut message = e.to_string();
     // serde_yaml appends " at line L column C"; the line goes in front.
     if let Some(at) = message.rfind(" at line ") {

@@ -199,11 +199,13 @@ pub struct ExperimentColumns {
     pub provenance: String,
     /// `digest_log`
     pub digest_log: bool,
+    /// `sweep` (JSON; `None` for an experiment without a halving sweep)
+    pub sweep: Option<String>,
 }
 
 /// The columns `experiment_row` reads, for a SELECT.
 pub const EXPERIMENT_COLUMNS: &str = "created_at, project, name, description, source_path, source_digest, spec, \
-     module_digest, datasets, limits, determinism, retries, engine, provenance, digest_log";
+     module_digest, datasets, limits, determinism, retries, engine, provenance, digest_log, sweep";
 
 /// Decodes an experiment row.
 pub fn experiment_row(id: i64, c: ExperimentColumns) -> Result<Experiment, StoreError> {
@@ -235,6 +237,10 @@ pub fn experiment_row(id: i64, c: ExperimentColumns) -> Result<Experiment, Store
             engine,
             provenance: serde_json::from_str(&c.provenance).map_err(corrupt("provenance"))?,
             digest_log: c.digest_log,
+            sweep: c
+                .sweep
+                .map(|s| serde_json::from_str(&s).map_err(corrupt("sweep plan")))
+                .transpose()?,
         },
     })
 }
@@ -249,6 +255,8 @@ pub struct ExperimentJson {
     pub engine: String,
     /// `provenance`
     pub provenance: String,
+    /// `sweep`
+    pub sweep: Option<String>,
 }
 
 /// The JSON columns of an experiment as text.
@@ -258,6 +266,11 @@ pub fn experiment_json(e: &NewExperiment) -> Result<ExperimentJson, StoreError> 
         limits: serde_json::to_string(&e.limits).map_err(corrupt("limits"))?,
         engine: serde_json::to_string(&e.engine).map_err(corrupt("engine"))?,
         provenance: serde_json::to_string(&e.provenance).map_err(corrupt("provenance"))?,
+        sweep: e
+            .sweep
+            .as_ref()
+            .map(|s| serde_json::to_string(s).map_err(corrupt("sweep plan")))
+            .transpose()?,
     })
 }
 
@@ -326,5 +339,73 @@ pub fn artifact_use(c: ArtifactUseColumns) -> Result<super::ArtifactUse, StoreEr
         experiment_id,
         attempt,
         source: sj.zip(sa),
+    })
+}
+
+/// The columns of `rungs.sql`: experiment, rung, rungs, first position,
+/// jobs, samples, created at, created by, stopped.
+pub type RungColumns = (
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// Decodes a row of `rungs.sql`.
+pub fn rung_row(c: RungColumns) -> Result<super::Rung, StoreError> {
+    let (
+        experiment_id,
+        rung,
+        rungs,
+        first_position,
+        jobs,
+        samples,
+        created_at,
+        created_by,
+        stopped,
+    ) = c;
+    let number = |n: i64| {
+        u32::try_from(n).map_err(|e| StoreError::Corrupt {
+            what: "rung number",
+            message: e.to_string(),
+        })
+    };
+    Ok(super::Rung {
+        experiment_id,
+        rung: number(rung)?,
+        rungs: number(rungs)?,
+        first_position,
+        jobs,
+        samples: samples
+            .map(|s| serde_json::from_str(&s).map_err(corrupt("rung samples")))
+            .transpose()?,
+        created_at,
+        created_by,
+        stopped,
+    })
+}
+
+/// The samples of a rung as stored.
+pub fn rung_samples(samples: &[u64]) -> String {
+    Value::from(samples.to_vec()).to_string()
+}
+
+/// The columns of `rung_jobs.sql`: position, labels, status, metrics.
+pub type RungJobColumns = (i64, String, String, Option<String>);
+
+/// Decodes a row of `rung_jobs.sql`.
+pub fn rung_job(
+    (position, labels, job_status, metrics): RungJobColumns,
+) -> Result<super::RungJob, StoreError> {
+    Ok(super::RungJob {
+        position,
+        labels: Value::Object(object(&labels, "job labels")?),
+        status: status(&job_status)?,
+        metrics: metrics.map(|m| object(&m, "record metrics")).transpose()?,
     })
 }

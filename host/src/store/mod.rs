@@ -9,6 +9,7 @@
 mod codec;
 pub mod postgres;
 pub mod sqlite;
+mod sweep;
 mod types;
 
 use std::time::Duration;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use crate::record::{RecordText, Records};
 use crate::record_keys::RecordKeys;
 
+pub use self::sweep::*;
 pub use self::types::*;
 
 /// An error of a store.
@@ -286,4 +288,27 @@ pub trait Store: Send + Sync {
         std::thread::sleep(timeout);
         Ok(())
     }
+
+    /// The rungs of the halving sweeps of `experiments`, in experiment and
+    /// rung order (none for an experiment without a sweep).
+    fn rungs(&self, experiments: &[i64]) -> Result<Vec<Rung>>;
+
+    /// The jobs of `rung`, in position order, each with its status and the
+    /// metrics of its last record that has `metric`.
+    fn rung_jobs(&self, rung: &Rung, metric: &str) -> Result<Vec<RungJob>>;
+
+    /// Adds a rung and its jobs (`rung.jobs` of them, made one at a time)
+    /// in one transaction, unless the rung exists: then it writes nothing
+    /// and returns false. Of many workers adding the same rung at once,
+    /// exactly one adds it.
+    fn add_rung(
+        &self,
+        rung: &NewRung,
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+    ) -> Result<bool>;
+
+    /// Stops the sweep after `rung`: the rung and its jobs carry `reason`
+    /// (a failed job keeps its own). Stopping a stopped sweep changes
+    /// nothing.
+    fn stop_sweep(&self, rung: &Rung, reason: &str) -> Result<()>;
 }

@@ -55,6 +55,9 @@ pub struct NewExperiment {
     pub provenance: Provenance,
     /// Whether a job's log is part of its result digest.
     pub digest_log: bool,
+    /// For a successive-halving experiment, its plan: its jobs come in
+    /// rungs, and the first rung's are the jobs added with it.
+    pub sweep: Option<super::SweepPlan>,
 }
 
 /// A job to add, locked: its values as the store keeps them.

@@ -74,6 +74,7 @@ fn jobs_from_the_run_cache_share_their_sources_key_sets(backend: Backend) {
 on_both_stores!(
     records_use_stored_key_sets_and_agree_with_reading_every_record,
     jobs_from_the_run_cache_share_their_sources_key_sets,
+    parquet_exports_read_in_pandas_as_the_csv_exports_do,
 );
 
 /// `djx jobs` writes its first rows before it has read the last, and a
@@ -109,4 +110,147 @@ fn a_long_jobs_listing_streams() {
     let json = jobs_json(&t, "1");
     assert_eq!(json.len(), 1500);
     assert_eq!(json[1499]["labels"]["id"], 1499);
+}
+
+/// A Python with pandas and pyarrow (`make python-tools` installs them), or
+/// `None`, loudly, outside CI.
+fn pandas(test: &str) -> Option<std::path::PathBuf> {
+    let python = std::env::var_os("DJX_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/python-tools/bin/python")
+        });
+    let works = std::process::Command::new(&python)
+        .args(["-c", "import pandas, pyarrow"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    match works {
+        true => Some(python),
+        false
+            if std::env::var_os("CI").is_some()
+                || std::env::var_os("DJX_TEST_PYTHON").is_some() =>
+        {
+            panic!(
+                "{test}: {} cannot import pandas and pyarrow (`make python-tools`)",
+                python.display()
+            )
+        }
+        false => {
+            eprintln!(
+                "SKIPPED {test}: no Python with pandas and pyarrow (`make python-tools`, or set DJX_TEST_PYTHON)"
+            );
+            None
+        }
+    }
+}
+
+/// Exports `args` as CSV and as Parquet, reads both with pandas, and
+/// returns the Parquet file's Arrow type per column and its JSON columns,
+/// after checking that every cell agrees.
+fn parquet_against_csv(
+    t: &TestDir,
+    python: &std::path::Path,
+    name: &str,
+    args: &[&str],
+) -> serde_json::Value {
+    let csv = t.path().join(format!("{name}.csv"));
+    let parquet = t.path().join(format!("{name}.parquet"));
+    for (format, file) in [("csv", &csv), ("parquet", &parquet)] {
+        let mut all = args.to_vec();
+        all.extend(["--format", format, "-o", file.to_str().expect("utf-8")]);
+        djx_ok(t, &all);
+    }
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/compare_parquet.py");
+    let out = run(std::process::Command::new(python)
+        .arg(script)
+        .arg(&csv)
+        .arg(&parquet));
+    assert_exit(&out, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("the script's JSON");
+    assert_eq!(
+        report["mismatches"],
+        serde_json::json!([]),
+        "{name}: {report}"
+    );
+    report
+}
+
+fn parquet_exports_read_in_pandas_as_the_csv_exports_do(backend: Backend) {
+    let test = "parquet_exports_read_in_pandas_as_the_csv_exports_do";
+    let t = TestDir::on(backend);
+    two_experiments(&t);
+    // A third with values of several types in one column.
+    let mixed = t.path().join("mixed.yml");
+    std::fs::write(
+        &mixed,
+        format!(
+            "name: mixed\nmodule: {}\njob:\n  parameter: {{records: 2, spin: 0}}\nexperiment:\n  grid:\n    - labels.tag: [1, x, [1, 2]]\n      parameter.lr: [1, 0.5, 1.0]\n      labels.ok: [true, false, true]\n",
+            djx_fixtures::STEPS
+        ),
+    )
+    .expect("write");
+    djx_ok(&t, &["run", mixed.to_str().expect("utf-8")]);
+    let Some(python) = pandas(test) else { return };
+
+    let records = parquet_against_csv(&t, &python, "records", &["records", "1", "2", "3"]);
+    let arrow = &records["arrow"];
+    assert_eq!(records["rows"], 2 * 5 + 3 * 4 + 3 * 2, "{records}");
+    for (column, ty) in [
+        ("exp_id", "int64"),
+        ("job_id", "int64"),
+        ("event", "string"),
+        ("labels.fold", "int64"),
+        ("labels.note", "string"),
+        ("labels.ok", "bool"),
+        ("labels.tag", "string"),
+    ] {
+        assert_eq!(arrow[column], ty, "{column}: {records}");
+    }
+    let metrics: Vec<_> = arrow
+        .as_object()
+        .expect("types")
+        .iter()
+        .filter(|(c, _)| c.starts_with("metrics."))
+        .collect();
+    assert!(!metrics.is_empty());
+    assert!(metrics.iter().all(|(_, ty)| *ty == "double"), "{records}");
+    // Mixed values, and mappings (the roundtrip guest's context.labels),
+    // are JSON text.
+    assert_eq!(
+        records["json_columns"],
+        serde_json::json!(["context.labels", "labels.tag"]),
+        "{records}"
+    );
+    assert_eq!(records["pandas"]["exp_id"], "int64");
+    assert_eq!(records["pandas"]["metrics.value"], "float64");
+
+    let jobs = parquet_against_csv(&t, &python, "jobs-3", &["jobs", "3"]);
+    for (column, ty) in [
+        ("id", "int64"),
+        ("position", "int64"),
+        ("key", "string"),
+        ("status", "string"),
+        ("duration_ms", "int64"),
+        ("parameter.lr", "double"),
+        ("parameter.records", "int64"),
+        ("labels.tag", "string"),
+    ] {
+        assert_eq!(jobs["arrow"][column], ty, "{column}: {jobs}");
+    }
+    assert_eq!(
+        jobs["json_columns"],
+        serde_json::json!(["labels.tag"]),
+        "{jobs}"
+    );
+    let jobs = parquet_against_csv(&t, &python, "jobs-1", &["jobs", "1"]);
+    for (column, ty) in [
+        ("parameter.greeting", "string"),
+        ("parameter.repeat", "int64"),
+        ("parameter.nested.scale", "double"),
+        ("labels.note", "string"),
+    ] {
+        assert_eq!(jobs["arrow"][column], ty, "{column}: {jobs}");
+    }
 }

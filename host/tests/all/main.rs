@@ -20,6 +20,7 @@ mod reproducibility;
 mod runtime;
 mod sandbox;
 mod spec_golden;
+mod sweeps;
 mod tls;
 mod ui;
 mod what_guests_see;
@@ -35,6 +36,7 @@ mod every_guest_has_a_test {
     pub use super::limits::limits;
     pub use super::reproducibility::flops;
     pub use super::sandbox::sandbox;
+    pub use super::sweeps::sqlite::halving_promotes_the_best_configurations as score;
     pub use super::what_guests_see::sees;
 
     macro_rules! assert_test_exists {

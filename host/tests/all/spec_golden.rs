@@ -1,7 +1,8 @@
 //! Golden files for experiment parsing and grid expansion: each
 //! `tests/specs/<case>.yml` has a `<case>.json` (the expanded jobs) or a
 //! `<case>.err` (the error) beside it, and a `<case>.warn` (the warnings,
-//! one per line) when parsing warns. A new case is two new files.
+//! one per line) when parsing warns. A new case is two new files. Files
+//! that cases extend live in `tests/specs/extends/`.
 //! `DJX_BLESS=1 cargo test spec_golden` rewrites the expected files.
 
 use std::path::{Path, PathBuf};
@@ -14,19 +15,22 @@ fn specs_dir() -> PathBuf {
 
 /// The expanded jobs as pretty JSON, or the error text; and the warnings.
 fn evaluate(name: &str, text: String) -> (String, &'static str, String) {
-    // The file name alone, so expected errors do not depend on the checkout.
-    let parsed = match parse_str(Path::new(name), text) {
+    // Paths relative to the specs directory, so expected errors do not
+    // depend on the checkout.
+    let dir = format!("{}/", specs_dir().display());
+    let show = |e: &dyn std::fmt::Display| format!("{e}\n").replace(&dir, "");
+    let parsed = match parse_str(&specs_dir().join(name), text) {
         Ok(parsed) => parsed,
-        Err(e) => return (format!("{e}\n"), "err", String::new()),
+        Err(e) => return (show(&e), "err", String::new()),
     };
-    let warnings: String = parsed.warnings.iter().map(|w| format!("{w}\n")).collect();
+    let warnings: String = parsed.warnings.iter().map(|w| show(w)).collect();
     match expand(&parsed) {
         Ok(jobs) => (
             serde_json::to_string_pretty(&jobs).expect("jobs serialise") + "\n",
             "json",
             warnings,
         ),
-        Err(e) => (format!("{e}\n"), "err", warnings),
+        Err(e) => (show(&e), "err", warnings),
     }
 }
 

@@ -24,8 +24,8 @@ pub use self::config::PgConfig;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
-    StoreError, StoredRecord, Submission,
+    JobStatus, NewExperiment, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob,
+    StatusCounts, Store, StoreError, StoredRecord, Submission,
 };
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
@@ -63,6 +63,11 @@ const ATTEMPT_METRICS: &str = include_str!("attempt_metrics.sql");
 const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
 const SUBMISSIONS: &str = include_str!("submissions.sql");
 const INSERT_JOBS: &str = include_str!("insert_jobs.sql");
+const INSERT_RUNG: &str = include_str!("insert_rung.sql");
+const RUNGS: &str = include_str!("rungs.sql");
+const RUNG_JOBS: &str = include_str!("rung_jobs.sql");
+const STOP_RUNG: &str = include_str!("stop_rung.sql");
+const STOP_RUNG_JOBS: &str = include_str!("stop_rung_jobs.sql");
 
 /// Jobs per `INSERT_JOBS` round trip when adding an experiment.
 const ADD_BATCH: usize = 10_000;
@@ -430,6 +435,47 @@ async fn put_back(
     Ok(jobs.len())
 }
 
+/// Writes `jobs` as the jobs of experiment `id` at positions `first..`, in
+/// grid order; returns how many. Batches of rows go as arrays through
+/// `unnest`: one round trip per batch, and memory for one batch, however
+/// many jobs there are.
+async fn insert_jobs(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: i64,
+    first: i64,
+    jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+) -> Result<i64> {
+    let insert = tx.prepare(INSERT_JOBS).await.map_err(pg)?;
+    let mut position = first;
+    let mut batch = JobBatch::default();
+    loop {
+        let job = jobs.next().transpose().map_err(StoreError::Input)?;
+        let done = job.is_none();
+        if let Some(job) = job {
+            batch.push(position, job);
+            position += 1;
+        }
+        if batch.positions.len() >= ADD_BATCH || (done && !batch.positions.is_empty()) {
+            tx.execute(
+                &insert,
+                &[
+                    &id,
+                    &batch.positions,
+                    &batch.labels,
+                    &batch.params,
+                    &batch.keys,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+            batch = JobBatch::default();
+        }
+        if done {
+            return Ok(position - first);
+        }
+    }
+}
+
 /// Ends one attempt inside `tx`, fenced by its lease; false (writing
 /// nothing of it) when `worker` no longer holds the job.
 async fn finish_one(
@@ -518,8 +564,8 @@ impl Store for PgStore {
                 .query_one(
                     "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
                                              spec, module_digest, datasets, limits, determinism, retries,
-                                             engine, provenance, digest_log)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+                                             engine, provenance, digest_log, sweep)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                      RETURNING id",
                     &[
                         &e.project,
@@ -537,35 +583,30 @@ impl Store for PgStore {
                         &json.engine,
                         &json.provenance,
                         &e.digest_log,
+                        &json.sweep,
                     ],
                 )
                 .await
                 .map_err(pg)?;
             let id: i64 = row.get(0);
-            // Batches of rows as arrays through `unnest`: one round trip per
-            // batch, and memory for one batch, however many jobs there are.
-            let insert = tx.prepare(INSERT_JOBS).await.map_err(pg)?;
-            let mut position = 0i64;
-            let mut batch = JobBatch::default();
-            loop {
-                let job = jobs.next().transpose().map_err(StoreError::Input)?;
-                let done = job.is_none();
-                if let Some(job) = job {
-                    batch.push(position, job);
-                    position += 1;
-                }
-                if batch.positions.len() >= ADD_BATCH || (done && !batch.positions.is_empty()) {
-                    tx.execute(
-                        &insert,
-                        &[&id, &batch.positions, &batch.labels, &batch.params, &batch.keys],
-                    )
-                    .await
-                    .map_err(pg)?;
-                    batch = JobBatch::default();
-                }
-                if done {
-                    break;
-                }
+            let count = insert_jobs(&tx, id, 0, jobs).await?;
+            if let Some(plan) = &e.sweep {
+                // Rung 0: the jobs just added.
+                tx.execute(
+                    INSERT_RUNG,
+                    &[
+                        &id,
+                        &0i64,
+                        &i64::from(plan.rungs),
+                        &0i64,
+                        &count,
+                        &None::<String>,
+                        &now_text(),
+                        &None::<String>,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
             }
             // Wakes `djx worker`s waiting for work.
             tx.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
@@ -782,6 +823,7 @@ impl Store for PgStore {
                     engine: row.get(12),
                     provenance: row.get(13),
                     digest_log: row.get(14),
+                    sweep: row.get(15),
                 },
             )
         })
@@ -1000,6 +1042,120 @@ impl Store for PgStore {
                     slots: r.get::<_, i32>(6).max(0) as u32,
                 })
                 .collect())
+        })
+    }
+
+    fn rungs(&self, experiments: &[i64]) -> Result<Vec<Rung>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let rows = client.query(RUNGS, &[&experiments]).await.map_err(pg)?;
+            rows.iter()
+                .map(|r| {
+                    codec::rung_row((
+                        r.get(0),
+                        r.get(1),
+                        r.get(2),
+                        r.get(3),
+                        r.get(4),
+                        r.get(5),
+                        r.get(6),
+                        r.get(7),
+                        r.get(8),
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn rung_jobs(&self, rung: &Rung, metric: &str) -> Result<Vec<RungJob>> {
+        self.rt.block_on(async {
+            let client = self.client().await?;
+            let positions = rung.positions();
+            let rows = client
+                .query(
+                    RUNG_JOBS,
+                    &[
+                        &rung.experiment_id,
+                        &positions.start,
+                        &positions.end,
+                        &metric,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            rows.iter()
+                .map(|r| codec::rung_job((r.get(0), r.get(1), r.get(2), r.get(3))))
+                .collect()
+        })
+    }
+
+    fn add_rung(
+        &self,
+        rung: &NewRung,
+        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+    ) -> Result<bool> {
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            // A racing insert of the same rung waits for this transaction,
+            // then inserts nothing: exactly one worker adds each rung.
+            let inserted = tx
+                .execute(
+                    INSERT_RUNG,
+                    &[
+                        &rung.experiment_id,
+                        &i64::from(rung.rung),
+                        &i64::from(rung.rungs),
+                        &rung.first_position,
+                        &rung.jobs,
+                        &Some(codec::rung_samples(&rung.samples)),
+                        &now_text(),
+                        &Some(rung.worker.as_str()),
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            let count = insert_jobs(&tx, rung.experiment_id, rung.first_position, jobs).await?;
+            if count != rung.jobs {
+                return Err(StoreError::Input(format!(
+                    "rung {} of experiment {} was to have {} jobs, and {count} were made",
+                    rung.rung, rung.experiment_id, rung.jobs
+                )));
+            }
+            // Wakes `djx worker`s waiting for work.
+            tx.batch_execute("NOTIFY djx_jobs").await.map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            Ok(true)
+        })
+    }
+
+    fn stop_sweep(&self, rung: &Rung, reason: &str) -> Result<()> {
+        self.rt.block_on(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(pg)?;
+            tx.execute(
+                STOP_RUNG,
+                &[&rung.experiment_id, &i64::from(rung.rung), &reason],
+            )
+            .await
+            .map_err(pg)?;
+            let positions = rung.positions();
+            tx.execute(
+                STOP_RUNG_JOBS,
+                &[
+                    &rung.experiment_id,
+                    &positions.start,
+                    &positions.end,
+                    &reason,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+            tx.commit().await.map_err(pg)?;
+            Ok(())
         })
     }
 

@@ -17,8 +17,8 @@ use serde_json::Value;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, NewSubmission, RecordRow, Result, StatusCounts, Store,
-    StoreError, StoredRecord, Submission,
+    JobStatus, NewExperiment, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob,
+    StatusCounts, Store, StoreError, StoredRecord, Submission,
 };
 use crate::digest::Digest;
 use crate::record::{ArtifactInfo, RecordText, Records};
@@ -60,6 +60,11 @@ const VISIT_RECORDS: &str = include_str!("visit_records.sql");
 const ATTEMPT_METRICS: &str = include_str!("attempt_metrics.sql");
 const INSERT_SUBMISSION: &str = include_str!("insert_submission.sql");
 const SUBMISSIONS: &str = include_str!("submissions.sql");
+const INSERT_RUNG: &str = include_str!("insert_rung.sql");
+const RUNGS: &str = include_str!("rungs.sql");
+const RUNG_JOBS: &str = include_str!("rung_jobs.sql");
+const STOP_RUNG: &str = include_str!("stop_rung.sql");
+const STOP_RUNG_JOBS: &str = include_str!("stop_rung_jobs.sql");
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -301,17 +306,18 @@ fn insert_jobs_sql(rows: usize) -> String {
     )
 }
 
-/// Writes `jobs` as the jobs of experiment `id`, in grid order,
-/// [`INSERT_BATCH`] rows per statement.
+/// Writes `jobs` as the jobs of experiment `id` at positions `first..`, in
+/// grid order, [`INSERT_BATCH`] rows per statement; returns how many.
 fn insert_jobs(
     tx: &rusqlite::Transaction<'_>,
     id: i64,
+    first: i64,
     jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
-) -> Result<()> {
+) -> Result<i64> {
     let mut batch = tx.prepare(&insert_jobs_sql(INSERT_BATCH))?;
     let mut single = tx.prepare(&insert_jobs_sql(1))?;
     let mut pending: Vec<NewJob> = Vec::with_capacity(INSERT_BATCH);
-    let mut position = 0i64;
+    let mut position = first;
     let mut flush = |statement: &mut rusqlite::Statement<'_>, rows: &[NewJob]| -> Result<()> {
         for (i, job) in rows.iter().enumerate() {
             let at = i * 5;
@@ -335,7 +341,7 @@ fn insert_jobs(
     for job in pending.chunks(1) {
         flush(&mut single, job)?;
     }
-    Ok(())
+    Ok(position - first)
 }
 
 /// Writes `records` as records `first..` of an attempt.
@@ -417,10 +423,10 @@ fn add_in(
     tx.execute(
         "INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
                                  spec, module_digest, datasets, limits, determinism, retries,
-                                 engine, provenance, digest_log)
+                                 engine, provenance, digest_log, sweep)
          VALUES (:project, :name, :description, :created_at, :source_path, :source_digest,
                  :spec, :module_digest, :datasets, :limits, :determinism, :retries,
-                 :engine, :provenance, :digest_log)",
+                 :engine, :provenance, :digest_log, :sweep)",
         named_params! {
             ":project": e.project,
             ":name": e.name,
@@ -437,10 +443,24 @@ fn add_in(
             ":engine": json.engine,
             ":provenance": json.provenance,
             ":digest_log": e.digest_log,
+            ":sweep": json.sweep,
         },
     )?;
     let id = tx.last_insert_rowid();
-    insert_jobs(&tx, id, jobs)?;
+    let count = insert_jobs(&tx, id, 0, jobs)?;
+    if let Some(plan) = &e.sweep {
+        // Rung 0: the jobs just added.
+        tx.prepare_cached(INSERT_RUNG)?.execute(named_params! {
+            ":experiment": id,
+            ":rung": 0,
+            ":rungs": plan.rungs,
+            ":first_position": 0,
+            ":jobs": count,
+            ":samples": None::<String>,
+            ":now": now_text(),
+            ":worker": None::<String>,
+        })?;
+    }
     tx.commit()?;
     Ok(id)
 }
@@ -658,6 +678,7 @@ impl Store for SqliteStore {
                         engine: row.get(12)?,
                         provenance: row.get(13)?,
                         digest_log: row.get(14)?,
+                        sweep: row.get(15)?,
                     })
                 },
             )
@@ -820,6 +841,87 @@ impl Store for SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn rungs(&self, experiments: &[i64]) -> Result<Vec<Rung>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(RUNGS)?;
+        let rows = stmt
+            .query_map(named_params! {":experiments": json_ids(experiments)}, |r| {
+                r.try_into()
+            })?
+            .collect::<rusqlite::Result<Vec<codec::RungColumns>>>()?;
+        rows.into_iter().map(codec::rung_row).collect()
+    }
+
+    fn rung_jobs(&self, rung: &Rung, metric: &str) -> Result<Vec<RungJob>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(RUNG_JOBS)?;
+        let positions = rung.positions();
+        let rows = stmt
+            .query_map(
+                named_params! {
+                    ":experiment": rung.experiment_id,
+                    ":first": positions.start,
+                    ":end": positions.end,
+                    ":metric": metric,
+                },
+                |r| r.try_into(),
+            )?
+            .collect::<rusqlite::Result<Vec<codec::RungJobColumns>>>()?;
+        rows.into_iter().map(codec::rung_job).collect()
+    }
+
+    fn add_rung(
+        &self,
+        rung: &NewRung,
+        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+    ) -> Result<bool> {
+        let mut conn = self.conn();
+        // The write lock first: of racing workers, one inserts the rung and
+        // its jobs; the others find the rung there and write nothing.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inserted = tx.prepare_cached(INSERT_RUNG)?.execute(named_params! {
+            ":experiment": rung.experiment_id,
+            ":rung": rung.rung,
+            ":rungs": rung.rungs,
+            ":first_position": rung.first_position,
+            ":jobs": rung.jobs,
+            ":samples": codec::rung_samples(&rung.samples),
+            ":now": now_text(),
+            ":worker": rung.worker,
+        })?;
+        if inserted == 0 {
+            return Ok(false);
+        }
+        let count = insert_jobs(&tx, rung.experiment_id, rung.first_position, jobs)?;
+        if count != rung.jobs {
+            return Err(StoreError::Input(format!(
+                "rung {} of experiment {} was to have {} jobs, and {count} were made",
+                rung.rung, rung.experiment_id, rung.jobs
+            )));
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn stop_sweep(&self, rung: &Rung, reason: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached(STOP_RUNG)?.execute(named_params! {
+            ":experiment": rung.experiment_id,
+            ":rung": rung.rung,
+            ":reason": reason,
+        })?;
+        let positions = rung.positions();
+        tx.prepare_cached(STOP_RUNG_JOBS)?.execute(named_params! {
+            ":experiment": rung.experiment_id,
+            ":first": positions.start,
+            ":end": positions.end,
+            ":reason": reason,
+        })?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn status_counts(&self, experiment: i64) -> Result<StatusCounts> {

@@ -27,16 +27,16 @@ type ApiResult = Result<Json<Value>, ApiError>;
 /// `GET /api/experiments`: as `djx ls --json`, in one list.
 pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> ApiResult {
     params(q)?.only(&[])?;
-    let (list, submissions) = state
+    let (list, submissions, rungs) = state
         .store
         .run(|s| {
             let list = s.experiments()?;
             let ids: Vec<i64> = list.iter().map(|e| e.id).collect();
-            Ok((list, s.submissions(&ids)?))
+            Ok((list, s.submissions(&ids)?, s.rungs(&ids)?))
         })
         .await?;
     // As `djx ls --json`: each experiment with the cluster jobs submitted
-    // for it.
+    // for it and, for a halving sweep, its rungs.
     let list: Vec<Value> = list
         .iter()
         .map(|e| {
@@ -47,6 +47,10 @@ pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> ApiResult 
                     .filter(|s| s.experiment_id == e.id)
                     .collect();
                 map.insert("submissions".into(), json!(mine));
+                let mine: Vec<_> = rungs.iter().filter(|r| r.experiment_id == e.id).collect();
+                if !mine.is_empty() {
+                    map.insert("rungs".into(), json!(mine));
+                }
             }
             value
         })

@@ -103,17 +103,18 @@ impl Columns {
 }
 
 /// The grid's dimensions as the experiment file gives them: for each, the
-/// path that names it best (its label if it has one, else its first key).
-/// `None` when the file cannot be read as YAML (an experiment stored by
-/// another tool).
+/// path that names it best (its label if it has one, else its first key);
+/// then each key of a random search's space. `None` when the file cannot
+/// be read as YAML (an experiment stored by another tool).
 pub fn grid_dimensions(spec: &str) -> Option<Vec<String>> {
     let doc: serde_yaml::Value = serde_yaml::from_str(spec).ok()?;
-    let grid = doc.get("experiment").and_then(|e| e.get("grid"));
-    let Some(serde_yaml::Value::Sequence(dims)) = grid else {
-        return Some(Vec::new());
-    };
+    let experiment = doc.get("experiment");
     let key_text = |k: &serde_yaml::Value| k.as_str().map(str::to_owned);
     let mut out = Vec::new();
+    let dims = match experiment.and_then(|e| e.get("grid")) {
+        Some(serde_yaml::Value::Sequence(dims)) => dims.as_slice(),
+        _ => &[],
+    };
     for dim in dims {
         let keys: Vec<String> = match dim {
             serde_yaml::Value::Mapping(map) => {
@@ -150,6 +151,16 @@ pub fn grid_dimensions(spec: &str) -> Option<Vec<String>> {
             && !out.contains(best)
         {
             out.push(best.clone());
+        }
+    }
+    let space = experiment
+        .and_then(|e| e.get("random"))
+        .and_then(|r| r.get("space"));
+    if let Some(serde_yaml::Value::Mapping(space)) = space {
+        for key in space.keys().filter_map(key_text) {
+            if !out.contains(&key) {
+                out.push(key);
+            }
         }
     }
     Some(out)
@@ -206,6 +217,15 @@ mod tests {
             ])
         );
         assert_eq!(grid_dimensions("name: x\n"), Some(vec![]));
+        let random = "name: x\nexperiment:\n  grid:\n    - parameter.seed: [0, 1]\n  random:\n    samples: 4\n    seed: 7\n    space:\n      parameter.lr: {loguniform: [1.0e-4, 1.0e-1]}\n      parameter.depth: {int: [2, 12]}\n";
+        assert_eq!(
+            grid_dimensions(random),
+            Some(vec![
+                "labels.seed".to_owned(),
+                "parameter.lr".to_owned(),
+                "parameter.depth".to_owned(),
+            ])
+        );
         assert_eq!(grid_dimensions(": : :"), None);
     }
 }

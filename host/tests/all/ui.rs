@@ -631,7 +631,34 @@ fn long_curves_are_downsampled(backend: Backend) {
     assert_eq!(status, 400, "at most 5,000 points");
 }
 
+/// A random search's sampled keys are plot dimensions beside its grid's.
+fn random_search_dimensions(backend: Backend) {
+    let t = TestDir::on(backend);
+    let yml = format!(
+        "name: search\nmodule: {}\njob:\n  parameter: {{alpha: 0.5}}\nexperiment:\n  grid:\n    - parameter.fold: [0, 1]\n  random:\n    samples: 3\n    seed: 7\n    space:\n      parameter.lr: {{loguniform: [1.0e-4, 1.0e-1]}}\n",
+        djx_fixtures::BOOKKEEPING
+    );
+    std::fs::write(t.path().join("search.yml"), yml).expect("write");
+    djx_ok(&t, &["add", "search.yml"]);
+    djx_ok(&t, &["run", "1"]);
+    let ui = Ui::start(&t, &[]);
+    let (status, exp) = ui.json("/api/experiments/1");
+    assert_eq!(status, 200, "{exp}");
+    assert_eq!(exp["jobs"]["finished"], 6, "{exp}");
+    assert_eq!(
+        exp["dimensions"],
+        serde_json::json!(["labels.fold", "parameter.lr"]),
+        "{exp}"
+    );
+    let (status, plot) = ui.json("/api/experiments/1/plot?metric=m0");
+    assert_eq!(status, 200, "{plot}");
+    let lr = &plot["dims"][1];
+    assert_eq!(lr["name"], "parameter.lr", "{plot}");
+    assert_eq!(lr["values"].as_array().map(Vec::len), Some(3), "{plot}");
+}
+
 on_both_stores!(
+    random_search_dimensions,
     iris_pages,
     live_counts,
     report_offline,

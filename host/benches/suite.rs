@@ -5,7 +5,7 @@
 //! Each workload runs several times (`DJX_BENCH_RUNS`, default 5; P3's jobs
 //! five times more, interleaved with their native counterparts); the table
 //! shows the median, the min–max spread, the target and the peak resident
-//! memory of the djx processes (`ru_maxrss`). `DJX_BENCH_ONLY=P1,P4` runs
+//! memory of the djx processes (`VmHWM`, see [`PeakWatch`]). `DJX_BENCH_ONLY=P1,P4` runs
 //! some workloads only; `DJX_BENCH_JOBS` sets the job count of P1, P5 and P6
 //! (default 10,000). Workloads run the real `djx` binary (release build) on
 //! real guests; nothing is mocked.
@@ -97,11 +97,12 @@ fn timed(commands: Vec<Command>) -> (Duration, u64) {
         let log = tempfile::NamedTempFile::new().expect("stderr file");
         cmd.stderr(log.reopen().expect("reopen"));
         let child = cmd.spawn().expect("spawn djx");
-        children.push((child, log, format!("{cmd:?}")));
+        let peak = PeakWatch::start(child.id());
+        children.push((child, peak, log, format!("{cmd:?}")));
     }
     let mut peak = 0;
-    for (child, log, what) in children {
-        let (status, rss) = wait_with_rusage(child.id());
+    for (child, watch, log, what) in children {
+        let (status, rss) = wait_with_rusage(child.id(), watch);
         assert!(
             status == 0,
             "{what} exited with {status}:\n{}",
@@ -112,25 +113,60 @@ fn timed(commands: Vec<Command>) -> (Duration, u64) {
     (started.elapsed(), peak)
 }
 
-/// Waits for process `pid`; returns its exit code and peak RSS in KiB.
-fn wait_with_rusage(pid: u32) -> (i32, u64) {
+/// A child's peak resident memory, read from `/proc/PID/status` (`VmHWM`)
+/// every few milliseconds until it exits.
+///
+/// `ru_maxrss` from `wait4` cannot serve: Rust spawns with `vfork`, and
+/// Linux carries the parent's high-water mark into the child's at `exec`,
+/// so every child of a bench process that once held 300 MiB reported 300
+/// MiB. The high-water mark of the child's own address space is exact; the
+/// last few milliseconds before it exits are the only ones not seen.
+struct PeakWatch(std::thread::JoinHandle<u64>);
+
+impl PeakWatch {
+    fn start(pid: u32) -> PeakWatch {
+        PeakWatch(std::thread::spawn(move || {
+            let path = format!("/proc/{pid}/status");
+            let mut peak = 0;
+            // An exited child, not yet reaped, has no `VmHWM` line: then
+            // stop. Its pid is not reused before `waitpid` reaps it.
+            while let Some(kib) = std::fs::read_to_string(&path).ok().and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            }) {
+                peak = peak.max(kib);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        }))
+    }
+
+    fn finish(self) -> u64 {
+        self.0.join().unwrap_or(0)
+    }
+}
+
+/// Waits for process `pid`, after `watch` saw it end; returns its exit code
+/// and peak RSS in KiB.
+fn wait_with_rusage(pid: u32, watch: PeakWatch) -> (i32, u64) {
+    let peak = watch.finish();
     let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value, and wait4 writes it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: pid is our child, which nothing else waits for.
-    let reaped = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid as libc::pid_t, "wait4");
+    let reaped = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+    assert_eq!(reaped, pid as libc::pid_t, "waitpid");
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {
         -1
     };
-    (code, usage.ru_maxrss as u64)
+    (code, peak)
 }
 
 /// Peak RSS of this process so far, in KiB.
 fn own_peak_rss() -> u64 {
-    // SAFETY: as above.
+    // SAFETY: an all-zero rusage is a valid value, and getrusage writes it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes the struct we own.
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::{Row, bookkeeping_experiment, djx_cmd, env_usize, timed, wait_with_rusage};
+use super::{PeakWatch, Row, bookkeeping_experiment, djx_cmd, env_usize, timed, wait_with_rusage};
 
 /// The rows of P7 and following.
 pub struct ScaleRows {
@@ -48,8 +48,8 @@ impl ScaleRows {
             first_line: Row::new(
                 "P9",
                 format!("`djx jobs` of {j} jobs: first line"),
-                "s",
-                "≤ 0.5 s, ≤ 64 MiB",
+                "ms",
+                "≤ 500 ms, ≤ 64 MiB",
             ),
             jobs_json: Row::new(
                 "P10",
@@ -60,8 +60,8 @@ impl ScaleRows {
             ls: Row::new(
                 "P11",
                 format!("`djx ls` with {j} jobs in the store (median of 5)"),
-                "s",
-                "≤ 0.2 s",
+                "ms",
+                "≤ 200 ms",
             ),
             run: Row::new(
                 "P12",
@@ -164,13 +164,14 @@ pub fn measure(database: Option<&str>, p1_rate: Option<f64>) -> ScaleRows {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn djx jobs");
+    let watch = PeakWatch::start(child.id());
     let mut first = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut first)
         .expect("read the first line");
     let elapsed = started.elapsed();
     let _ = child.kill();
-    let (_, rss) = wait_with_rusage(child.id());
+    let (_, rss) = wait_with_rusage(child.id(), watch);
     assert!(first.starts_with("id"), "the header: {first}");
     rows.first_line.add(secs(elapsed) * 1000.0, rss);
 

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use djx_host::export::job_columns::JobColumns;
 use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
-use djx_host::store::{Store, StoreError};
+use djx_host::store::Store;
 
 use super::common::{
     ExpRef, binary_output, cell, compact, duration_ms, layout, open_store, output, parse_exp,
@@ -19,6 +19,7 @@ use super::common::{
 };
 use super::sweeps;
 use super::table::TableStream;
+use super::write_error::WriteError;
 
 /// Output formats.
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,20 +67,18 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
     let mut out = output(&args.output)?;
     // Jobs stream from the store: the first line comes at once, and memory
     // holds a thousand rows at most (the table aligns on them).
-    let mut write_error = None;
-    let mut failed = |e: std::io::Error| {
-        write_error = Some(e);
-        StoreError::Config("writing the output failed".into())
-    };
+    let mut failed = WriteError::<std::io::Error>::default();
     if format == Format::Json {
         let mut line = Vec::new();
         let read = store.each_job(exp, &mut |job| {
             line.clear();
-            serde_json::to_writer(&mut line, &job).map_err(|e| failed(e.into()))?;
+            serde_json::to_writer(&mut line, &job).map_err(|e| failed.keep(e.into()))?;
             line.push(b'\n');
-            out.write_all(&line).map_err(&mut failed)
+            out.write_all(&line).map_err(|e| failed.keep(e))
         });
-        return finish(read, write_error);
+        failed.result(read)?;
+        out.flush()?;
+        return Ok(());
     }
     let header = [
         "id", "key", "labels", "status", "attempt", "duration", "result", "reason",
@@ -107,10 +106,10 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
                 .unwrap_or("")
                 .to_owned(),
         ];
-        table.push(row).map_err(&mut failed)
+        table.push(row).map_err(|e| failed.keep(e))
     });
-    let read = read.and_then(|()| table.finish().map_err(&mut failed));
-    finish(read, write_error)?;
+    let read = read.and_then(|()| table.finish().map_err(|e| failed.keep(e)));
+    failed.result(read)?;
     for line in sweeps::rung_lines(store.as_ref(), exp)? {
         writeln!(out, "{line}")?;
     }
@@ -124,15 +123,13 @@ fn write_csv(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow::Res
     let columns = JobColumns::of(store, exp)?;
     let mut csv = csv::Writer::from_writer(output(path)?);
     csv.write_record(columns.names())?;
-    let mut write_error = None;
+    let mut failed = WriteError::default();
     let read = store.each_job(exp, &mut |job| {
         let row = columns.row(&job);
-        csv.write_record(row.iter().map(cell)).map_err(|e| {
-            write_error = Some(std::io::Error::from(e));
-            StoreError::Config("writing the output failed".into())
-        })
+        csv.write_record(row.iter().map(cell))
+            .map_err(|e| failed.keep(std::io::Error::from(e)))
     });
-    finish(read, write_error)?;
+    failed.result(read)?;
     csv.flush()?;
     Ok(())
 }
@@ -148,7 +145,7 @@ fn write_parquet(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow:
         .zip(columns.types().iter().copied())
         .collect();
     let mut parquet = ParquetWriter::new(binary_output(path)?, &types)?;
-    let mut write_error: Option<ParquetWriteError> = None;
+    let mut failed = WriteError::default();
     let read = store.each_job(exp, &mut |job| {
         let mut row = || -> Result<(), ParquetWriteError> {
             for value in columns.row(&job) {
@@ -156,24 +153,9 @@ fn write_parquet(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow:
             }
             parquet.end_row()
         };
-        row().map_err(|e| {
-            write_error = Some(e);
-            StoreError::Config("writing the output failed".into())
-        })
+        row().map_err(|e| failed.keep(e))
     });
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
-    read?;
+    failed.result(read)?;
     parquet.finish()?.flush()?;
     Ok(())
-}
-
-/// The result of a streamed listing: the write error that stopped it (a
-/// closed pipe, say) if any, else the store's.
-fn finish(read: Result<(), StoreError>, write: Option<std::io::Error>) -> anyhow::Result<()> {
-    match write {
-        Some(e) => Err(e.into()),
-        None => Ok(read?),
-    }
 }

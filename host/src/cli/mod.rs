@@ -23,6 +23,7 @@ mod table;
 mod ui;
 mod verify;
 mod worker;
+mod write_error;
 
 use std::process::ExitCode;
 

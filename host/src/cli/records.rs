@@ -14,11 +14,12 @@ use djx_host::export::columns::{FIXED, Row, Span};
 use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
 use djx_host::export::{RecordColumns, read_ahead};
 use djx_host::json_fields::cell;
-use djx_host::store::{Store, StoreError, StoredRecord};
+use djx_host::store::{Store, StoredRecord};
 use djx_host::value_kinds::ColumnType;
 
 use super::common::{ExpRef, binary_output, layout, open_store, output, parse_exp, resolve_exps};
 use super::table::TableStream;
+use super::write_error::WriteError;
 
 /// Output formats.
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,39 +62,33 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
     // `each_record` lends each record for the call only: the row is made
     // and written inside it. An I/O error is carried out through the
     // store's error type and turned back here.
-    let mut write_error: Option<std::io::Error> = None;
-    let io = |e: std::io::Error, slot: &mut Option<std::io::Error>| {
-        *slot = Some(e);
-        StoreError::Config("writing the output failed".into())
-    };
+    let mut failed = WriteError::<std::io::Error>::default();
     let read = match args.format {
         Format::Table => {
             let mut table = TableStream::new(&mut out, columns.names(), 40);
             let read = read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
                 columns.fill(&r, &mut cells)?;
                 let row = texts(&r, cells.spans()).map(Cow::into_owned).collect();
-                table.push(row).map_err(|e| io(e, &mut write_error))
+                table.push(row).map_err(|e| failed.keep(e))
             });
-            read.and_then(|()| table.finish().map_err(|e| io(e, &mut write_error)))
+            read.and_then(|()| table.finish().map_err(|e| failed.keep(e)))
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(&mut out);
             let header = csv.write_record(columns.names());
-            let read = header
-                .map_err(|e| io(e.into(), &mut write_error))
-                .and_then(|()| {
-                    read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
-                        columns.fill(&r, &mut cells)?;
-                        let mut row = || -> csv::Result<()> {
-                            for text in texts(&r, cells.spans()) {
-                                csv.write_field(text.as_bytes())?;
-                            }
-                            csv.write_record(None::<&[u8]>)
-                        };
-                        row().map_err(|e| io(e.into(), &mut write_error))
-                    })
-                });
-            read.and_then(|()| csv.flush().map_err(|e| io(e, &mut write_error)))
+            let read = header.map_err(|e| failed.keep(e.into())).and_then(|()| {
+                read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
+                    columns.fill(&r, &mut cells)?;
+                    let mut row = || -> csv::Result<()> {
+                        for text in texts(&r, cells.spans()) {
+                            csv.write_field(text.as_bytes())?;
+                        }
+                        csv.write_record(None::<&[u8]>)
+                    };
+                    row().map_err(|e| failed.keep(e.into()))
+                })
+            });
+            read.and_then(|()| csv.flush().map_err(|e| failed.keep(e)))
         }
         Format::Parquet => unreachable!("written above"),
         Format::Json => {
@@ -102,14 +97,11 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
             read_ahead::each_record(store.as_ref(), &ids, &mut |r| {
                 columns.fill(&r, &mut cells)?;
                 json_line(&mut line, names, &r, cells.spans());
-                out.write_all(&line).map_err(|e| io(e, &mut write_error))
+                out.write_all(&line).map_err(|e| failed.keep(e))
             })
         }
     };
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
-    read?;
+    failed.result(read)?;
     out.flush()?;
     Ok(())
 }
@@ -130,7 +122,7 @@ fn write_parquet(
         .collect();
     let mut parquet = ParquetWriter::new(binary_output(path)?, &types)?;
     let mut cells = Row::default();
-    let mut write_error = None;
+    let mut failed = WriteError::default();
     let read = read_ahead::each_record(store, ids, &mut |r| {
         columns.fill(&r, &mut cells)?;
         let mut row = || -> Result<(), ParquetWriteError> {
@@ -142,15 +134,9 @@ fn write_parquet(
             }
             parquet.end_row()
         };
-        row().map_err(|e| {
-            write_error = Some(e);
-            StoreError::Config("writing the output failed".into())
-        })
+        row().map_err(|e| failed.keep(e))
     });
-    if let Some(e) = write_error {
-        return Err(e.into());
-    }
-    read?;
+    failed.result(read)?;
     parquet.finish()?.flush()?;
     Ok(())
 }

@@ -28,7 +28,7 @@ pub struct KeyKinds(pub BTreeMap<String, Kinds>);
 impl KeyKinds {
     /// Adds `key` holding a value of `kinds`; no allocation when the key is
     /// known.
-    fn add(&mut self, key: &str, kinds: Kinds) {
+    pub fn add(&mut self, key: &str, kinds: Kinds) {
         match self.0.get_mut(key) {
             Some(known) => *known = known.with(kinds),
             None => {

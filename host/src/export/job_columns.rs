@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::record_keys::KeyKinds;
 use crate::store::{JobRow, Store, StoreError};
 use crate::value_kinds::{ColumnType, Kinds};
 
@@ -44,11 +45,13 @@ pub struct JobColumns {
 impl JobColumns {
     /// The columns of the jobs of `experiment`, from a pass over them.
     pub fn of(store: &dyn Store, experiment: i64) -> Result<JobColumns, StoreError> {
-        let mut labels: BTreeMap<String, Kinds> = BTreeMap::new();
-        let mut parameters: BTreeMap<String, Kinds> = BTreeMap::new();
+        let mut labels = KeyKinds::default();
+        let mut parameters = KeyKinds::default();
         store.each_job(experiment, &mut |job| {
-            add_kinds(&mut labels, "", &job.labels, false);
-            add_kinds(&mut parameters, "", &job.parameter, true);
+            for (key, value) in job.labels.as_object().into_iter().flatten() {
+                labels.add(key, Kinds::of_value(value));
+            }
+            add_leaf_kinds(&mut parameters, &job.parameter);
             Ok(())
         })?;
         Ok(JobColumns::new(&labels, &parameters))
@@ -56,13 +59,10 @@ impl JobColumns {
 
     /// The columns for jobs with these label and (flattened) parameter
     /// keys.
-    pub fn new(
-        labels: &BTreeMap<String, Kinds>,
-        parameters: &BTreeMap<String, Kinds>,
-    ) -> JobColumns {
+    pub fn new(labels: &KeyKinds, parameters: &KeyKinds) -> JobColumns {
         let mut names: Vec<String> = JOB_FIELDS.iter().map(|(n, _)| (*n).to_owned()).collect();
         let mut types: Vec<ColumnType> = JOB_FIELDS.iter().map(|(_, t)| *t).collect();
-        let mut index = |prefix: &str, keys: &BTreeMap<String, Kinds>| {
+        let mut index = |prefix: &str, keys: &KeyKinds| {
             keys.iter()
                 .map(|(key, kinds)| {
                     names.push(format!("{prefix}.{key}"));
@@ -127,25 +127,9 @@ impl JobColumns {
     }
 }
 
-/// Adds the kinds of `value`'s keys (each leaf's dotted path when `nested`,
-/// else the top-level keys) to `kinds`.
-fn add_kinds(kinds: &mut BTreeMap<String, Kinds>, prefix: &str, value: &Value, nested: bool) {
-    let mut add = |key: &str, v: &Value| {
-        let k = Kinds::of_value(v);
-        match kinds.get_mut(key) {
-            Some(known) => *known = known.with(k),
-            None => {
-                kinds.insert(key.to_owned(), k);
-            }
-        }
-    };
-    if nested {
-        each_leaf(prefix, value, &mut add);
-    } else if let Value::Object(map) = value {
-        for (key, v) in map {
-            add(key, v);
-        }
-    }
+/// Adds the dotted path of every leaf of `value`, with its kind.
+fn add_leaf_kinds(kinds: &mut KeyKinds, value: &Value) {
+    each_leaf("", value, &mut |key, v| kinds.add(key, Kinds::of_value(v)));
 }
 
 /// Calls `f` with the dotted path and value of every leaf of `value` (a
@@ -174,15 +158,13 @@ mod tests {
 
     #[test]
     fn nested_parameters_become_dotted_columns() {
-        let mut kinds = BTreeMap::new();
-        add_kinds(
+        let mut kinds = KeyKinds::default();
+        add_leaf_kinds(
             &mut kinds,
-            "",
             &json!({"model": {"depth": 2, "lr": 0.5}, "folds": [1, 2], "empty": {}}),
-            true,
         );
-        add_kinds(&mut kinds, "", &json!({"model": {"depth": 2.5}}), true);
-        let columns = JobColumns::new(&BTreeMap::new(), &kinds);
+        add_leaf_kinds(&mut kinds, &json!({"model": {"depth": 2.5}}));
+        let columns = JobColumns::new(&KeyKinds::default(), &kinds);
         let names: Vec<&str> = columns.names()[JOB_FIELDS.len()..]
             .iter()
             .map(String::as_str)

@@ -236,12 +236,21 @@ impl<W: Write + Send> ParquetWriter<W> {
                 Ok(())
             }
             Value::String(s) if self.next_type() == Some(ColumnType::String) => self.str(s),
+            // An integer goes in as it is; other values through their
+            // JSON text, as stored values do.
+            Value::Number(n) if n.is_i64() && self.next_is_number() => {
+                self.int(n.as_i64().unwrap_or_default())
+            }
             _ => self.raw(Some(&v.to_string())),
         }
     }
 
     fn next_type(&self) -> Option<ColumnType> {
         self.columns.get(self.next).map(|c| c.ty)
+    }
+
+    fn next_is_number(&self) -> bool {
+        matches!(self.next_type(), Some(ColumnType::Int | ColumnType::Float))
     }
 
     /// Ends the current row (columns not given a value are null), and

@@ -1,9 +1,12 @@
 //! A real browser for the UI tests (and the UI benchmarks, which include
 //! this file): headless Chromium from Debian's `chromium` package, driven
-//! through `chromedriver` (WebDriver) with fantoccini. One chromedriver and
-//! one browser session serve the whole test binary (starting Chromium is
-//! slow); tests take turns on it. A plain HTTP client is here too, for
-//! status codes and headers a browser hides.
+//! through `chromedriver`, spoken to in plain WebDriver (JSON over HTTP, the
+//! W3C protocol) with the small HTTP client below: a WebDriver crate would
+//! bring an async HTTP client stack and enable features that force a second
+//! build of the host's dependencies (BENCHMARKS.md, build costs). One
+//! chromedriver and one browser session serve the whole test binary
+//! (starting Chromium is slow); tests take turns on it. The same HTTP client
+//! serves the tests that need status codes and headers a browser hides.
 
 #![allow(dead_code)]
 
@@ -31,8 +34,6 @@ fn program(var: &str, names: &[&str]) -> Option<PathBuf> {
 
 /// The shared browser session.
 pub struct Browser {
-    rt: tokio::runtime::Runtime,
-    client: fantoccini::Client,
     driver_port: u16,
     session: String,
 }
@@ -125,13 +126,8 @@ fn start() -> Result<Browser, String> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
     let caps = json!({
-        "goog:chromeOptions": {
+        "capabilities": {"alwaysMatch": {"goog:chromeOptions": {
             "binary": chromium,
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -139,36 +135,42 @@ fn start() -> Result<Browser, String> {
                 // Nothing but this machine: a page that reached out would fail.
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
             ],
-        }
+        }}}
     });
-    let caps: serde_json::Map<String, Value> = match caps {
-        Value::Object(map) => map,
-        _ => unreachable!("an object"),
-    };
-    let client = rt
-        .block_on(
-            fantoccini::ClientBuilder::new(
-                hyper_util::client::legacy::connect::HttpConnector::new(),
-            )
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}")),
-        )
-        .map_err(|e| format!("a WebDriver session: {e}"))?;
-    let session = rt
-        .block_on(client.session_id())
-        .map_err(|e| e.to_string())?
-        .ok_or("no session id")?;
+    let session = webdriver(port, "POST", "/session", Some(&caps))
+        .map_err(|e| format!("a WebDriver session: {e}"))?["sessionId"]
+        .as_str()
+        .ok_or("no session id")?
+        .to_owned();
     let _ = CLEANUP.set((port, session.clone(), child.id()));
     // SAFETY: registering a plain function to run at exit.
     unsafe {
         libc::atexit(close_at_exit);
     }
     Ok(Browser {
-        rt,
-        client,
         driver_port: port,
         session,
     })
+}
+
+/// One WebDriver command: the `value` of its answer, or the driver's error.
+fn webdriver(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let body = body.map(Value::to_string);
+    let (status, _, answer) =
+        request(method, &url, &[], body.as_deref()).map_err(|e| e.to_string())?;
+    let answer: Value = serde_json::from_slice(&answer)
+        .map_err(|e| format!("{method} {path}: not JSON ({e}), status {status}"))?;
+    let value = answer.get("value").cloned().unwrap_or(Value::Null);
+    if status == 200 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{method} {path}: {status} {}: {}",
+            value["error"].as_str().unwrap_or("?"),
+            value["message"].as_str().unwrap_or("")
+        ))
+    }
 }
 
 /// At exit: ends the session (which closes Chromium) and the driver.
@@ -187,27 +189,36 @@ extern "C" fn close_at_exit() {
     }
 }
 
-impl Session {
-    fn run<T>(&self, f: impl std::future::Future<Output = T>) -> T {
-        self.browser.rt.block_on(f)
+impl Browser {
+    /// A command of this browser's session (`path` below `/session/{id}`).
+    fn command(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+        let path = format!("/session/{}{path}", self.session);
+        webdriver(self.driver_port, method, &path, body)
     }
+}
 
+impl Session {
     /// Opens `url` and waits for the page to load.
     pub fn goto(&self, url: &str) {
-        self.run(self.browser.client.goto(url))
+        self.browser
+            .command("POST", "/url", Some(&json!({ "url": url })))
             .unwrap_or_else(|e| panic!("opening {url}: {e}"));
     }
 
     /// The value of a script's `return`.
     pub fn js(&self, script: &str) -> Value {
-        self.run(self.browser.client.execute(script, vec![]))
+        let body = json!({ "script": script, "args": [] });
+        self.browser
+            .command("POST", "/execute/sync", Some(&body))
             .unwrap_or_else(|e| panic!("running {script:?}: {e}"))
     }
 
     /// The value an async script passes to its callback (the last
     /// argument, `arguments[arguments.length - 1]`).
     pub fn js_async(&self, script: &str) -> Value {
-        self.run(self.browser.client.execute_async(script, vec![]))
+        let body = json!({ "script": script, "args": [] });
+        self.browser
+            .command("POST", "/execute/async", Some(&body))
             .unwrap_or_else(|e| panic!("running {script:?}: {e}"))
     }
 
@@ -229,22 +240,31 @@ impl Session {
 
     /// The page's URL.
     pub fn url(&self) -> String {
-        self.run(self.browser.client.current_url())
-            .map(|u| u.to_string())
+        self.browser
+            .command("GET", "/url", None)
+            .ok()
+            .and_then(|u| u.as_str().map(str::to_owned))
             .unwrap_or_default()
     }
 
     /// Clicks the first element matching `css`.
     pub fn click(&self, css: &str) {
-        self.run(async {
-            self.browser
-                .client
-                .find(fantoccini::Locator::Css(css))
-                .await?
-                .click()
-                .await
-        })
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+        // The W3C name of an element reference in a command's answer.
+        const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+        let find = json!({ "using": "css selector", "value": css });
+        self.browser
+            .command("POST", "/element", Some(&find))
+            .and_then(|found| {
+                let id = found[ELEMENT].as_str().ok_or("no element reference")?;
+                let click = format!("/element/{id}/click");
+                self.browser.command("POST", &click, Some(&json!({})))
+            })
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
+    fn window_size(&self, width: u32, height: u32) -> Result<Value, String> {
+        let rect = json!({ "width": width, "height": height });
+        self.browser.command("POST", "/window/rect", Some(&rect))
     }
 
     /// Saves a PNG of the page as `name.png` under
@@ -256,21 +276,21 @@ impl Session {
             .as_u64()
             .unwrap_or(1000)
             .clamp(600, 4000) as u32;
-        let client = &self.browser.client;
-        let png = self
-            .run(async {
-                client.set_window_size(1400, height).await?;
-                // Let the charts redraw at the new size.
-                client
-                    .execute_async(
-                        "const done = arguments[arguments.length - 1];
-                         requestAnimationFrame(() => requestAnimationFrame(() => done(1)));",
-                        vec![],
-                    )
-                    .await?;
-                let png = client.screenshot().await;
-                client.set_window_size(1400, 1000).await?;
-                png
+        self.window_size(1400, height)
+            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        // Let the charts redraw at the new size.
+        self.js_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(1)));",
+        );
+        let png = self.browser.command("GET", "/screenshot", None);
+        let _ = self.window_size(1400, 1000);
+        let png = png
+            .and_then(|b64| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64.as_str().unwrap_or_default())
+                    .map_err(|e| e.to_string())
             })
             .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
         let dir = screenshot_dir();
@@ -317,8 +337,7 @@ impl Drop for Session {
         );
         let _ = self
             .browser
-            .rt
-            .block_on(self.browser.client.goto("about:blank"));
+            .command("POST", "/url", Some(&json!({ "url": "about:blank" })));
     }
 }
 

@@ -9,7 +9,13 @@
 #   make browser       install Debian's chromium and chromium-driver (the UI's browser tests)
 #   make bench         the benchmark suite (BENCHMARKS.md), with a throwaway PostgreSQL
 
+# Everything builds in the release profile, the tests too: one build of
+# wasmtime and cranelift serves `make iris`, `make test` and clippy
+# (README, "Build budget").
 DJX := $(CURDIR)/target/release/djx
+# Where the guests build: tests/fixtures/build.rs builds the test guests and
+# the iris example there too, with the same command, so neither builds twice.
+GUESTS := $(CURDIR)/target/guests
 PY_TOOLS := $(CURDIR)/target/python-tools
 COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
 COMPONENTIZE_PY_VERSION := 0.25.1
@@ -23,9 +29,12 @@ PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSI
 wasm-target:
 	rustup target add wasm32-wasip2
 
+# `-p djx` (the guest SDK, built natively as `make test` builds it) keeps the
+# features of the build's macros the same as the test build's, so `make test`
+# afterwards compiles none of the dependencies again.
 iris: wasm-target
-	cargo build --release --locked -p djx-host
-	cargo build --release --locked -p djx-example-iris --target wasm32-wasip2
+	cargo build --release --locked -p djx-host -p djx
+	cargo build --release --locked -p djx-example-iris --target wasm32-wasip2 --target-dir $(GUESTS)
 	cd examples/iris && $(DJX) run iris.yml --workers 2
 	cd examples/iris && $(DJX) records last
 
@@ -37,7 +46,7 @@ $(PY_TOOLS_STAMP):
 	touch $@
 
 iris-python: python-tools
-	cargo build --release --locked -p djx-host
+	cargo build --release --locked -p djx-host -p djx
 	mkdir -p target/python
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) $(DJX) build examples/iris-python/job -o target/python/iris.wasm
 	cd examples/iris-python && $(DJX) run iris.yml --workers 2
@@ -61,8 +70,8 @@ test: wasm-target python-tools browser
 	tls=$$(tests/pg/server.sh start-tls) && \
 	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_PYTHON=$(PY_TOOLS)/bin/python DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
-		DJX_TEST_SLURM_CONF=$$slurm cargo test --locked && \
-	DJX_TEST_DATABASE_URL=$$url cargo test --locked -p djx-host --test all -- --ignored postgres_restart; \
+		DJX_TEST_SLURM_CONF=$$slurm cargo test --release --locked && \
+	DJX_TEST_DATABASE_URL=$$url cargo test --release --locked -p djx-host --test all -- --ignored postgres_restart; \
 	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \
 	exit $$status
 

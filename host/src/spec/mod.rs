@@ -7,7 +7,7 @@
 //! ```yaml
 //! project: fit a random forest to the iris dataset
 //! name: try different regularisations
-//! module: ../../target/wasm32-wasip2/release/iris.wasm   # relative to this file
+//! module: ../../target/guests/wasm32-wasip2/release/iris.wasm   # relative to this file
 //! data:
 //!   iris: data/iris.csv            # a file or a directory
 //! limits: {timeout: 60s, memory: 256MiB}

@@ -242,7 +242,7 @@ pub fn iris_experiment(t: &TestDir) -> PathBuf {
     )
     .expect("read iris.yml");
     let yml = yml.replace(
-        "module: ../../target/wasm32-wasip2/release/iris.wasm",
+        "module: ../../target/guests/wasm32-wasip2/release/iris.wasm",
         &format!("module: {}", djx_fixtures::IRIS_EXAMPLE),
     );
     assert!(

@@ -62,6 +62,8 @@ browser:
 	else echo "make: no chromium/chromedriver and no root: the browser tests will be skipped"; fi
 
 # The PostgreSQL restart test restarts the shared server, so it runs alone.
+# (No `-p djx-host` there: the same packages as the first `cargo test`, so
+# the same features, and nothing is compiled again.)
 # The TLS tests use a second server that takes only TLS; the Slurm tests a
 # single-node cluster, which needs root (without it they say SKIPPED, and fail
 # in CI).
@@ -71,7 +73,7 @@ test: wasm-target python-tools browser
 	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_PYTHON=$(PY_TOOLS)/bin/python DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
 		DJX_TEST_SLURM_CONF=$$slurm cargo test --release --locked && \
-	DJX_TEST_DATABASE_URL=$$url cargo test --release --locked -p djx-host --test all -- --ignored postgres_restart; \
+	DJX_TEST_DATABASE_URL=$$url cargo test --release --locked --test all -- --ignored postgres_restart; \
 	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \
 	exit $$status
 

@@ -104,7 +104,7 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<()> {
     for warning in job.warnings() {
         eprintln!("djx: warning: {warning}");
     }
-    let text = script::render(&job);
+    let text = script::render(&job)?;
     let Some(sbatch_path) = sbatch_path else {
         print!("{text}");
         eprintln!("djx: dry run: nothing submitted");

@@ -51,6 +51,22 @@ pub enum ClusterError {
         /// What to do.
         hint: &'static str,
     },
+    /// A path cannot be written into the sbatch script so that sbatch reads
+    /// it back as it is.
+    #[error(
+        "{what} {path:?} cannot be written into an sbatch script: {why}. Run djx submit from a \
+         directory whose path has no {what_not}"
+    )]
+    ScriptPath {
+        /// What the path is (the working directory, the log directory).
+        what: &'static str,
+        /// The path.
+        path: String,
+        /// Why not.
+        why: &'static str,
+        /// What such a path must not have.
+        what_not: &'static str,
+    },
     /// `sbatch` is not there.
     #[error(
         "sbatch is not on PATH: run djx submit --slurm on a machine of the Slurm cluster (a login \

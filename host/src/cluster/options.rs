@@ -44,6 +44,43 @@ const OWN_OPTIONS: &[(&str, &str)] = &[
     ("--wrap", "djx's script"),
 ];
 
+/// sbatch's short options that take an argument: in a cluster such as
+/// `-Jname`, what follows one is its argument (`sbatch --help`, Slurm 22.05).
+const SHORT_WITH_ARGUMENT: &str = "aAbBcCdDeFGiJLmMnNopqStwx";
+/// Its short options without one: a cluster goes on after them (`-Qo`).
+const SHORT_FLAGS: &str = "hHkOQsvVW";
+
+/// The option of djx's own that `arg` (one `--sbatch` value) sets, as
+/// sbatch's parser (getopt_long) reads it: a long option by any prefix of
+/// its name (`--sig=` is `--signal=`), a short one anywhere in a cluster
+/// of flags (`-Qo/x` is `-Q -o /x`). `Err` names a short option djx does
+/// not know, which it cannot check.
+fn own_option(arg: &str) -> Result<Option<&'static (&'static str, &'static str)>, String> {
+    let name = arg.split_once('=').map_or(arg, |(name, _)| name);
+    if let Some(long) = name.strip_prefix("--") {
+        return Ok(OWN_OPTIONS.iter().find(|(own, _)| {
+            !long.is_empty() && own.strip_prefix("--").is_some_and(|o| o.starts_with(long))
+        }));
+    }
+    for c in arg.chars().skip(1) {
+        if let Some(own) = OWN_OPTIONS
+            .iter()
+            .find(|(own, _)| own.strip_prefix('-') == Some(c.encode_utf8(&mut [0; 4])))
+        {
+            return Ok(Some(own));
+        }
+        if SHORT_WITH_ARGUMENT.contains(c) {
+            return Ok(None);
+        }
+        if !SHORT_FLAGS.contains(c) {
+            return Err(format!(
+                "-{c} is not a short sbatch option djx knows; write its long form (--name=value)"
+            ));
+        }
+    }
+    Ok(None)
+}
+
 /// A Slurm time limit, as sbatch takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlurmTime {
@@ -185,18 +222,15 @@ impl SlurmOptions {
                     "one option per --sbatch, written --opt=value, without spaces",
                 ));
             }
-            let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
-            let short = (name.len() > 2 && !name.starts_with("--"))
-                .then(|| name.get(..2))
-                .flatten();
-            if let Some((_, instead)) = OWN_OPTIONS
-                .iter()
-                .find(|(own, _)| *own == name || Some(*own) == short)
-            {
-                return Err(bad(
-                    shown,
-                    &format!("djx sets this option itself; use {instead}"),
-                ));
+            match own_option(arg) {
+                Ok(Some((own, instead))) => {
+                    return Err(bad(
+                        shown,
+                        &format!("this is {own} to sbatch, which djx sets itself; use {instead}"),
+                    ));
+                }
+                Ok(None) => {}
+                Err(why) => return Err(bad(shown, &why)),
             }
         }
         let time = time.map(SlurmTime::parse).transpose()?;
@@ -387,8 +421,41 @@ mod tests {
             "--export=NONE",
         ] {
             let err = options(&[own]).expect_err(own).to_string();
-            assert!(err.contains("djx sets this option itself"), "{own}: {err}");
+            assert!(err.contains("which djx sets itself"), "{own}: {err}");
         }
+        // Issue 21: sbatch reads any unambiguous prefix of a long option,
+        // and short options in a cluster.
+        for (abbreviated, own) in [
+            ("--sig=KILL@1", "--signal"),
+            ("--out=/tmp/x", "--output"),
+            ("--arr=0-999", "--array"),
+            ("--chd=/", "--chdir"),
+            ("--ex=NONE", "--export"),
+            ("--cpus=8", "--cpus-per-task"),
+            ("--pars", "--parsable"),
+            ("--parti=x", "--partition"),
+            ("-Qo/tmp/x", "-o"),
+            ("-vvD/", "-D"),
+            ("-Ha0-9", "-a"),
+        ] {
+            let err = options(&[abbreviated]).expect_err(abbreviated).to_string();
+            assert!(
+                err.contains(&format!("this is {own} to sbatch")),
+                "{abbreviated}: {err}"
+            );
+        }
+        for fine in [
+            "--time-min=10",
+            "--export-file=f",
+            "--qos=high",
+            "-Jout-of-array",
+            "-q",
+            "--mem-per-cpu=2G",
+        ] {
+            assert!(options(&[fine]).is_ok(), "{fine}");
+        }
+        let err = options(&["-Zo/x"]).expect_err("unknown short").to_string();
+        assert!(err.contains("-Z is not a short sbatch option"), "{err}");
         assert!(options(&["qos=high"]).is_err(), "not an option");
         assert!(options(&["--comment=a b"]).is_err(), "a space");
         assert!(

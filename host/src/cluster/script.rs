@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::SlurmJob;
 use super::signals::{BATCH_SHELL_IGNORES, WARNING_LEAD, sbatch_signal};
+use super::{ClusterError, SlurmJob};
 
 /// Quotes `text` for bash: as it is when that is safe, else in single
 /// quotes.
@@ -22,8 +22,56 @@ pub fn quote(text: &str) -> String {
     }
 }
 
-/// The script's text.
-pub fn render(job: &SlurmJob) -> String {
+/// Writes `value` as one argument of an `#SBATCH` line, as sbatch's own
+/// parser reads it back (Slurm's `src/sbatch/opt.c`, `_get_argument`):
+/// whitespace ends a bare argument, an unquoted `#` starts a comment, and
+/// quotes and backslashes are taken away. So anything but plain characters
+/// goes in double quotes, with `\` and `"` escaped by a backslash. A line
+/// break ends the directive whatever the quoting, so it is refused.
+pub fn sbatch_word(what: &'static str, value: &str) -> Result<String, ClusterError> {
+    if value.contains(['\n', '\r']) {
+        return Err(ClusterError::ScriptPath {
+            what,
+            path: value.to_owned(),
+            why: "a line break ends an #SBATCH line, and sbatch has no way to escape it",
+            what_not: "line break",
+        });
+    }
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    Ok(if plain {
+        value.to_owned()
+    } else {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    })
+}
+
+/// The `--output` pattern of the tasks' logs in `dir`. Slurm expands `%`
+/// sequences in it (a literal `%` is `%%`), and a backslash anywhere turns
+/// every expansion off, which would write all the tasks into one file.
+fn log_pattern(dir: &std::path::Path) -> Result<String, ClusterError> {
+    let dir = dir.display().to_string();
+    if dir.contains('\\') {
+        return Err(ClusterError::ScriptPath {
+            what: "the log directory",
+            path: dir,
+            why: "a backslash in --output turns off Slurm's %A and %a, so every task would \
+                  write one file",
+            what_not: "backslash",
+        });
+    }
+    sbatch_word(
+        "the log directory",
+        &format!("{}/%A_%a.log", dir.replace('%', "%%")),
+    )
+}
+
+/// The script's text, or why a path cannot be written into it.
+pub fn render(job: &SlurmJob) -> Result<String, ClusterError> {
+    let chdir = sbatch_word("the working directory", &job.workdir.display().to_string())?;
+    let output = log_pattern(&job.log_dir)?;
     let o = &job.options;
     let exps: Vec<String> = job.experiments.iter().map(i64::to_string).collect();
     let mut s = String::new();
@@ -63,11 +111,8 @@ pub fn render(job: &SlurmJob) -> String {
     if let Some(a) = &o.account {
         line(&format!("#SBATCH --account={a}"));
     }
-    line(&format!(
-        "#SBATCH --output={}",
-        job.log_dir.join("%A_%a.log").display()
-    ));
-    line(&format!("#SBATCH --chdir={}", job.workdir.display()));
+    line(&format!("#SBATCH --output={output}"));
+    line(&format!("#SBATCH --chdir={chdir}"));
     line("#SBATCH --export=ALL");
     line(&format!(
         "# SIGTERM to the worker {} s before the time limit (and on scancel, preemption):",
@@ -111,7 +156,7 @@ pub fn render(job: &SlurmJob) -> String {
     }
     let _ = write!(worker, " --slots {} --until-empty", o.slots);
     line(&worker);
-    s
+    Ok(s)
 }
 
 #[cfg(test)]
@@ -127,5 +172,33 @@ mod tests {
         );
         assert_eq!(quote("it's"), r"'it'\''s'");
         assert_eq!(quote(""), "''");
+    }
+
+    /// Issue 21: paths with spaces, `#`, quotes or an option-like word
+    /// broke the `#SBATCH` lines, or were read as options.
+    #[test]
+    fn sbatch_words_read_back_as_one_argument() {
+        assert_eq!(sbatch_word("x", "/a/b").expect("plain"), "/a/b");
+        assert_eq!(
+            sbatch_word("x", "/tmp/my study").expect("space"),
+            "\"/tmp/my study\""
+        );
+        assert_eq!(
+            sbatch_word("x", "/tmp/a --sig=BOGUS").expect("option-like"),
+            "\"/tmp/a --sig=BOGUS\""
+        );
+        assert_eq!(
+            sbatch_word("x", r#"/t/"q"\b#c"#).expect("quotes"),
+            r#""/t/\"q\"\\b#c""#
+        );
+        let err = sbatch_word("the working directory", "/tmp/x/nl\ntouch /tmp/pwned\n#")
+            .expect_err("a line break")
+            .to_string();
+        assert!(err.contains("line break"), "{err}");
+        assert_eq!(
+            log_pattern(std::path::Path::new("/w/100%/.djx/slurm")).expect("percent"),
+            "/w/100%%/.djx/slurm/%A_%a.log"
+        );
+        assert!(log_pattern(std::path::Path::new(r"/w/a\b")).is_err());
     }
 }

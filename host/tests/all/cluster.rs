@@ -39,9 +39,9 @@ impl Slurm {
         cmd
     }
 
-    /// `djx <args>` in `t` with this cluster; returns the Slurm job id.
+    /// `djx <args>` in `dir` with this cluster; returns the Slurm job id.
     #[track_caller]
-    fn submit(&self, t: &TestDir, cmd: &mut Command) -> String {
+    fn submit(&self, dir: &Path, cmd: &mut Command) -> String {
         let out = run(cmd.env("SLURM_CONF", &self.conf));
         assert_exit(&out, 0);
         let id = stdout(&out).trim().to_owned();
@@ -50,7 +50,7 @@ impl Slurm {
             "djx submit prints the job id: {id:?}"
         );
         assert!(
-            t.path().join(format!(".djx/slurm/{id}.sbatch")).is_file(),
+            dir.join(format!(".djx/slurm/{id}.sbatch")).is_file(),
             "the script is kept"
         );
         id
@@ -108,10 +108,9 @@ impl Slurm {
     }
 }
 
-/// The log of task `task` of `job`.
-fn task_log(t: &TestDir, job: &str, task: u32) -> String {
-    std::fs::read_to_string(t.path().join(format!(".djx/slurm/{job}_{task}.log")))
-        .unwrap_or_default()
+/// The log of task `task` of `job` submitted from `dir`.
+fn task_log(dir: &Path, job: &str, task: u32) -> String {
+    std::fs::read_to_string(dir.join(format!(".djx/slurm/{job}_{task}.log"))).unwrap_or_default()
 }
 
 /// The worker identity a task's log names (`djx: worker ID with …`).
@@ -159,13 +158,23 @@ fn iris_on_three_workers_finishes_every_job_once_with_the_digests_of_a_local_run
     let with_password = url.replacen("://djx@", &format!("://djx:{secret}@"), 1);
     assert!(with_password.contains(secret), "{url}");
     let yml = iris_experiment(&t);
+    // Issue 21: submitted from a directory whose name has a space, a `#`,
+    // a quote and a word sbatch would read as an option, the script's
+    // #SBATCH lines broke; every task must still run and log there.
+    let dir = t.path().join("my study --sig=BOGUS #1 'q'");
+    std::fs::create_dir(&dir).expect("mkdir");
     let djx = |args: &[&str]| {
         let mut cmd = t.djx();
-        cmd.env("DJX_DATABASE_URL", &with_password).args(args);
+        cmd.current_dir(&dir)
+            .env("DJX_DATABASE_URL", &with_password)
+            .args(args);
         cmd
     };
     assert_exit(&run(&mut djx(&["add", yml.to_str().expect("utf-8")])), 0);
-    let job = slurm.submit(&t, &mut djx(&["submit", "1", "--slurm", "--workers", "3"]));
+    let job = slurm.submit(
+        &dir,
+        &mut djx(&["submit", "1", "--slurm", "--workers", "3"]),
+    );
     slurm.wait_done(&job, 600);
 
     let tasks = slurm.tasks(&job);
@@ -175,9 +184,9 @@ fn iris_on_three_workers_finishes_every_job_once_with_the_digests_of_a_local_run
             (task.state.as_str(), task.exit.as_str()),
             ("COMPLETED", "0:0"),
             "task {i}; its log:\n{}",
-            task_log(&t, &job, *i)
+            task_log(&dir, &job, *i)
         );
-        assert!(task_log(&t, &job, *i).contains("worker done"), "task {i}");
+        assert!(task_log(&dir, &job, *i).contains("worker done"), "task {i}");
     }
     let jobs = jobs_json(&t, "1");
     assert_eq!(jobs.len(), 36);
@@ -206,7 +215,7 @@ fn iris_on_three_workers_finishes_every_job_once_with_the_digests_of_a_local_run
             && show.contains("djx submit 1 --slurm --workers 3 --slots 1"),
         "{show}"
     );
-    for entry in std::fs::read_dir(t.path().join(".djx/slurm")).expect("logs") {
+    for entry in std::fs::read_dir(dir.join(".djx/slurm")).expect("logs") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("read");
         assert!(
@@ -227,7 +236,7 @@ fn a_preempted_task_puts_its_jobs_back_and_the_other_tasks_finish_them() {
     let yml = slow_experiment(&t, "preempt", 12, SPIN_PER_SECOND / 2);
     djx_ok(&t, &["add", &yml]);
     let job = slurm.submit(
-        &t,
+        t.path(),
         t.djx().args(["submit", "1", "--slurm", "--workers", "3"]),
     );
     // Wait until a task's worker holds a job, and the job has run a while.
@@ -239,7 +248,7 @@ fn a_preempted_task_puts_its_jobs_back_and_the_other_tasks_finish_them() {
             .filter_map(|j| j["worker"].as_str().map(str::to_owned))
             .collect();
         victim = (0..3).find_map(|task| {
-            let worker = worker_of(&task_log(&t, &job, task))?;
+            let worker = worker_of(&task_log(t.path(), &job, task))?;
             assigned.contains(&worker).then_some((task, worker))
         });
         victim.is_some()
@@ -249,7 +258,7 @@ fn a_preempted_task_puts_its_jobs_back_and_the_other_tasks_finish_them() {
     slurm.term(&job, task);
     slurm.wait_done(&job, 600);
 
-    let log = task_log(&t, &job, task);
+    let log = task_log(t.path(), &job, task);
     let put_back: Vec<i64> = log
         .lines()
         .filter_map(|l| {
@@ -302,12 +311,13 @@ fn a_task_that_reaches_its_time_limit_loses_nothing() {
         return;
     };
     let t = TestDir::on_disk(backend);
-    // About 40 s of work for one worker with a minute: Slurm's warning
-    // (90 s ahead) comes at its first check, within 30 s.
-    let yml = slow_experiment(&t, "slow", 16, SPIN_PER_SECOND * 5 / 6);
+    // About 60 s of work for one worker with a minute: Slurm's warning
+    // (90 s ahead) comes at its first check, within 30 s, well before the
+    // work could end even on a fast day.
+    let yml = slow_experiment(&t, "slow", 24, SPIN_PER_SECOND * 5 / 6);
     djx_ok(&t, &["add", &yml]);
     let job = slurm.submit(
-        &t,
+        t.path(),
         t.djx()
             .args(["submit", "1", "--slurm", "--workers", "1", "--time", "1m"]),
     );
@@ -318,9 +328,9 @@ fn a_task_that_reaches_its_time_limit_loses_nothing() {
     assert_eq!(count("FAILED"), 0, "no job failed: {jobs:?}");
     let finished = count("FINISHED");
     assert!(
-        finished < 16,
+        finished < 24,
         "the time limit cut the task short; its log:\n{}",
-        task_log(&t, &job, 0)
+        task_log(t.path(), &job, 0)
     );
     assert_eq!(
         records_json(&t, "1").len(),
@@ -341,7 +351,7 @@ fn a_task_that_reaches_its_time_limit_loses_nothing() {
             )
         })
         .collect();
-    assert_eq!((records.len(), keys.len()), (16 * 3, 16 * 3));
+    assert_eq!((records.len(), keys.len()), (24 * 3, 24 * 3));
 }
 
 #[test]
@@ -353,7 +363,9 @@ fn a_dry_run_prints_a_script_bash_accepts_and_submits_nothing() {
         unreachable!("a PostgreSQL backend")
     };
     let t = TestDir::on_disk(backend);
-    let with_password = url.replacen("://djx@", "://djx:dry-secret-2718@", 1);
+    // Issue 21: a password as a query parameter reached the script.
+    assert!(!url.contains('?'), "{url}");
+    let with_password = format!("{url}?password=dry-secret-2718");
     let yml = iris_experiment(&t);
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
     // No sbatch on PATH: a dry run needs none, and could not submit.
@@ -423,6 +435,27 @@ fn a_dry_run_prints_a_script_bash_accepts_and_submits_nothing() {
     );
     let ls = djx_ok(&t, &["ls", "--json"]);
     assert!(ls.contains("\"submissions\":[]"), "{ls}");
+
+    // Issue 21: a working directory with a line break in its name left a
+    // bare command line in the script; it cannot be written into an
+    // #SBATCH line, so it is refused.
+    let pwned = t.path().join("pwned");
+    let nl = t.path().join(format!("nl\ntouch {}\n#", pwned.display()));
+    std::fs::create_dir_all(&nl).expect("mkdir");
+    let out = run(t.djx().current_dir(&nl).env("PATH", "/nonexistent").args([
+        "submit",
+        "last",
+        "--slurm",
+        "--dry-run",
+    ]));
+    assert_exit(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("the working directory") && err.contains("line break"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty(), "no script: {}", stdout(&out));
+    assert!(!pwned.exists());
 }
 
 #[test]
@@ -491,7 +524,7 @@ fn submit_refuses_stores_in_this_machines_memory_and_options_djx_sets() {
         ]));
     assert_exit(&out, 2);
     assert!(
-        stderr(&out).contains("djx sets this option itself; use --workers"),
+        stderr(&out).contains("which djx sets itself; use --workers"),
         "{}",
         stderr(&out)
     );

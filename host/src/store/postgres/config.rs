@@ -264,36 +264,55 @@ fn is_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// The URL or key=value string without its password.
+/// Settings whose values are credentials: they never leave this process
+/// except as `DJX_PG_PASSWORD` in a child's environment.
+const SECRET_KEYS: &[&str] = &["password", "sslpassword"];
+
+/// The URL or key=value string without any credential: a URL's user-info
+/// password and its `password` and `sslpassword` query parameters (however
+/// percent-encoded their names), a key=value string's `password` and
+/// `sslpassword`.
 fn without_password(url: &str) -> Result<String, StoreError> {
-    if is_url(url) {
-        let scheme_end = url.find("://").map_or(0, |i| i + 3);
-        let authority_end = url[scheme_end..]
-            .find(['/', '?'])
-            .map_or(url.len(), |i| scheme_end + i);
-        let authority = &url[scheme_end..authority_end];
-        if let Some(at) = authority.rfind('@') {
-            let userinfo = &authority[..at];
-            if let Some(colon) = userinfo.find(':') {
-                return Ok(format!(
-                    "{}{}{}",
-                    &url[..scheme_end + colon],
-                    &url[scheme_end + at..authority_end],
-                    &url[authority_end..]
-                ));
+    if !is_url(url) {
+        let mut out = String::new();
+        let mut at = 0;
+        for (key, _, range) in key_values(url)? {
+            if SECRET_KEYS.contains(&key.as_str()) {
+                out.push_str(&url[at..range.start]);
+                at = range.end;
             }
         }
-        return Ok(url.to_owned());
+        out.push_str(&url[at..]);
+        return Ok(out);
     }
-    let mut out = String::new();
-    let mut at = 0;
-    for (key, _, range) in key_values(url)? {
-        if key == "password" {
-            out.push_str(&url[at..range.start]);
-            at = range.end;
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    // The user info ends at the last `@`, so that a password with an
+    // unescaped `/` or `@` is cut whole.
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let mut out = match base[scheme_end..].rfind('@') {
+        Some(at) => {
+            let userinfo = &base[scheme_end..scheme_end + at];
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{}{user}{}", &base[..scheme_end], &base[scheme_end + at..])
+        }
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let key = pair.split_once('=').map_or(pair, |(key, _)| key);
+            if !SECRET_KEYS.contains(&percent_decode(key)?.as_str()) {
+                kept.push(pair);
+            }
+        }
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
         }
     }
-    out.push_str(&url[at..]);
     Ok(out)
 }
 
@@ -444,6 +463,38 @@ mod tests {
         let shown = format!("{:?}", c.public_env());
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("team"), "{shown}");
+        assert_eq!(c.password().as_deref(), Some("s3cret"));
+    }
+
+    /// Issue 21: `?password=` reached the Slurm script. Every form that
+    /// carries a credential loses it, and only it.
+    #[test]
+    fn no_form_of_the_url_keeps_a_credential() {
+        for (url, public) in [
+            (
+                "postgres://djx@127.0.0.1:5432/db?password=s3cret",
+                "postgres://djx@127.0.0.1:5432/db",
+            ),
+            (
+                "postgres://djx@h/db?application_name=a&password=s3cret&sslmode=disable",
+                "postgres://djx@h/db?application_name=a&sslmode=disable",
+            ),
+            (
+                "postgres://djx@h/db?%70assword=s3cret&sslpassword=s3cret",
+                "postgres://djx@h/db",
+            ),
+            (
+                "postgres://djx:s3cret@h/db?password=s3cret",
+                "postgres://djx@h/db",
+            ),
+            ("postgres://djx:s3/cr@et@h/db", "postgres://djx@h/db"),
+            ("postgres://:s3cret@h/db", "postgres://@h/db"),
+            ("host=h sslpassword=s3cret dbname=d", "host=h  dbname=d"),
+        ] {
+            assert_eq!(without_password(url).expect(url), public, "{url}");
+        }
+        let c = PgConfig::from_url("postgres://djx@h/db?password=s3cret", "djx").expect("parses");
+        assert!(!format!("{:?}", c.public_env()).contains("s3cret"));
         assert_eq!(c.password().as_deref(), Some("s3cret"));
     }
 

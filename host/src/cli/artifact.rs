@@ -10,6 +10,7 @@ use djx_host::artifact_store::ArtifactStore;
 use djx_host::digest::Digest;
 
 use super::common::layout;
+use super::output::Output;
 
 /// Arguments of `djx artifact`.
 #[derive(Args)]
@@ -40,8 +41,10 @@ pub fn run(args: ArtifactArgs) -> anyhow::Result<()> {
             if output.as_os_str() == "-" {
                 std::io::stdout().lock().write_all(&bytes)?;
             } else {
-                std::fs::write(&output, &bytes)
+                let mut out = Output::create(&Some(output.clone()))?;
+                out.write_all(&bytes)
                     .with_context(|| format!("writing {}", output.display()))?;
+                out.commit()?;
                 eprintln!(
                     "djx: wrote {} ({} bytes, digest verified)",
                     output.display(),

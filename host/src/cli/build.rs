@@ -11,6 +11,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Args;
+
+use super::output::Output;
 use djx_host::digest::Digest;
 use djx_host::module_source::{ModuleSource, append, source_digest, source_files};
 
@@ -107,8 +109,10 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
             builder: version,
         },
     );
-    std::fs::write(&args.output, &stamped)
+    let mut out = Output::create(&Some(args.output.clone()))?;
+    std::io::Write::write_all(&mut out, &stamped)
         .with_context(|| format!("writing {}", args.output.display()))?;
+    out.commit()?;
     eprintln!(
         "djx: built {} ({:.1} MB) from {} (source {source})",
         args.output.display(),

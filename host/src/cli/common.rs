@@ -1,6 +1,5 @@
 //! What the store commands share: opening the store, naming experiments.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
@@ -75,34 +74,6 @@ pub fn result_attempt(store: &dyn Store, job: i64, attempt: i64) -> anyhow::Resu
         .iter()
         .find(|a| a.attempt == attempt)
         .map_or((job, attempt), djx_host::store::AttemptRow::result_attempt))
-}
-
-/// An output file, or stdout for `None` / `-`.
-pub fn output(path: &Option<PathBuf>) -> anyhow::Result<Box<dyn std::io::Write>> {
-    match path {
-        Some(p) if p.as_os_str() != "-" => Ok(Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-        ))),
-        _ => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
-    }
-}
-
-/// Where a binary format (Parquet) goes: the file `path`, or stdout when
-/// it is not a terminal.
-pub fn binary_output(
-    path: &Option<PathBuf>,
-) -> anyhow::Result<std::io::BufWriter<Box<dyn std::io::Write + Send>>> {
-    use std::io::IsTerminal;
-    let out: Box<dyn std::io::Write + Send> = match path {
-        Some(p) if p.as_os_str() != "-" => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
-        _ if std::io::stdout().is_terminal() => {
-            anyhow::bail!("Parquet is binary: write it to a file with -o FILE")
-        }
-        _ => Box::new(std::io::stdout()),
-    };
-    Ok(std::io::BufWriter::with_capacity(1 << 20, out))
 }
 
 /// A compact `k=v, k=v` rendering of a JSON object (for tables).

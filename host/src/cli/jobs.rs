@@ -14,9 +14,9 @@ use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
 use djx_host::store::Store;
 
 use super::common::{
-    ExpRef, binary_output, cell, compact, duration_ms, layout, open_store, output, parse_exp,
-    resolve_exps,
+    ExpRef, cell, compact, duration_ms, layout, open_store, parse_exp, resolve_exps,
 };
+use super::output::Output;
 use super::sweeps;
 use super::table::TableStream;
 use super::write_error::WriteError;
@@ -64,7 +64,7 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         Format::Parquet => return write_parquet(store.as_ref(), exp, &args.output),
         Format::Table | Format::Json => {}
     }
-    let mut out = output(&args.output)?;
+    let mut out = Output::create(&args.output)?;
     // Jobs stream from the store: the first line comes at once, and memory
     // holds a thousand rows at most (the table aligns on them).
     let mut failed = WriteError::<std::io::Error>::default();
@@ -77,8 +77,7 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
             out.write_all(&line).map_err(|e| failed.keep(e))
         });
         failed.result(read)?;
-        out.flush()?;
-        return Ok(());
+        return out.commit();
     }
     let header = [
         "id", "key", "labels", "status", "attempt", "duration", "result", "reason",
@@ -113,15 +112,14 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
     for line in sweeps::rung_lines(store.as_ref(), exp)? {
         writeln!(out, "{line}")?;
     }
-    out.flush()?;
-    Ok(())
+    out.commit()
 }
 
 /// Writes the jobs of `exp` as CSV: one column per field, label and
 /// parameter leaf.
 fn write_csv(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow::Result<()> {
     let columns = JobColumns::of(store, exp)?;
-    let mut csv = csv::Writer::from_writer(output(path)?);
+    let mut csv = csv::Writer::from_writer(Output::create(path)?);
     csv.write_record(columns.names())?;
     let mut failed = WriteError::default();
     let read = store.each_job(exp, &mut |job| {
@@ -130,8 +128,7 @@ fn write_csv(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow::Res
             .map_err(|e| failed.keep(std::io::Error::from(e)))
     });
     failed.result(read)?;
-    csv.flush()?;
-    Ok(())
+    csv.into_inner().map_err(|e| e.into_error())?.commit()
 }
 
 /// Writes the jobs of `exp` as Parquet, with the columns of the CSV export,
@@ -144,7 +141,7 @@ fn write_parquet(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow:
         .cloned()
         .zip(columns.types().iter().copied())
         .collect();
-    let mut parquet = ParquetWriter::new(binary_output(path)?, &types)?;
+    let mut parquet = ParquetWriter::new(Output::binary(path, "Parquet")?, &types)?;
     let mut failed = WriteError::default();
     let read = store.each_job(exp, &mut |job| {
         let mut row = || -> Result<(), ParquetWriteError> {
@@ -156,6 +153,5 @@ fn write_parquet(store: &dyn Store, exp: i64, path: &Option<PathBuf>) -> anyhow:
         row().map_err(|e| failed.keep(e))
     });
     failed.result(read)?;
-    parquet.finish()?.flush()?;
-    Ok(())
+    parquet.finish()?.commit()
 }

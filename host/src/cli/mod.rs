@@ -13,6 +13,7 @@ mod jobs;
 mod lineage;
 mod logs;
 mod ls;
+mod output;
 mod records;
 mod report;
 mod run;

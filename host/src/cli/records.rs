@@ -17,7 +17,8 @@ use djx_host::json_fields::cell;
 use djx_host::store::{Store, StoredRecord};
 use djx_host::value_kinds::ColumnType;
 
-use super::common::{ExpRef, binary_output, layout, open_store, output, parse_exp, resolve_exps};
+use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
+use super::output::Output;
 use super::table::TableStream;
 use super::write_error::WriteError;
 
@@ -57,7 +58,7 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
     if let Format::Parquet = args.format {
         return write_parquet(store.as_ref(), &ids, &columns, &args.output);
     }
-    let mut out = output(&args.output)?;
+    let mut out = Output::create(&args.output)?;
     let mut cells = Row::default();
     // `each_record` lends each record for the call only: the row is made
     // and written inside it. An I/O error is carried out through the
@@ -102,8 +103,7 @@ pub fn run(args: RecordsArgs) -> anyhow::Result<()> {
         }
     };
     failed.result(read)?;
-    out.flush()?;
-    Ok(())
+    out.commit()
 }
 
 /// Writes the records as Parquet, one typed column per column (see
@@ -120,7 +120,7 @@ fn write_parquet(
         .cloned()
         .zip(columns.kinds().iter().map(|k| k.column_type()))
         .collect();
-    let mut parquet = ParquetWriter::new(binary_output(path)?, &types)?;
+    let mut parquet = ParquetWriter::new(Output::binary(path, "Parquet")?, &types)?;
     let mut cells = Row::default();
     let mut failed = WriteError::default();
     let read = read_ahead::each_record(store, ids, &mut |r| {
@@ -137,8 +137,7 @@ fn write_parquet(
         row().map_err(|e| failed.keep(e))
     });
     failed.result(read)?;
-    parquet.finish()?.flush()?;
-    Ok(())
+    parquet.finish()?.commit()
 }
 
 /// A record's cells as text: the fixed columns, then each key column (a

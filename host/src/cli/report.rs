@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
+use super::output::Output;
 
 /// Arguments of `djx report`.
 #[derive(Args)]
@@ -14,7 +15,7 @@ pub struct ReportArgs {
     /// Experiments (ids, or `last`).
     #[arg(value_parser = parse_exp, required = true)]
     experiments: Vec<ExpRef>,
-    /// The HTML file to write.
+    /// The HTML file to write (`-` for standard output).
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
 }
@@ -25,8 +26,14 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let ids = resolve_exps(store.as_ref(), &args.experiments)?;
     let html = djx_host::web::report::render(store.as_ref(), &ids).map_err(anyhow::Error::new)?;
-    std::fs::write(&args.output, html.as_bytes())
+    let mut out = Output::create(&Some(args.output.clone()))?;
+    std::io::Write::write_all(&mut out, html.as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;
+    let to_stdout = out.is_stdout();
+    out.commit()?;
+    if to_stdout {
+        return Ok(());
+    }
     eprintln!(
         "djx: wrote {} ({} experiment{}, {} bytes)",
         args.output.display(),

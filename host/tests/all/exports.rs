@@ -254,3 +254,85 @@ fn parquet_exports_read_in_pandas_as_the_csv_exports_do(backend: Backend) {
         assert_eq!(jobs["arrow"][column], ty, "{column}: {jobs}");
     }
 }
+
+/// Runs `djx args` in `t` under a file size limit of 64 KiB (`ulimit -f
+/// 64`, with SIGXFSZ ignored, so a write past it fails with EFBIG): room
+/// for SQLite's 32 KiB shared-memory file, not for the exports.
+fn djx_with_file_size_limit(t: &TestDir, args: &[&str]) -> std::process::Output {
+    let djx = t.djx();
+    let mut cmd = std::process::Command::new("bash");
+    cmd.args(["-c", "trap '' XFSZ; ulimit -f 64; exec \"$@\"", "bash"])
+        .arg(djx.get_program())
+        .args(args);
+    for (name, value) in djx.get_envs() {
+        match value {
+            Some(value) => cmd.env(name, value),
+            None => cmd.env_remove(name),
+        };
+    }
+    if let Some(dir) = djx.get_current_dir() {
+        cmd.current_dir(dir);
+    }
+    run(&mut cmd)
+}
+
+/// Issue 21: an export that failed part-way (here at a file size limit)
+/// left the target cut short: a Parquet file of 2,048 bytes with no
+/// footer. Every command that writes a user's file now writes a temporary
+/// file beside it and renames it over the target only when it is complete.
+#[test]
+fn a_failed_export_leaves_the_old_file_as_it_was() {
+    let t = TestDir::new();
+    let steps = steps_experiment(&t, "big", 2, 20_000, 0, "");
+    djx_ok(&t, &["run", steps.to_str().expect("utf-8")]);
+    for (args, name) in [
+        (
+            &["records", "1", "--format", "parquet", "-o"][..],
+            "r.parquet",
+        ),
+        (&["records", "1", "--format", "csv", "-o"][..], "r.csv"),
+        (&["records", "1", "--format", "json", "-o"][..], "r.jsonl"),
+        (&["report", "1", "-o"][..], "r.html"),
+    ] {
+        let target = t.path().join(name);
+        std::fs::write(&target, "the old file, complete\n").expect("write");
+        let mut args = args.to_vec();
+        args.push(name);
+        let out = djx_with_file_size_limit(&t, &args);
+        assert_ne!(out.status.code(), Some(0), "{args:?} fit in 64 KiB?");
+        assert!(
+            stderr(&out).contains("File too large"),
+            "{args:?} failed at the limit, not elsewhere: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&target).expect("read"),
+            "the old file, complete\n",
+            "{args:?} changed the target: {}",
+            stderr(&out)
+        );
+        let left: Vec<String> = std::fs::read_dir(t.path())
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".part"))
+            .collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+        // Without the limit, the same command replaces it.
+        djx_ok(&t, &args);
+        let written = std::fs::read(&target).expect("read");
+        assert!(
+            written.len() > 64 << 10,
+            "{args:?}: {} bytes",
+            written.len()
+        );
+    }
+    // `-o -` is standard output for the report too, as for the exports.
+    let html = djx_ok(&t, &["report", "1", "-o", "-"]);
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..html.len().min(80)]
+    );
+    assert!(!t.path().join("-").exists(), "a file named -");
+}

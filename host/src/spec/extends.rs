@@ -46,8 +46,16 @@ pub struct Loaded {
 
 /// Reads `text` (from `path`) and every file it extends, and merges them.
 pub fn load(path: &Path, text: &str) -> Result<Loaded, SpecError> {
-    // Not YAML: the typed parse reports it as it always has.
-    let value: Value = serde_yaml::from_str(text).unwrap_or(Value::Null);
+    // Not YAML: the typed parse reports it as it always has. An integer
+    // beyond 64 bits is YAML, but no `Value` holds it: say so here, or the
+    // typed parse would stop first at `extends`, which it does not know.
+    let value: Value = match serde_yaml::from_str(text) {
+        Ok(value) => value,
+        Err(e) if super::is_wide_integer(&e.to_string()) => {
+            return Err(super::yaml_error(path, &e));
+        }
+        Err(_) => Value::Null,
+    };
     if !matches!(&value, Value::Mapping(m) if m.contains_key("extends")) {
         let main = Source {
             path: path.to_path_buf(),
@@ -122,7 +130,7 @@ fn load_one(
             key: super::key_text(key),
             message,
         };
-        let base_text = std::fs::read_to_string(&base_path).map_err(|e| {
+        let base_text = super::read::read_text(&base_path).map_err(|e| {
             refer(format!(
                 "cannot read {}, which this file extends: {e}",
                 base_path.display()

@@ -26,6 +26,7 @@ pub mod grid;
 pub mod halving;
 pub mod locate;
 pub mod random;
+pub mod read;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -244,7 +245,7 @@ pub fn key_text(path: &[Seg<'_>]) -> String {
 
 /// Reads and parses an experiment file.
 pub fn parse_file(path: &Path) -> Result<ParsedFile, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+    let text = read::read_text(path).map_err(|e| SpecError {
         file: path.to_path_buf(),
         line: None,
         key: String::new(),
@@ -413,16 +414,21 @@ pub(crate) fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
 /// serde_yaml reads an integer beyond 64 bits as `i128`/`u128`, which no
 /// YAML value holds, and says so in its own terms; this says what to do.
 fn explain_wide_integer(message: String) -> String {
-    let wide = message.starts_with("invalid type: integer `")
-        && (message.contains("` as u128") || message.contains("` as i128"));
     match message.split('`').nth(1) {
-        Some(number) if wide => format!(
+        Some(number) if is_wide_integer(&message) => format!(
             "the integer {number} does not fit in 64 bits: djx keeps every digit of an \
              integer from -2^63 to 2^64-1; write a larger number as a float (a decimal \
              point or an exponent, e.g. 1.5e20) or as a string"
         ),
         _ => message,
     }
+}
+
+/// Whether serde_yaml's `message` (with or without its key path in front)
+/// is about an integer beyond 64 bits.
+fn is_wide_integer(message: &str) -> bool {
+    message.contains("invalid type: integer `")
+        && (message.contains("` as u128") || message.contains("` as i128"))
 }
 
 /// A YAML mapping key as text.

@@ -318,10 +318,16 @@ fn distribution(raw: &serde_yaml::Value) -> Result<Distribution, String> {
                 }
                 return Ok(Distribution::Int { lo, hi });
             }
-            if lo < 1 || hi > MAX_INTLOG {
+            if lo < 1 {
                 return Err(format!(
-                    "`intlog` bounds must be from 1 to 2^53 (9007199254740992): \
-                     a logarithm needs a low bound of at least 1, found [{lo}, {hi}]"
+                    "`intlog` needs a low bound of at least 1 (a logarithm of {lo} is not \
+                     defined), found [{lo}, {hi}]"
+                ));
+            }
+            if hi > MAX_INTLOG {
+                return Err(format!(
+                    "`intlog` needs a high bound of at most 2^53 (9007199254740992), beyond \
+                     which not every integer is a float; found [{lo}, {hi}]"
                 ));
             }
             Ok(Distribution::IntLog { lo, hi })

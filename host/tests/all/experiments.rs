@@ -450,8 +450,10 @@ fn start_streaming_run(t: &TestDir) -> std::process::Child {
     assert_eq!(job["status"], "ASSIGNED", "the job still runs: {job}");
     let rows = streamed(t, 1, 1);
     assert!(rows < 40_000, "only whole chunks so far: {rows}");
+    // Job 2 runs beside it and may have ended already (its records are
+    // then visible); job 1's are not.
     assert!(
-        records_json(t, "1").is_empty(),
+        records_json(t, "1").iter().all(|r| r["job_id"] != 1),
         "streamed records stay invisible until their attempt ends"
     );
     child
@@ -616,4 +618,76 @@ fn a_data_temp_that_does_not_exist_yet_is_created() {
     assert_exit(&out, 0);
     assert!(temp.is_dir());
     assert_eq!(records_json(&t, "1").len(), 2);
+}
+
+/// Runs `cmd`, failing the test if it has not ended after `seconds`.
+fn run_within(cmd: &mut std::process::Command, seconds: u64) -> std::process::Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn djx");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{cmd:?} still running after {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Issue 21: `djx add /dev/zero` grew to 15 GB in 20 s, and `extends:`
+/// naming a FIFO waited forever. Devices, FIFOs and files over the size
+/// limit are refused before a byte is read, with `--dry-run` too, and the
+/// store is unchanged; the limit can be raised.
+#[test]
+fn special_and_oversized_experiment_files_are_refused() {
+    let t = TestDir::new();
+    let fifo = t.path().join("base.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("no NUL");
+    // SAFETY: a valid C string; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let extends_fifo = t.path().join("extends_fifo.yml");
+    std::fs::write(
+        &extends_fifo,
+        format!(
+            "extends: base.fifo\nname: x\nmodule: {}\n",
+            djx_fixtures::STEPS
+        ),
+    )
+    .expect("write");
+    let valid = format!(
+        "name: big\nmodule: {}\njob:\n  parameter: {{records: 1}}\n",
+        djx_fixtures::STEPS
+    );
+    let big = t.path().join("big.yml");
+    let mut text = valid.clone();
+    while text.len() <= 5 << 20 {
+        text.push_str("# a long comment that makes the file larger than the limit\n");
+    }
+    std::fs::write(&big, text).expect("write");
+    let extends_fifo = extends_fifo.to_str().expect("utf-8");
+    let big = big.to_str().expect("utf-8");
+    for (args, says) in [
+        (vec!["add", "/dev/zero"], "not a regular file"),
+        (vec!["add", "--dry-run", "/dev/zero"], "not a regular file"),
+        (vec!["add", extends_fifo], "not a regular file"),
+        (vec!["add", "--dry-run", extends_fifo], "not a regular file"),
+        (vec!["add", big], "DJX_MAX_EXPERIMENT_FILE"),
+        (vec!["add", "--dry-run", big], "DJX_MAX_EXPERIMENT_FILE"),
+        (vec!["add", "/tmp"], "directory"),
+    ] {
+        let out = run_within(t.djx().args(&args), 20);
+        assert_exit(&out, 2);
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    let ls = djx_ok(&t, &["ls", "--json"]);
+    assert!(!ls.contains("\"id\""), "the store is unchanged: {ls}");
+    let out = run(t
+        .djx()
+        .env("DJX_MAX_EXPERIMENT_FILE", "8MiB")
+        .args(["add", big]));
+    assert_exit(&out, 0);
 }

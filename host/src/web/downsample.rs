@@ -5,12 +5,16 @@
 //! thousand.
 
 /// At most `max_points` of `points` (sorted by x), keeping each bucket's
-/// minimum and maximum and the first and last point. `max_points` below 4
-/// counts as 4.
+/// minimum and maximum and the first and last point. Below 4 points there
+/// is no room for a bucket: the first and last point are kept (the last
+/// alone for 1).
 pub fn min_max(points: &[(f64, f64)], max_points: usize) -> Vec<(f64, f64)> {
-    let max_points = max_points.max(4);
     if points.len() <= max_points {
         return points.to_vec();
+    }
+    if max_points < 4 {
+        let ends = [points[0], points[points.len() - 1]];
+        return ends[2 - max_points.min(2)..].to_vec();
     }
     let buckets = (max_points - 2) / 2;
     let (first, last) = (points[0], points[points.len() - 1]);
@@ -76,6 +80,22 @@ mod tests {
         assert!(kept.contains(&points[123_456]), "the spike up survives");
         assert!(kept.contains(&points[654_321]), "the spike down survives");
         assert!(kept.windows(2).all(|w| w[0].0 < w[1].0), "in x order");
+    }
+
+    /// Issue 21: `points=2` returned 4 points.
+    #[test]
+    fn at_most_means_at_most() {
+        let points: Vec<(f64, f64)> = (0..100).map(|i| (i as f64, (i % 7) as f64)).collect();
+        for max in 0..8 {
+            let kept = min_max(&points, max);
+            assert!(kept.len() <= max, "{max}: {} points", kept.len());
+            if max >= 1 {
+                assert_eq!(kept.last(), points.last(), "{max}");
+            }
+            if max >= 2 {
+                assert_eq!(kept.first(), points.first(), "{max}");
+            }
+        }
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! machine with no network. It shows the table and plots of the live page,
 //! and each job's key and result digest, which `djx verify` confirms.
 
+use base64::Engine as _;
 use maud::{DOCTYPE, PreEscaped, html};
 use serde_json::{Map, Value, json};
+use sha2::Digest as _;
 
 use super::agg::Aggregate;
 use super::assets;
@@ -40,6 +42,8 @@ pub fn render(store: &dyn Store, ids: &[i64]) -> Result<String, WebError> {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="Content-Security-Policy"
+                    content=(content_security_policy(&[assets::ECHARTS.body, assets::JS.body]));
                 title { (title) " · djx report" }
                 style { (PreEscaped(assets::CSS.body)) }
             }
@@ -55,6 +59,29 @@ pub fn render(store: &dyn Store, ids: &[i64]) -> Result<String, WebError> {
         }
     };
     Ok(markup.into_string())
+}
+
+/// The report's Content-Security-Policy: its own two scripts, by their
+/// SHA-256 hashes, and no other. No inline event handler runs (there is no
+/// `'unsafe-inline'` or `'unsafe-hashes'` for scripts), nothing is fetched
+/// (`default-src 'none'`), and a form or `<base>` cannot send the reader
+/// elsewhere. The JSON data blocks are not scripts and need no hash.
+pub fn content_security_policy(scripts: &[&str]) -> String {
+    let hashes: Vec<String> = scripts
+        .iter()
+        .map(|script| {
+            let hash = sha2::Sha256::digest(script.as_bytes());
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(hash)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'none'; script-src {}; style-src 'unsafe-inline'; img-src data:; \
+         base-uri 'none'; form-action 'none'",
+        hashes.join(" ")
+    )
 }
 
 /// One experiment's section: header, plots, every job, and the data.

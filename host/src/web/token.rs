@@ -115,11 +115,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
             .split('&')
             .filter(|pair| !pair.starts_with("token=") && !pair.is_empty())
             .collect();
-        let location = if rest.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", rest.join("&"))
-        };
+        let location = local_location(&path, &rest);
         let mut redirect = StatusCode::SEE_OTHER.into_response();
         if let Ok(location) = HeaderValue::from_str(&location) {
             redirect.headers_mut().insert(header::LOCATION, location);
@@ -132,9 +128,39 @@ pub async fn guard(State(state): State<Arc<AppState>>, request: Request, next: N
     response
 }
 
+/// Where the redirect that drops the token goes: this server's `path`
+/// with the rest of the query. A path that a browser would read as another
+/// host (`//evil.example/`, `/\\evil.example/`) becomes a single `/`, so
+/// the redirect never leaves the server.
+fn local_location(path: &str, rest: &[&str]) -> String {
+    let path = if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\") {
+        path
+    } else {
+        "/"
+    };
+    if rest.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", rest.join("&"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 21: `GET //evil.example/?token=…` redirected to
+    /// `//evil.example/`, which a browser reads as another host.
+    #[test]
+    fn the_token_redirect_stays_on_this_server() {
+        assert_eq!(local_location("//evil.example/", &[]), "/");
+        assert_eq!(local_location("/\\evil.example/", &["a=1"]), "/?a=1");
+        assert_eq!(local_location("evil", &[]), "/");
+        assert_eq!(
+            local_location("/experiments/1", &["sort=id"]),
+            "/experiments/1?sort=id"
+        );
+    }
 
     #[test]
     fn random_tokens_differ_and_match_themselves() {

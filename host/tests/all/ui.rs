@@ -500,8 +500,10 @@ fn token_required(backend: Backend) {
 fn escaping(backend: Backend) {
     let t = TestDir::on(backend);
     let evil = "<script>window.pwned = 1</script>";
+    // Issue 21: a grid value and a grid key that are markup reached the
+    // plots' tooltips as HTML.
     let yml = format!(
-        "name: '<img src=x onerror=\"window.pwned = 2\">'\nmodule: {}\njob:\n  labels: {{who: '{evil}'}}\n  parameter: {{records: 2, note: '</script><b>bold</b>'}}\nexperiment:\n  grid:\n    - labels.id: [0, 1]\n",
+        "name: '<img src=x onerror=\"window.pwned = 2\">'\nmodule: {}\njob:\n  labels: {{who: '{evil}'}}\n  parameter: {{records: 2, note: '</script><b>bold</b>'}}\nexperiment:\n  grid:\n    - labels.id: [0, 1]\n    - labels.tag: ['<img src=x onerror=window.pwned=3>', plain]\n    - 'labels.k\"><img src=x onerror=window.pwned=4>': [1, 2]\n",
         djx_fixtures::STEPS
     );
     let path = t.path().join("evil.yml");
@@ -542,7 +544,98 @@ fn escaping(backend: Backend) {
     );
     let cell = b.js("return Array.from(document.querySelectorAll('table.jobs td')).map(td => td.textContent).filter(t => t.includes('script'))[0]");
     assert_eq!(cell, evil, "the cell holds the label's text");
+    tooltips_are_text(&b, "the UI");
     b.screenshot("escaping");
+
+    // The report: the same tooltips, and a Content-Security-Policy that
+    // lets its own scripts run and no other.
+    let report = t.path().join("report.html");
+    djx_ok(&t, &["report", "1", "-o", report.to_str().expect("utf-8")]);
+    b.goto(&format!("file://{}", report.display()));
+    b.wait_for(
+        "the report drawn (its scripts allowed by their hashes)",
+        20,
+        "document.documentElement.dataset.ready",
+    );
+    tooltips_are_text(&b, "the report");
+    b.js("document.body.insertAdjacentHTML('beforeend', '<img src=x onerror=\"window.pwned = 5\">'); return 1");
+    let script = "const s = document.createElement('script'); s.textContent = 'window.pwned = 6'; document.body.appendChild(s); return 1";
+    b.js(script);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        b.js("return window.pwned").is_null(),
+        "the report's policy blocks handlers and scripts of its own making"
+    );
+}
+
+/// Shows the tooltip of every point of every grid-dimension plot on the
+/// page, and checks each is text: no markup made an element, and no
+/// handler ran.
+fn tooltips_are_text(b: &Session, page: &str) {
+    let shown = b.js("const texts = [];
+         for (const el of document.querySelectorAll('.chart.dim')) {
+           const chart = echarts.getInstanceByDom(el);
+           chart.getOption().series.forEach((s, si) => {
+             if (s.type !== 'scatter') return;
+             s.data.forEach((_, di) => {
+               chart.dispatchAction({ type: 'showTip', seriesIndex: si, dataIndex: di });
+               if (el.querySelector('img')) throw new Error('markup in a tooltip: ' + el.innerHTML);
+               texts.push(el.innerText);
+             });
+           });
+         }
+         return texts;");
+    let texts: Vec<&str> = shown
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(texts.len() >= 4, "{page}: tooltips shown: {shown}");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        b.js("return window.pwned").is_null(),
+        "{page}: a tooltip ran a handler"
+    );
+    let text = texts.join("\n");
+    assert!(
+        text.contains("<img src=x onerror=window.pwned=3>"),
+        "{page}: the value shown as text: {text}"
+    );
+}
+
+/// Issue 21: 200 connections that never sent a request were all still held
+/// after 35 s. Now each is closed when it has sent no request head within
+/// the header read timeout (10 s), and connections beyond the limit (256)
+/// wait their turn: the server still answers.
+#[test]
+fn idle_connections_are_closed_and_the_server_still_answers() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let t = TestDir::new();
+    let ui = Ui::start(&t, &[]);
+    let addr = ui.base.trim_start_matches("http://").to_owned();
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    let started = Instant::now();
+    let (status, body) = ui.text("/api/experiments");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    for (i, mut conn) in idle.into_iter().take(50).enumerate() {
+        conn.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let mut rest = Vec::new();
+        let closed = conn.read_to_end(&mut rest);
+        assert!(closed.is_ok(), "idle connection {i} still open: {closed:?}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "closed after {:?}",
+        started.elapsed()
+    );
 }
 
 fn store_unreachable(backend: Backend) {

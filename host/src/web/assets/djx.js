@@ -44,6 +44,12 @@
     (typeof v === 'object' ? JSON.stringify(v) : String(v));
   const num = (v) => (typeof v === 'number' && isFinite(v)) ? +v.toPrecision(6) : v;
   const tail = (path) => path.replace(/^(labels|parameter)\./, '');
+  // ECharts puts a tooltip formatter's string into the page as HTML; titles,
+  // legends and axis names it draws on the canvas, as text. Everything a
+  // tooltip shows (names, values, metric names: the user's and the job's
+  // text) goes through this.
+  const esc = (v) => String(v).replace(/[&<>"']/g, (c) =>
+    ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 
   async function getJSON(url) {
     const r = await fetch(url, { headers: { accept: 'application/json' } });
@@ -128,9 +134,10 @@
           textStyle: { fontSize: 13 } },
         grid: { left: 60, right: 20, top: c < 0 ? 40 : 62, bottom: 44 },
         legend: c < 0 ? undefined : { top: 24, type: 'scroll', textStyle: { fontSize: 11 } },
-        tooltip: { trigger: 'item', formatter: (it) => 'job ' + it.data[2] + '<br>' +
-          tail(dim.name) + ' = ' + text(dim.values[p.codes[d][p.jobs.indexOf(it.data[2])]]) +
-          '<br>' + state.metric + ' = ' + num(it.data[1]) },
+        tooltip: { trigger: 'item', formatter: (it) => 'job ' + esc(it.data[2]) + '<br>' +
+          esc(tail(dim.name)) + ' = ' +
+          esc(text(dim.values[p.codes[d][p.jobs.indexOf(it.data[2])]])) +
+          '<br>' + esc(state.metric) + ' = ' + esc(num(it.data[1])) },
         xAxis: Object.assign({ name: tail(dim.name), nameLocation: 'middle', nameGap: 26 }, axis),
         yAxis: { type: 'value', scale: true, axisLine: { onZero: false } },
         series,
@@ -206,6 +213,8 @@
       .filter((c) => c && c.points && c.points.length);
     const xName = (curves.find((c) => c.x) || {}).x || 'record';
     draw(el, {
+      // ECharts' own axis tooltip escapes the series names ('job N') and
+      // shows numbers; the metric name is drawn on the canvas.
       tooltip: { trigger: 'axis' },
       legend: { top: 0, type: 'scroll' },
       grid: { left: 60, right: 20, top: 36, bottom: 40 },

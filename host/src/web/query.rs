@@ -147,7 +147,9 @@ impl Filter {
                     .find(|(op, _)| text[i..].starts_with(op))
                     .map(|(op, kind)| (i, op.len(), *kind))
             })
-            .filter(|(i, _, _)| *i > 0);
+            // A column of only spaces names nothing (and would write back
+            // as a filter that does not parse).
+            .filter(|(i, _, _)| !text[..*i].trim().is_empty());
         let Some((at, len, op)) = found else {
             return Err(WebError::BadRequest(format!(
                 "filter={text:?} is not COLUMN OP VALUE (OP one of = != < <= > >= ~), \
@@ -305,6 +307,19 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )
+    }
+
+    /// Found by the property test of the query parsers: a column of only
+    /// spaces was accepted, and written back as a filter that does not
+    /// parse.
+    #[test]
+    fn a_filter_names_a_column() {
+        for text in [">=4", " >=4", "  = x", "\t~a"] {
+            assert!(Filter::parse(text).is_err(), "{text:?}");
+        }
+        let f = Filter::parse(" labels.x >= 4 ").expect("valid");
+        assert_eq!(f.text(), "labels.x>=4");
+        assert_eq!(Filter::parse(&f.text()).expect("again"), f);
     }
 
     #[test]

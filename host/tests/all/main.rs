@@ -15,6 +15,7 @@ mod exports;
 mod failures;
 mod limits;
 mod postgres;
+mod properties;
 mod python;
 mod reproducibility;
 mod runtime;

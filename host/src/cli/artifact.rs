@@ -1,10 +1,8 @@
 //! `djx artifact get`: copy an artifact out of the store, checking that its
 //! bytes still match its digest.
 
-use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use djx_host::artifact_store::ArtifactStore;
 use djx_host::digest::Digest;
@@ -38,13 +36,7 @@ pub fn run(args: ArtifactArgs) -> anyhow::Result<()> {
             let layout = layout()?;
             let store = ArtifactStore::open(&layout.artifacts)?;
             let bytes = store.get(&digest)?;
-            if output.as_os_str() == "-" {
-                std::io::stdout().lock().write_all(&bytes)?;
-            } else {
-                let mut out = Output::create(&Some(output.clone()))?;
-                out.write_all(&bytes)
-                    .with_context(|| format!("writing {}", output.display()))?;
-                out.commit()?;
+            if !Output::write_whole(&output, &bytes)? {
                 eprintln!(
                     "djx: wrote {} ({} bytes, digest verified)",
                     output.display(),

@@ -11,10 +11,10 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Args;
-
-use super::output::Output;
 use djx_host::digest::Digest;
 use djx_host::module_source::{ModuleSource, append, source_digest, source_files};
+
+use super::output::Output;
 
 /// The WIT contract, as built into this djx.
 const WIT: &str = include_str!("../../../wit/job.wit");
@@ -109,10 +109,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
             builder: version,
         },
     );
-    let mut out = Output::create(&Some(args.output.clone()))?;
-    std::io::Write::write_all(&mut out, &stamped)
-        .with_context(|| format!("writing {}", args.output.display()))?;
-    out.commit()?;
+    Output::write_whole(&args.output, &stamped)?;
     eprintln!(
         "djx: built {} ({:.1} MB) from {} (source {source})",
         args.output.display(),

@@ -54,9 +54,24 @@ impl Output {
         Output::create(path)
     }
 
-    /// Whether this goes to standard output.
-    pub fn is_stdout(&self) -> bool {
-        matches!(self.inner, Inner::Stdout(_))
+    /// Writes `bytes` to `path` (`-` for standard output) and commits;
+    /// returns whether they went to standard output.
+    pub fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<bool> {
+        let mut out = Output::create(&Some(path.to_path_buf()))?;
+        out.write_all(bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let to_stdout = matches!(out.inner, Inner::Stdout(_));
+        out.commit()?;
+        Ok(to_stdout)
+    }
+
+    /// The writer the bytes go to.
+    fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.inner {
+            Inner::Atomic { writer, .. } => writer,
+            Inner::InPlace(writer) => writer,
+            Inner::Stdout(writer) => writer,
+        }
     }
 
     /// Flushes everything; for a file, syncs it and renames it over the
@@ -85,9 +100,11 @@ impl Output {
 /// The output for the file `path`.
 fn file(path: &Path) -> anyhow::Result<Inner> {
     let creating = || format!("creating {}", path.display());
-    match fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => anyhow::bail!("{} is a directory", path.display()),
-        Ok(meta) if !meta.is_file() => {
+    // Through a symbolic link: the file it names.
+    let existing = fs::metadata(path).ok();
+    match &existing {
+        Some(meta) if meta.is_dir() => anyhow::bail!("{} is a directory", path.display()),
+        Some(meta) if !meta.is_file() => {
             let f = fs::OpenOptions::new()
                 .write(true)
                 .open(path)
@@ -112,7 +129,7 @@ fn file(path: &Path) -> anyhow::Result<Inner> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(&target).map_or(0o666, |m| m.permissions().mode() & 0o7777);
+        let mode = existing.map_or(0o666, |m| m.permissions().mode() & 0o7777);
         builder.permissions(fs::Permissions::from_mode(mode));
     }
     let temp = builder.tempfile_in(&dir).with_context(creating)?;
@@ -124,26 +141,14 @@ fn file(path: &Path) -> anyhow::Result<Inner> {
 
 impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.inner {
-            Inner::Atomic { writer, .. } => writer.write(buf),
-            Inner::InPlace(writer) => writer.write(buf),
-            Inner::Stdout(writer) => writer.write(buf),
-        }
+        self.writer().write(buf)
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        match &mut self.inner {
-            Inner::Atomic { writer, .. } => writer.write_all(buf),
-            Inner::InPlace(writer) => writer.write_all(buf),
-            Inner::Stdout(writer) => writer.write_all(buf),
-        }
+        self.writer().write_all(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match &mut self.inner {
-            Inner::Atomic { writer, .. } => writer.flush(),
-            Inner::InPlace(writer) => writer.flush(),
-            Inner::Stdout(writer) => writer.flush(),
-        }
+        self.writer().flush()
     }
 }

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
 use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
@@ -26,12 +25,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let ids = resolve_exps(store.as_ref(), &args.experiments)?;
     let html = djx_host::web::report::render(store.as_ref(), &ids).map_err(anyhow::Error::new)?;
-    let mut out = Output::create(&Some(args.output.clone()))?;
-    std::io::Write::write_all(&mut out, html.as_bytes())
-        .with_context(|| format!("writing {}", args.output.display()))?;
-    let to_stdout = out.is_stdout();
-    out.commit()?;
-    if to_stdout {
+    if Output::write_whole(&args.output, html.as_bytes())? {
         return Ok(());
     }
     eprintln!(

@@ -8,14 +8,18 @@ use std::fmt::Write;
 use super::signals::{BATCH_SHELL_IGNORES, WARNING_LEAD, sbatch_signal};
 use super::{ClusterError, SlurmJob};
 
+/// Whether `text` needs no quoting, for bash or on an `#SBATCH` line.
+fn is_plain(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b))
+}
+
 /// Quotes `text` for bash: as it is when that is safe, else in single
 /// quotes.
 pub fn quote(text: &str) -> String {
-    let plain = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
-    if plain {
+    if is_plain(text) {
         text.to_owned()
     } else {
         format!("'{}'", text.replace('\'', r"'\''"))
@@ -37,11 +41,7 @@ pub fn sbatch_word(what: &'static str, value: &str) -> Result<String, ClusterErr
             what_not: "line break",
         });
     }
-    let plain = !value.is_empty()
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
-    Ok(if plain {
+    Ok(if is_plain(value) {
         value.to_owned()
     } else {
         format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))

@@ -94,7 +94,7 @@ pub async fn experiment(
     q: Q,
 ) -> ApiResult {
     params(q)?.only(&[])?;
-    let exp = id(&exp, "experiment")?;
+    let exp = id(&exp, "an experiment")?;
     let entry = state.summaries.get(&state.store, exp).await?;
     let value = blocking(move || Ok(experiment_json(&*entry.read()?))).await?;
     Ok(Json(value))
@@ -104,7 +104,7 @@ pub async fn experiment(
 pub async fn jobs(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q: Q) -> ApiResult {
     let p = params(q)?;
     let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
-    let exp = id(&exp, "experiment")?;
+    let exp = id(&exp, "an experiment")?;
     let entry = state.summaries.get(&state.store, exp).await?;
     let value = blocking(move || {
         let s = entry.read()?;
@@ -143,7 +143,7 @@ pub async fn plot(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q
     p.only(&["metric", "agg"])?;
     let agg = p.agg()?;
     let metric = p.one("metric")?.map(str::to_owned);
-    let exp = id(&exp, "experiment")?;
+    let exp = id(&exp, "an experiment")?;
     let entry = state.summaries.get(&state.store, exp).await?;
     let value = blocking(move || plot_data(&*entry.read()?, metric.as_deref(), agg, false)).await?;
     Ok(Json(value))
@@ -155,7 +155,7 @@ pub async fn job(State(state): State<Arc<AppState>>, Path(job): Path<String>, q:
     let p = params(q)?;
     p.only(&["records"])?;
     let limit = p.number("records", 1000, 0, 1_000_000)?;
-    let job = id(&job, "job")?;
+    let job = id(&job, "a job")?;
     let value = state
         .store
         .run(move |s| Ok(JobDetail::load(s, job, Some(limit))?.to_json()))
@@ -176,7 +176,7 @@ pub async fn metrics(
     let points = p.number("points", DEFAULT_POINTS, 2, MAX_POINTS)?;
     let name = p.one("name")?.map(str::to_owned);
     let x = p.one("x")?.filter(|x| !x.is_empty()).map(str::to_owned);
-    let job = id(&job, "job")?;
+    let job = id(&job, "a job")?;
     let row = state.store.run(move |s| Ok(s.job(job)?)).await?;
     let Some(name) = name else {
         let entry = state.summaries.get(&state.store, row.experiment_id).await?;

@@ -19,16 +19,11 @@ pub fn params(
     }
 }
 
-/// An id from the path, or a 400 naming what it should be.
+/// An id from the path, or a 400 naming what it should be (`what` with
+/// its article: "an experiment").
 pub fn id(text: &str, what: &str) -> Result<i64, WebError> {
-    text.parse().map_err(|_| {
-        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
-        WebError::BadRequest(format!("{text:?} is not {article} {what} id (a number)"))
-    })
+    text.parse()
+        .map_err(|_| WebError::BadRequest(format!("{text:?} is not {what} id (a number)")))
 }
 
 /// Runs `f` on the blocking thread pool (rendering and sorting large

@@ -53,7 +53,7 @@ pub async fn experiment(
 ) -> PageResult {
     let p = params(q)?;
     let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
-    let exp = id(&exp, "experiment")?;
+    let exp = id(&exp, "an experiment")?;
     let entry = state.summaries.get(&state.store, exp).await?;
     let path = format!("/experiments/{exp}");
     let api = experiment::jobs_api(exp, &query);
@@ -83,7 +83,7 @@ pub async fn table(
 ) -> PageResult {
     let p = params(q)?;
     let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
-    let exp = id(&exp, "experiment")?;
+    let exp = id(&exp, "an experiment")?;
     let entry = state.summaries.get(&state.store, exp).await?;
     let html = blocking(move || {
         let s = entry.read()?;
@@ -104,7 +104,7 @@ pub async fn table(
 /// `GET /jobs/{id}`: one job.
 pub async fn job(State(state): State<Arc<AppState>>, Path(job): Path<String>, q: Q) -> PageResult {
     params(q)?.only(&[])?;
-    let job = id(&job, "job")?;
+    let job = id(&job, "a job")?;
     let detail = state
         .store
         .run(move |s| Ok(JobDetail::load(s, job, Some(job::PAGE_RECORDS))?))

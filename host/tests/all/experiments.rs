@@ -438,11 +438,13 @@ fn streamed(t: &TestDir, job: i64, attempt: i64) -> usize {
         .len()
 }
 
-/// Starts `djx run 1` of two jobs that each emit 40,000 records slowly,
+/// Starts `djx run 1` of two jobs that each emit 40,000 records slowly
+/// (about 5 s each in a release build, so that the checks below and the
+/// caller's signal land while job 1 still runs, even on a loaded machine),
 /// and waits until job 1 has streamed records into the store while it
 /// still runs. Returns the running child.
 fn start_streaming_run(t: &TestDir) -> std::process::Child {
-    let yml = steps_experiment(t, "streaming", 2, 40_000, 20_000, "");
+    let yml = steps_experiment(t, "streaming", 2, 40_000, 100_000, "");
     djx_ok(t, &["add", yml.to_str().expect("utf-8")]);
     let child = spawn_run(t, 1);
     wait_for("records streamed", 120, || streamed(t, 1, 1) > 0);
@@ -464,6 +466,8 @@ fn a_killed_streaming_job_leaves_no_records_behind(backend: Backend) {
     let mut child = start_streaming_run(&t);
     child.kill().expect("kill -9");
     child.wait().expect("reap");
+    let job = &jobs_json(&t, "1")[0];
+    assert_eq!(job["status"], "ASSIGNED", "job 1 was killed mid-run: {job}");
     let orphans = streamed(&t, 1, 1);
     assert!(orphans > 0, "the killed attempt's streamed rows are there");
     // Nobody else may write into the attempt while it is held.
@@ -491,6 +495,8 @@ fn ctrl_c_deletes_what_a_streaming_job_wrote(backend: Backend) {
     let t = TestDir::on(backend);
     let child = start_streaming_run(&t);
     interrupt(child);
+    let job = &jobs_json(&t, "1")[0];
+    assert_eq!(job["status"], "UNASSIGNED", "the signal put job 1 back: {job}");
     assert_eq!(
         streamed(&t, 1, 1),
         0,

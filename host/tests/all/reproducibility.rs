@@ -114,6 +114,37 @@ fn run_cache_reuses_results_and_reruns_what_changed(backend: Backend) {
     assert_eq!(keys_and_digests(&t, "3"), keys_and_digests(&t, "4"));
 }
 
+/// The iris example's job keys and result digests as recorded before the
+/// one-house refactor (issue 22), so that moving code cannot change what a
+/// job is or what it produced. The first line is the blake3 digest of the
+/// iris module they were made from: the keys depend on it, so a change of
+/// compiler (which changes the module) shows as a change of that line.
+/// `DJX_BLESS=1` rewrites the file from a run.
+const IRIS_RECORDED: &str = "tests/data/iris-keys-and-digests.txt";
+
+#[test]
+fn iris_keys_and_result_digests_are_the_recorded_ones() {
+    let t = TestDir::new();
+    let yml = iris_experiment(&t);
+    djx_ok(&t, &["run", yml.to_str().expect("utf-8"), "--workers", "2"]);
+    let module = std::fs::read(djx_fixtures::IRIS_EXAMPLE).expect("read the iris module");
+    let mut now = format!("module {}\n", blake3::hash(&module).to_hex());
+    for (key, digest) in keys_and_digests(&t, "1") {
+        now.push_str(&format!("{key} {digest}\n"));
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(IRIS_RECORDED);
+    if std::env::var_os("DJX_BLESS").is_some() {
+        std::fs::write(&path, &now).expect("write the recorded keys");
+    }
+    let recorded = std::fs::read_to_string(&path).expect("read the recorded keys");
+    assert_eq!(
+        recorded.lines().next(),
+        now.lines().next(),
+        "the iris module is not the one the keys were recorded from (another compiler?)"
+    );
+    assert_eq!(recorded, now, "iris job keys or result digests changed");
+}
+
 on_both_stores!(
     iris_verifies_identical,
     run_cache_reuses_results_and_reruns_what_changed,

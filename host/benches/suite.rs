@@ -29,9 +29,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use djx_host::artifact_store::ArtifactStore;
-use djx_host::digest::Digest;
-use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Module, Runtime, job_seed};
+use djx_host::content::artifacts::ArtifactStore;
+use djx_host::content::digest::Digest;
+use djx_host::runtime::{DatasetMount, Determinism, JobInput, Limits, Module, Runtime, job_seed};
 use djx_kernels::forest;
 use serde_json::{Value, json};
 
@@ -479,7 +479,7 @@ fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
         .load_file(djx_fixtures::NOOP.as_ref())
         .expect("load noop");
     let params = json!({});
-    let spec = JobSpec {
+    let input = JobInput {
         seed: job_seed(&module.digest), // any digest serves as a key here
         params,
         labels: json!({}),
@@ -489,7 +489,7 @@ fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
     let samples: Vec<f64> = (0..calls)
         .map(|_| {
             let started = Instant::now();
-            let outcome = rt.run(&module, &spec, store);
+            let outcome = rt.run(&module, &input, store);
             let us = started.elapsed().as_secs_f64() * 1e6;
             assert!(outcome.is_finished(), "{:?}", outcome.failure);
             us
@@ -551,8 +551,8 @@ struct ComputeJobs {
     rt: Runtime,
     iris: Module,
     flops: Module,
-    iris_spec: JobSpec,
-    flops_spec: JobSpec,
+    iris_input: JobInput,
+    flops_input: JobInput,
 }
 
 impl ComputeJobs {
@@ -564,7 +564,7 @@ impl ComputeJobs {
         let data = scratch.join(format!("data-{determinism}"));
         std::fs::create_dir_all(&data).expect("mkdir");
         std::fs::copy(iris_csv(), data.join("iris.csv")).expect("copy iris");
-        let spec = |params: Value, datasets: Vec<DatasetMount>| JobSpec {
+        let input = |params: Value, datasets: Vec<DatasetMount>| JobInput {
             seed: job_seed(&Digest::of(params.to_string().as_bytes())),
             params,
             labels: json!({}),
@@ -578,8 +578,8 @@ impl ComputeJobs {
             digest: Digest::of(&std::fs::read(iris_csv()).expect("iris csv")),
         };
         ComputeJobs {
-            iris_spec: spec(iris_params(), vec![mount]),
-            flops_spec: spec(json!({"steps": NBODY_STEPS}), vec![]),
+            iris_input: input(iris_params(), vec![mount]),
+            flops_input: input(json!({"steps": NBODY_STEPS}), vec![]),
             rt,
             iris,
             flops,
@@ -589,15 +589,15 @@ impl ComputeJobs {
     /// (iris job ms, n-body job ms), each the wall time of `Runtime::run`:
     /// instantiate, run, collect records.
     fn run(&self, store: &ArtifactStore) -> (f64, f64) {
-        let job = |module: &Module, spec: &JobSpec| {
+        let job = |module: &Module, input: &JobInput| {
             time_ms(|| {
-                let outcome = self.rt.run(module, spec, store);
+                let outcome = self.rt.run(module, input, store);
                 assert!(outcome.is_finished(), "{:?}", outcome.failure);
             })
         };
         (
-            job(&self.iris, &self.iris_spec),
-            job(&self.flops, &self.flops_spec),
+            job(&self.iris, &self.iris_input),
+            job(&self.flops, &self.flops_input),
         )
     }
 }

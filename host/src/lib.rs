@@ -3,44 +3,30 @@
 //! djx runs data-science experiments as sandboxed WebAssembly jobs. This
 //! crate is the host: the `djx` binary and the library behind it.
 //!
-//! - [`runtime`] compiles job components (cached on disk) and runs each job
-//!   in a deny-by-default WASI sandbox with limits.
-//! - [`artifact_store`] keeps artifacts by blake3 digest.
-//! - [`record`] is the host's form of what jobs report.
-//! - [`canonical`] and [`digest`] give one encoding and one hash per value.
-//! - [`cluster`] submits workers to a Slurm cluster.
-//! - [`spec`] parses experiment files (grids, random search, successive
-//!   halving, files that extend others); [`sweep`] runs halving sweeps.
-//! - [`web`] is `djx ui` (a read-only web view of the store) and `djx report`.
+//! The modules, in the order data flows through them:
+//!
+//! 1. [`experiment`]: the experiment file (its spec) is read, its inputs
+//!    resolved to digests and its jobs locked with their keys.
+//! 2. [`content`]: inputs and artifacts kept by blake3 digest.
+//! 3. [`store`]: experiments, jobs and records in SQLite or PostgreSQL.
+//! 4. [`run`]: workers claim jobs, run them and commit what they produced;
+//!    [`cluster`] submits workers to a Slurm cluster.
+//! 5. [`runtime`]: one job in a deny-by-default WASI sandbox with limits.
+//! 6. [`records`]: what a job reports, its keys and kinds, and the result
+//!    digest over all of it.
+//! 7. [`views`]: read models of the store (summaries, job details, lineage,
+//!    columns) for the terminal, the web pages, the JSON API and reports.
+//! 8. [`export`]: records and jobs as CSV, JSON lines and Parquet.
+//! 9. [`web`]: `djx ui` and `djx report`, drawn from the views.
+//! 10. [`audit`]: `djx verify` and `djx fsck` check what the store holds.
 
-pub mod artifact_store;
-pub mod canonical;
+pub mod audit;
 pub mod cluster;
-pub mod content_store;
-pub mod dataset;
-pub mod digest;
-pub mod durability;
+pub mod content;
+pub mod experiment;
 pub mod export;
-pub mod fsck;
-pub mod json_fields;
-pub mod layout;
-pub mod lock;
-pub mod module_source;
-pub mod pending;
-pub mod prepare;
-pub mod provenance;
-pub mod record;
-pub mod record_keys;
-pub mod record_stream;
-pub mod resolve;
-pub mod result_digest;
+pub mod records;
+pub mod run;
 pub mod runtime;
-pub mod spec;
 pub mod store;
-pub mod sweep;
-pub mod timestamp;
-pub mod value_kinds;
-pub mod verify;
 pub mod web;
-pub mod worker;
-pub mod worker_id;

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use djx_host::layout::Layout;
-use djx_host::resolve::{Pinning, Resolved, resolve};
+use djx_host::content::layout::Layout;
+use djx_host::experiment::resolve::{Pinning, Resolved, resolve};
 use djx_host::runtime::Runtimes;
 use djx_host::store::{JobRow, JobStatus, Store, StoreError};
 

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use djx_host::artifact_store::ArtifactStore;
-use djx_host::digest::Digest;
+use djx_host::content::artifacts::ArtifactStore;
+use djx_host::content::digest::Digest;
 
 use super::common::layout;
 use super::output::Output;

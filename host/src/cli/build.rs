@@ -11,8 +11,8 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use djx_host::digest::Digest;
-use djx_host::module_source::{ModuleSource, append, source_digest, source_files};
+use djx_host::content::digest::Digest;
+use djx_host::content::module_source::{ModuleSource, append, source_digest, source_files};
 
 use super::output::Output;
 

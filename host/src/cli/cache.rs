@@ -2,7 +2,7 @@
 //! where it is, how big, and pruning it.
 
 use clap::{Args, Subcommand};
-use djx_host::layout::user_cache_dir;
+use djx_host::content::layout::user_cache_dir;
 use djx_host::runtime::compile_cache::CompileCache;
 use djx_host::runtime::limits::parse_size;
 

@@ -3,7 +3,7 @@
 use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
-use djx_host::layout::Layout;
+use djx_host::content::layout::Layout;
 use djx_host::store::Store;
 use djx_host::store::postgres::{PgConfig, PgStore};
 use djx_host::store::sqlite::SqliteStore;

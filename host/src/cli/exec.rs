@@ -9,13 +9,13 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::Value;
 
-use djx_host::artifact_store::ArtifactStore;
-use djx_host::dataset::{DatasetKind, digest_path, stage_alone};
-use djx_host::lock::LockedJob;
-use djx_host::result_digest::records_digest;
+use djx_host::content::artifacts::ArtifactStore;
+use djx_host::content::dataset::{DatasetKind, digest_path, stage_alone};
+use djx_host::experiment::lock::LockedJob;
+use djx_host::experiment::spec::valid_dataset_name;
+use djx_host::records::result_digest::records_digest;
 use djx_host::runtime::limits::{parse_duration, parse_size};
-use djx_host::runtime::{DatasetMount, Determinism, JobSpec, Limits, Runtime, job_seed};
-use djx_host::spec::valid_dataset_name;
+use djx_host::runtime::{DatasetMount, Determinism, JobInput, Limits, Runtime, job_seed};
 use djx_host::store::DatasetRef;
 
 use super::{EXIT_JOB_FAILED, Exit};
@@ -67,7 +67,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
     let data = args
         .data
         .iter()
-        .map(|spec| parse_data_arg(spec))
+        .map(|arg| parse_data_arg(arg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut limits = parse_limits(&args.limit)?;
     if let Some(timeout) = args.timeout {
@@ -98,7 +98,11 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         ),
     };
 
-    let runtime = Runtime::new(determinism, djx_host::layout::user_cache_dir(), scratch)?;
+    let runtime = Runtime::new(
+        determinism,
+        djx_host::content::layout::user_cache_dir(),
+        scratch,
+    )?;
     let module = runtime.load_file(&args.module)?;
     let mut refs: Vec<DatasetRef> = datasets
         .iter()
@@ -118,14 +122,14 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         runtime.engine().profile(),
     )
     .key();
-    let spec = JobSpec {
+    let input = JobInput {
         seed: job_seed(&key),
         params,
         labels,
         datasets,
         limits,
     };
-    let outcome = runtime.run(&module, &spec, &store);
+    let outcome = runtime.run(&module, &input, &store);
 
     let log = outcome.log_text();
     if !log.is_empty() {
@@ -191,16 +195,16 @@ fn parse_limits(flags: &[String]) -> anyhow::Result<Limits> {
 }
 
 /// Splits `NAME=PATH`, checking the name is a single path segment.
-fn parse_data_arg(spec: &str) -> anyhow::Result<(String, PathBuf)> {
-    let Some((name, path)) = spec.split_once('=') else {
-        bail!("--data {spec:?}: expected NAME=PATH");
+fn parse_data_arg(arg: &str) -> anyhow::Result<(String, PathBuf)> {
+    let Some((name, path)) = arg.split_once('=') else {
+        bail!("--data {arg:?}: expected NAME=PATH");
     };
     if !valid_dataset_name(name) {
-        bail!("--data {spec:?}: the name must be letters, digits, '_', '-' or '.'");
+        bail!("--data {arg:?}: the name must be letters, digits, '_', '-' or '.'");
     }
     let path = PathBuf::from(path);
     if !path.exists() {
-        bail!("--data {spec:?}: {} does not exist", path.display());
+        bail!("--data {arg:?}: {} does not exist", path.display());
     }
     Ok((name.to_owned(), path))
 }

@@ -1,7 +1,7 @@
 //! `djx fsck`: re-hash every stored object and check every reference.
 
 use clap::Args;
-use djx_host::fsck::fsck;
+use djx_host::audit::fsck::fsck;
 
 use super::common::{layout, open_store};
 use super::{EXIT_JOB_FAILED, Exit};

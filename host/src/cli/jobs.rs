@@ -83,7 +83,7 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
         "id", "key", "labels", "status", "attempt", "duration", "result", "reason",
     ]
     .map(String::from);
-    let short = |d: Option<djx_host::digest::Digest>| {
+    let short = |d: Option<djx_host::content::digest::Digest>| {
         d.map_or_else(String::new, |d| d.to_hex()[..12].to_owned())
     };
     let mut table = TableStream::new(&mut out, &header, 80);

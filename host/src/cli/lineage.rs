@@ -61,14 +61,14 @@ pub fn run(args: LineageArgs) -> anyhow::Result<()> {
 fn print_job(store: &dyn Store, u: &ArtifactUse, source: Option<(i64, i64)>) -> anyhow::Result<()> {
     let job = store.job(u.job_id)?;
     let exp = store.experiment(u.experiment_id)?;
-    let spec = &exp.spec;
+    let locked = &exp.locked;
     println!(
         "  job {} attempt {} as {:?}  experiment {} {:?}{}",
         u.job_id,
         u.attempt,
         u.name,
         exp.id,
-        spec.name,
+        locked.name,
         source.map_or_else(String::new, |(j, a)| format!(
             "  (result of job {j} attempt {a})"
         ))
@@ -76,14 +76,17 @@ fn print_job(store: &dyn Store, u: &ArtifactUse, source: Option<(i64, i64)>) -> 
     if let Some(key) = job.key {
         println!("    key        {key}");
     }
-    println!("    module     {}", spec.module_digest);
-    for d in &spec.datasets {
+    println!("    module     {}", locked.module_digest);
+    for d in &locked.datasets {
         println!("    dataset    {} {}", d.name, d.digest);
     }
     println!("    parameter  {}", compact(&job.parameter));
     println!("    labels     {}", compact(&job.labels));
-    println!("    source     {} {}", spec.source_path, spec.source_digest);
-    if let Some(git) = &spec.provenance.experiment_git {
+    println!(
+        "    source     {} {}",
+        locked.source_path, locked.source_digest
+    );
+    if let Some(git) = &locked.provenance.experiment_git {
         println!("    git        {git}");
     }
     Ok(())
@@ -95,12 +98,12 @@ fn print_input_uses(store: &dyn Store, prefix: &str) -> anyhow::Result<bool> {
     let mut found = false;
     for summary in store.experiments()? {
         let exp = store.experiment(summary.id)?;
-        let spec = &exp.spec;
+        let locked = &exp.locked;
         let mut roles = Vec::new();
-        if spec.module_digest.to_hex().starts_with(prefix) {
-            roles.push(format!("module {}", spec.module_digest));
+        if locked.module_digest.to_hex().starts_with(prefix) {
+            roles.push(format!("module {}", locked.module_digest));
         }
-        for d in &spec.datasets {
+        for d in &locked.datasets {
             if d.digest.to_hex().starts_with(prefix) {
                 roles.push(format!("dataset {:?} {}", d.name, d.digest));
             }
@@ -110,7 +113,7 @@ fn print_input_uses(store: &dyn Store, prefix: &str) -> anyhow::Result<bool> {
             println!(
                 "{role} is an input of experiment {} {:?} ({} jobs: {} finished, {} failed)",
                 exp.id,
-                spec.name,
+                locked.name,
                 summary.jobs.total(),
                 summary.jobs.finished,
                 summary.jobs.failed

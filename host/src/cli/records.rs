@@ -13,9 +13,9 @@ use clap::{Args, ValueEnum};
 use djx_host::export::columns::{FIXED, Row, Span};
 use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
 use djx_host::export::{RecordColumns, read_ahead};
-use djx_host::json_fields::cell;
+use djx_host::records::json_fields::cell;
+use djx_host::records::kinds::ColumnType;
 use djx_host::store::{Store, StoredRecord};
-use djx_host::value_kinds::ColumnType;
 
 use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
 use super::output::Output;

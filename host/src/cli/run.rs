@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use djx_host::run::worker::{JobEvent, RunOptions, RunSummary, Runner};
+use djx_host::run::worker_id::this_worker;
 use djx_host::runtime::Runtimes;
 use djx_host::runtime::limits::parse_duration;
 use djx_host::store::Store;
-use djx_host::worker::{JobEvent, RunOptions, RunSummary, Runner};
-use djx_host::worker_id::this_worker;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::common::{layout, open_store, parse_exp, resolve_exps};

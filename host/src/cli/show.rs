@@ -43,11 +43,11 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         log,
         ..
     } = detail;
-    let spec = &exp.spec;
+    let locked = &exp.locked;
     let indent = |text: &str| text.replace('\n', "\n           ");
     println!(
         "job {}  (experiment {} {:?}, position {})",
-        job.id, exp.id, spec.name, job.position
+        job.id, exp.id, locked.name, job.position
     );
     println!(
         "status     {}  attempt {}  {}",
@@ -68,8 +68,8 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         indent(&serde_json::to_string_pretty(&job.parameter)?)
     );
     println!("inputs");
-    println!("  module   {}", spec.module_digest);
-    for d in &spec.datasets {
+    println!("  module   {}", locked.module_digest);
+    for d in &locked.datasets {
         println!(
             "  dataset  {} {} {}",
             d.name,
@@ -79,15 +79,15 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
                 .map_or("(directory)".to_owned(), |f| format!("({f})"))
         );
     }
-    println!("  limits   {}", spec.limits);
-    println!("  engine   {}", spec.engine);
+    println!("  limits   {}", locked.limits);
+    println!("  engine   {}", locked.engine);
     println!("source");
-    println!("  file     {} {}", spec.source_path, spec.source_digest);
+    println!("  file     {} {}", locked.source_path, locked.source_digest);
     // The files it extends (the first of `files` is the file itself).
-    for f in spec.provenance.files.iter().skip(1) {
+    for f in locked.provenance.files.iter().skip(1) {
         println!("  extends  {} {}", f.path, f.digest);
     }
-    let p = &spec.provenance;
+    let p = &locked.provenance;
     match (&p.experiment_git, &p.module_git) {
         (Some(e), Some(m)) if e == m => println!("  git      {e}"),
         (e, m) => {

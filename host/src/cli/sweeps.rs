@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use djx_host::experiment::sweep::Sweep;
+use djx_host::experiment::sweep::promote::rank;
 use djx_host::store::{JobStatus, Rung, Store};
-use djx_host::sweep::Sweep;
-use djx_host::sweep::promote::rank;
 
 /// The latest rung of each experiment that has a sweep, by experiment.
 pub fn latest(rungs: &[Rung]) -> BTreeMap<i64, &Rung> {
@@ -23,7 +23,7 @@ pub fn cell(rung: &Rung) -> String {
 
 /// The sweep of experiment `id`, from its stored plan (`None` without one).
 fn sweep_of(store: &dyn Store, id: i64) -> anyhow::Result<Option<Sweep>> {
-    let experiment = store.experiment(id)?.spec;
+    let experiment = store.experiment(id)?.locked;
     Ok(match &experiment.sweep {
         Some(plan) => Some(Sweep::new(plan)?),
         None => None,

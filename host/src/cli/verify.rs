@@ -4,9 +4,9 @@ use std::time::Instant;
 
 use anyhow::bail;
 use clap::Args;
+use djx_host::audit::verify::{Verdict, verify};
 use djx_host::runtime::Runtimes;
 use djx_host::store::{JobRow, JobStatus};
-use djx_host::verify::{Verdict, verify};
 
 use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
 use super::{EXIT_JOB_FAILED, Exit};

@@ -11,10 +11,10 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use djx_host::cluster::signals;
+use djx_host::run::worker::{JobEvent, RunOptions, Runner};
+use djx_host::run::worker_id::this_worker;
 use djx_host::runtime::Runtimes;
 use djx_host::runtime::limits::parse_duration;
-use djx_host::worker::{JobEvent, RunOptions, Runner};
-use djx_host::worker_id::this_worker;
 
 use super::common::{ExpRef, layout, open_store, parse_exp, resolve_exps};
 use super::sweeps;

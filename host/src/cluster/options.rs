@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::ClusterError;
 use super::signals::WARNING_LEAD;
-use crate::layout::Layout;
+use crate::content::layout::Layout;
 use crate::runtime::limits::parse_duration;
 use crate::store::Experiment;
 use crate::store::postgres::PgConfig;
@@ -314,12 +314,12 @@ impl SlurmJob {
     ) -> SlurmJob {
         let memory = experiments
             .iter()
-            .map(|e| e.spec.limits.memory)
+            .map(|e| e.locked.limits.memory)
             .max()
             .unwrap_or(0);
         let job_timeout = experiments
             .iter()
-            .map(|e| e.spec.limits.timeout)
+            .map(|e| e.locked.limits.timeout)
             .max()
             .unwrap_or_default();
         let memory_mib = memory.div_ceil(1 << 20) * u64::from(options.slots) + HEADROOM_MIB;

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use super::ClusterError;
 use super::local_paths::why_not_shared;
-use crate::layout::Layout;
+use crate::content::layout::Layout;
 
 /// The `sbatch` on `PATH`.
 pub fn find_sbatch() -> Result<PathBuf, ClusterError> {

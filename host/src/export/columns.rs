@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
-use crate::json_fields::each_field;
-use crate::record_keys::RecordKeys;
+use crate::records::json_fields::each_field;
+use crate::records::keys::RecordKeys;
+use crate::records::kinds::Kinds;
 use crate::store::{Store, StoreError, StoredRecord};
-use crate::value_kinds::Kinds;
 
 /// The parts of a record that become column groups, in column order.
 const PARTS: [&str; 4] = ["labels", "context", "metrics", "artifacts"];
@@ -225,7 +225,7 @@ fn parts<'a>(record: &StoredRecord<'a>) -> [&'a str; 4] {
     ]
 }
 
-fn corrupt(job: i64, e: crate::json_fields::NotAnObject) -> StoreError {
+fn corrupt(job: i64, e: crate::records::json_fields::NotAnObject) -> StoreError {
     StoreError::Corrupt {
         what: "record",
         message: format!("job {job}: {e}"),

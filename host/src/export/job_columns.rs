@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::record_keys::KeyKinds;
+use crate::records::keys::KeyKinds;
+use crate::records::kinds::{ColumnType, Kinds};
 use crate::store::{JobRow, Store, StoreError};
-use crate::value_kinds::{ColumnType, Kinds};
 
 /// The bookkeeping columns of every jobs export, and their types.
 pub const JOB_FIELDS: [(&str, ColumnType); 14] = [
@@ -93,7 +93,7 @@ impl JobColumns {
 
     /// A job's values, one per column (`null` where it has none).
     pub fn row(&self, job: &JobRow) -> Vec<Value> {
-        let digest = |d: Option<crate::digest::Digest>| d.map(|d| d.to_hex()).into();
+        let digest = |d: Option<crate::content::digest::Digest>| d.map(|d| d.to_hex()).into();
         let mut row: Vec<Value> = vec![
             job.id.into(),
             job.experiment_id.into(),

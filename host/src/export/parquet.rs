@@ -1,7 +1,7 @@
 //! Parquet output: typed columns, written in row groups as rows stream in.
 //!
 //! Each column has one type, chosen before the first row from the kinds of
-//! value it holds (see [`crate::value_kinds`]): `int64`, `double`, `bool`,
+//! value it holds (see [`crate::records::kinds`]): `int64`, `double`, `bool`,
 //! or a UTF-8 string; a column of mixed or structured values holds each
 //! value's JSON text. Every column is optional: a missing value (or JSON
 //! `null`) is a null. Rows are buffered column by column and written as a
@@ -20,7 +20,7 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 use serde_json::Value;
 
-use crate::value_kinds::ColumnType;
+use crate::records::kinds::ColumnType;
 
 /// Rows per row group, at most.
 pub const ROWS_PER_GROUP: usize = 1 << 18;

@@ -10,7 +10,7 @@
 
 use std::sync::mpsc;
 
-use crate::record::{RecordText, Records};
+use crate::records::{RecordText, Records};
 use crate::store::{Store, StoreError, StoredRecord};
 
 /// Records per batch.

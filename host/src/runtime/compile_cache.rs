@@ -16,7 +16,7 @@ use std::time::SystemTime;
 
 use wasmtime::component::Component;
 
-use crate::digest::Digest;
+use crate::content::digest::Digest;
 use crate::runtime::engine::JobEngine;
 use crate::runtime::nan_canon::canonicalize_nans;
 

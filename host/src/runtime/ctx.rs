@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 use wasmtime::component::{HasData, ResourceTable};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::artifact_store::ArtifactStore;
-use crate::digest::Digest;
-use crate::record::{ArtifactInfo, Records};
-use crate::record_keys::RecordKeys;
+use crate::content::artifacts::ArtifactStore;
+use crate::content::digest::Digest;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, Records};
 use crate::runtime::job::DatasetMount;
 use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::digest::Digest;
-use crate::record::{ArtifactInfo, Records};
-use crate::record_keys::RecordKeys;
+use crate::content::digest::Digest;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, Records};
 use crate::runtime::limits::{LimitKind, Limits};
 use crate::runtime::log::{LogChunk, Stream};
 
@@ -44,7 +44,7 @@ impl DatasetMount {
 
 /// One job, resolved: everything the sandbox will see.
 #[derive(Clone, Debug)]
-pub struct JobSpec {
+pub struct JobInput {
     /// The `parameter` subtree (a JSON object).
     pub params: Value,
     /// The `labels` subtree (a JSON object).

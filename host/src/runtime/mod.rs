@@ -2,23 +2,23 @@
 //! it, each in a fresh store with its own limits.
 //!
 //! ```no_run
-//! use djx_host::artifact_store::ArtifactStore;
-//! use djx_host::lock::LockedJob;
-//! use djx_host::runtime::{Determinism, JobSpec, Limits, Runtime, job_seed};
+//! use djx_host::content::artifacts::ArtifactStore;
+//! use djx_host::experiment::lock::LockedJob;
+//! use djx_host::runtime::{Determinism, JobInput, Limits, Runtime, job_seed};
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! let runtime = Runtime::new(Determinism::Native, "cache-dir".into(), std::env::temp_dir())?;
 //! let module = runtime.load_file("guest.wasm".as_ref())?;
 //! let (params, labels, limits) = (serde_json::json!({"alpha": 0.5}), serde_json::json!({}), Limits::default());
 //! let key = LockedJob::new(module.digest, &params, &labels, &[], &limits, runtime.engine().profile()).key();
-//! let spec = JobSpec {
+//! let input = JobInput {
 //!     seed: job_seed(&key),
 //!     params,
 //!     labels,
 //!     datasets: vec![],
 //!     limits,
 //! };
-//! let outcome = runtime.run(&module, &spec, &ArtifactStore::open("artifacts")?);
+//! let outcome = runtime.run(&module, &input, &ArtifactStore::open("artifacts")?);
 //! println!("{:?} {} records", outcome.failure, outcome.records.len());
 //! # Ok(()) }
 //! ```
@@ -47,14 +47,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use self::engine::{Determinism, EngineProfile, JobEngine};
-pub use self::job::{DatasetMount, Failure, JobOutcome, JobSpec};
+pub use self::job::{DatasetMount, Failure, JobInput, JobOutcome};
 pub use self::limits::{LimitKind, Limits};
 pub use self::record_sink::{RecordSink, RunHooks};
 
 use wasmtime::component::Linker;
 
-use crate::artifact_store::ArtifactStore;
-use crate::digest::Digest;
+use crate::content::artifacts::ArtifactStore;
+use crate::content::digest::Digest;
 use crate::runtime::bindings::JobPre;
 use crate::runtime::compile_cache::CompileCache;
 use crate::runtime::ctx::JobState;
@@ -186,19 +186,19 @@ impl Runtime {
 
     /// Runs one job of `module`. Never panics on guest behaviour: every
     /// failure, the guest's or the host's, is in the outcome.
-    pub fn run(&self, module: &Module, spec: &JobSpec, artifacts: &ArtifactStore) -> JobOutcome {
-        run::run_job(self, module, spec, artifacts, RunHooks::default())
+    pub fn run(&self, module: &Module, input: &JobInput, artifacts: &ArtifactStore) -> JobOutcome {
+        run::run_job(self, module, input, artifacts, RunHooks::default())
     }
 
     /// Like [`Runtime::run`], with a cancel flag and a record sink.
     pub fn run_with(
         &self,
         module: &Module,
-        spec: &JobSpec,
+        input: &JobInput,
         artifacts: &ArtifactStore,
         hooks: RunHooks,
     ) -> JobOutcome {
-        run::run_job(self, module, spec, artifacts, hooks)
+        run::run_job(self, module, input, artifacts, hooks)
     }
 }
 
@@ -208,7 +208,7 @@ fn wasmparser_is_component(wasm: &[u8]) -> bool {
 }
 
 /// The seed of a job's clocks and random sources, derived from its job key
-/// (see [`crate::lock`]): the same locked job always sees the same values.
+/// (see [`crate::experiment::lock`]): the same locked job always sees the same values.
 pub fn job_seed(key: &Digest) -> [u8; 32] {
     blake3::derive_key("djx job seed v2", key.as_bytes())
 }

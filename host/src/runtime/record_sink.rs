@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::record::Records;
+use crate::records::Records;
 
 /// Records per chunk handed to a [`RecordSink`]: large enough that a chunk
 /// is one cheap transaction, small enough that a job recording thousands

@@ -9,12 +9,12 @@ use serde_json::Map;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-use crate::artifact_store::ArtifactStore;
-use crate::canonical;
-use crate::record::Records;
-use crate::record_keys::RecordKeys;
+use crate::content::artifacts::ArtifactStore;
+use crate::content::canonical;
+use crate::records::Records;
+use crate::records::keys::RecordKeys;
 use crate::runtime::ctx::{JobCtx, JobState};
-use crate::runtime::job::{Failure, JobOutcome, JobSpec};
+use crate::runtime::job::{Failure, JobInput, JobOutcome};
 use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
@@ -33,13 +33,13 @@ pub struct Cancelled;
 pub(crate) fn run_job(
     runtime: &Runtime,
     module: &Module,
-    spec: &JobSpec,
+    input: &JobInput,
     artifacts: &ArtifactStore,
     hooks: RunHooks,
 ) -> JobOutcome {
     let RunHooks { cancel, sink } = hooks;
     let started = Instant::now();
-    let log = JobLog::new(spec.limits.log_bytes);
+    let log = JobLog::new(input.limits.log_bytes);
     let host_failure = |message: String| JobOutcome {
         failure: Some(Failure::Host(message)),
         records: Records::new(),
@@ -59,20 +59,20 @@ pub(crate) fn run_job(
             ));
         }
     };
-    let wasi = match sandbox::wasi_ctx(spec, scratch.path(), &log) {
+    let wasi = match sandbox::wasi_ctx(input, scratch.path(), &log) {
         Ok(wasi) => wasi,
         Err(e) => return host_failure(format!("{e:#}")),
     };
-    let mut datasets = spec.datasets.clone();
+    let mut datasets = input.datasets.clone();
     datasets.sort_by(|a, b| a.name.cmp(&b.name));
     let state = JobState {
         wasi,
         table: ResourceTable::new(),
         job: JobCtx {
-            params_json: canonical::to_string(&spec.params),
-            labels_json: canonical::to_string(&spec.labels),
+            params_json: canonical::to_string(&input.params),
+            labels_json: canonical::to_string(&input.labels),
             datasets,
-            limits: spec.limits.clone(),
+            limits: input.limits.clone(),
             artifact_store: artifacts.clone(),
             scratch: scratch.path().to_path_buf(),
             bound: Map::new(),
@@ -85,15 +85,15 @@ pub(crate) fn run_job(
             log: log.clone(),
             stream: sink.map(Stream::new),
         },
-        limiter: MemoryLimiter::new(spec.limits.memory),
+        limiter: MemoryLimiter::new(input.limits.memory),
         fs: FsPins::default(),
     };
     let mut store = Store::new(runtime.engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
     // Every epoch tick the job checks its deadline and the cancel flag; the
     // check costs nothing between ticks.
-    let deadline = started + spec.limits.timeout;
-    let timeout = spec.limits.timeout;
+    let deadline = started + input.limits.timeout;
+    let timeout = input.limits.timeout;
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
         if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {

@@ -11,15 +11,15 @@ use std::path::Path;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 
 use crate::runtime::clock::{DeterministicMonotonicClock, DeterministicWallClock};
-use crate::runtime::job::JobSpec;
+use crate::runtime::job::JobInput;
 use crate::runtime::log::{JobLog, Stream};
 use crate::runtime::random::SeededRandom;
 
 /// Most bytes one `get-random-bytes` call may ask for.
 const MAX_RANDOM_BYTES: u64 = 1 << 20;
 
-/// Builds the WASI context for `spec`, with `scratch` as `/tmp`.
-pub fn wasi_ctx(spec: &JobSpec, scratch: &Path, log: &JobLog) -> wasmtime::Result<WasiCtx> {
+/// Builds the WASI context for `input`, with `scratch` as `/tmp`.
+pub fn wasi_ctx(input: &JobInput, scratch: &Path, log: &JobLog) -> wasmtime::Result<WasiCtx> {
     let mut builder = WasiCtxBuilder::new();
     // Blocking file I/O on the job's own thread: about half the per-job cost
     // of going through tokio's spawn_blocking. It must be set before the
@@ -33,16 +33,19 @@ pub fn wasi_ctx(spec: &JobSpec, scratch: &Path, log: &JobLog) -> wasmtime::Resul
         .allow_ip_name_lookup(false)
         .wall_clock(DeterministicWallClock::default())
         .monotonic_clock(DeterministicMonotonicClock::default())
-        .secure_random(SeededRandom::new(&spec.seed, "djx wasi random v1"))
-        .insecure_random(SeededRandom::new(&spec.seed, "djx wasi insecure-random v1"))
+        .secure_random(SeededRandom::new(&input.seed, "djx wasi random v1"))
+        .insecure_random(SeededRandom::new(
+            &input.seed,
+            "djx wasi insecure-random v1",
+        ))
         .insecure_random_seed(SeededRandom::derive_u128(
-            &spec.seed,
+            &input.seed,
             "djx wasi insecure-seed v1",
         ))
         .max_random_size(MAX_RANDOM_BYTES);
     // Every socket address is refused, whatever the flags above allow.
     builder.socket_addr_check(|_, _| Box::pin(async { false }));
-    for dataset in &spec.datasets {
+    for dataset in &input.datasets {
         builder
             .preopened_dir(&dataset.host_dir, dataset.guest_dir(), FsPerms::ReadOnly)
             .map_err(|e| {

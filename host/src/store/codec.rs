@@ -1,11 +1,12 @@
 //! Encoding and decoding of stored values, shared by every dialect: JSON
 //! text columns, digests, statuses.
 
+use crate::experiment::locked::LockedExperiment;
 use serde_json::{Map, Value};
 
-use super::{DatasetRef, Experiment, JobRow, NewExperiment, RecordRow, StoreError, StoredRecord};
-use crate::digest::{Digest, InvalidDigest};
-use crate::record_keys::RecordKeys;
+use super::{DatasetRef, Experiment, JobRow, RecordRow, StoreError, StoredRecord};
+use crate::content::digest::{Digest, InvalidDigest};
+use crate::records::keys::RecordKeys;
 
 /// A JSON decoding error as a corrupt-value error.
 pub fn corrupt(what: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
@@ -222,13 +223,13 @@ pub fn experiment_row(id: i64, c: ExperimentColumns) -> Result<Experiment, Store
     Ok(Experiment {
         id,
         created_at: c.created_at,
-        spec: NewExperiment {
+        locked: LockedExperiment {
             project: c.project,
             name: c.name,
             description: c.description,
             source_path: c.source_path,
             source_digest: digest(&c.source_digest, "experiment source digest")?,
-            spec: c.spec,
+            source_text: c.spec,
             module_digest: digest(&c.module_digest, "module digest")?,
             datasets,
             limits: serde_json::from_str(&c.limits).map_err(corrupt("limits"))?,
@@ -260,7 +261,7 @@ pub struct ExperimentJson {
 }
 
 /// The JSON columns of an experiment as text.
-pub fn experiment_json(e: &NewExperiment) -> Result<ExperimentJson, StoreError> {
+pub fn experiment_json(e: &LockedExperiment) -> Result<ExperimentJson, StoreError> {
     Ok(ExperimentJson {
         datasets: serde_json::to_string(&e.datasets).map_err(corrupt("datasets"))?,
         limits: serde_json::to_string(&e.limits).map_err(corrupt("limits"))?,
@@ -299,8 +300,8 @@ pub fn claimed_jobs(rows: Vec<ClaimColumns>) -> Result<Vec<super::ClaimedJob>, S
 /// Decodes an artifact row: name, digest, size.
 pub fn artifact_row(
     (name, digest_text, size): (String, String, i64),
-) -> Result<crate::record::ArtifactInfo, StoreError> {
-    Ok(crate::record::ArtifactInfo {
+) -> Result<crate::records::ArtifactInfo, StoreError> {
+    Ok(crate::records::ArtifactInfo {
         name,
         digest: digest(&digest_text, "artifact digest")?,
         size: size as u64,

@@ -10,12 +10,14 @@ mod codec;
 pub mod postgres;
 pub mod sqlite;
 mod sweep;
+pub mod timestamp;
 mod types;
 
 use std::time::Duration;
 
-use crate::record::{RecordText, Records};
-use crate::record_keys::RecordKeys;
+use crate::experiment::locked::LockedExperiment;
+use crate::records::keys::RecordKeys;
+use crate::records::{RecordText, Records};
 
 pub use self::sweep::*;
 pub use self::types::*;
@@ -95,13 +97,13 @@ pub trait Store: Send + Sync {
     /// the store can load it.
     fn add_experiment(
         &self,
-        experiment: &NewExperiment,
+        experiment: &LockedExperiment,
         jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
         module: &[u8],
     ) -> Result<i64>;
 
     /// The bytes of the module with `digest`, if stored.
-    fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>>;
+    fn module(&self, digest: &crate::content::digest::Digest) -> Result<Option<Vec<u8>>>;
 
     /// Puts back jobs whose lease expired or whose owner is known dead
     /// (`dead_owners`), or fails them when they were lost too often.
@@ -221,8 +223,11 @@ pub trait Store: Send + Sync {
     fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>>;
 
     /// The artifacts of one attempt of a job.
-    fn attempt_artifacts(&self, job: i64, attempt: i64)
-    -> Result<Vec<crate::record::ArtifactInfo>>;
+    fn attempt_artifacts(
+        &self,
+        job: i64,
+        attempt: i64,
+    ) -> Result<Vec<crate::records::ArtifactInfo>>;
 
     /// The attempts of a job that ended, oldest first.
     fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>>;
@@ -232,7 +237,7 @@ pub trait Store: Send + Sync {
     fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>>;
 
     /// The digests of the modules stored in the database.
-    fn module_digests(&self) -> Result<Vec<crate::digest::Digest>>;
+    fn module_digests(&self) -> Result<Vec<crate::content::digest::Digest>>;
 
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;

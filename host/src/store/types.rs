@@ -7,11 +7,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::digest::Digest;
-use crate::provenance::Provenance;
-use crate::record::{ArtifactInfo, RecordText, Records};
-use crate::record_keys::RecordKeys;
-use crate::runtime::{Determinism, EngineProfile, Limits};
+use crate::content::digest::Digest;
+use crate::experiment::locked::LockedExperiment;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, RecordText, Records};
 
 /// A dataset as an experiment stores it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,50 +23,14 @@ pub struct DatasetRef {
     pub file: Option<String>,
 }
 
-/// An experiment to add: resolved, every input pinned by digest.
-#[derive(Clone, Debug)]
-pub struct NewExperiment {
-    /// `project:` of the file.
-    pub project: Option<String>,
-    /// `name:` of the file.
-    pub name: String,
-    /// `description:` of the file.
-    pub description: Option<String>,
-    /// The experiment file's path as given.
-    pub source_path: String,
-    /// blake3 of the file's bytes.
-    pub source_digest: Digest,
-    /// The file's text.
-    pub spec: String,
-    /// The module's digest.
-    pub module_digest: Digest,
-    /// The datasets, sorted by name.
-    pub datasets: Vec<DatasetRef>,
-    /// Limits of every job.
-    pub limits: Limits,
-    /// Determinism profile.
-    pub determinism: Determinism,
-    /// How often a lost job is requeued beyond the first time.
-    pub retries: u32,
-    /// The engine settings every job is locked to.
-    pub engine: EngineProfile,
-    /// Where the experiment came from.
-    pub provenance: Provenance,
-    /// Whether a job's log is part of its result digest.
-    pub digest_log: bool,
-    /// For a successive-halving experiment, its plan: its jobs come in
-    /// rungs, and the first rung's are the jobs added with it.
-    pub sweep: Option<super::SweepPlan>,
-}
-
 /// A job to add, locked: its values as the store keeps them.
 #[derive(Clone, Debug)]
 pub struct NewJob {
-    /// Labels (an object), as canonical JSON ([`crate::canonical`]).
+    /// Labels (an object), as canonical JSON ([`crate::content::canonical`]).
     pub labels: String,
     /// Parameters (an object), as canonical JSON.
     pub parameter: String,
-    /// The job key (see [`crate::lock`]).
+    /// The job key (see [`crate::experiment::lock`]).
     pub key: Digest,
 }
 
@@ -79,7 +42,7 @@ pub struct Experiment {
     /// When it was added (RFC 3339, UTC).
     pub created_at: String,
     /// Everything it was added with.
-    pub spec: NewExperiment,
+    pub locked: LockedExperiment,
 }
 
 /// A job's status, as in the original djx.

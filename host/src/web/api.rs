@@ -61,20 +61,20 @@ pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> ApiResult 
 /// The experiment's facts, counts, columns, dimensions and metrics.
 pub fn experiment_json(s: &Summary) -> Value {
     let exp = &s.experiment;
-    let spec = &exp.spec;
+    let locked = &exp.locked;
     json!({
         "id": exp.id,
-        "project": spec.project,
-        "name": spec.name,
-        "description": spec.description,
+        "project": locked.project,
+        "name": locked.name,
+        "description": locked.description,
         "created_at": exp.created_at,
-        "source": spec.source_path,
-        "source_digest": spec.source_digest,
-        "module": spec.module_digest,
-        "datasets": spec.datasets,
-        "limits": spec.limits,
-        "engine": spec.engine,
-        "provenance": spec.provenance,
+        "source": locked.source_path,
+        "source_digest": locked.source_digest,
+        "module": locked.module_digest,
+        "datasets": locked.datasets,
+        "limits": locked.limits,
+        "engine": locked.engine,
+        "provenance": locked.provenance,
         "jobs": s.counts,
         "columns": {
             "labels": s.columns.labels,

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{PageError, WebError};
 use super::state::AppState;
-use crate::artifact_store::{ArtifactStore, ArtifactStoreError};
-use crate::digest::Digest;
+use crate::content::artifacts::{ArtifactStore, ArtifactStoreError};
+use crate::content::digest::Digest;
 
 /// The largest artifact sent (it is read whole to check its digest);
 /// `djx artifact get` copies larger ones.

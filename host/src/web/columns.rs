@@ -106,8 +106,8 @@ impl Columns {
 /// path that names it best (its label if it has one, else its first key);
 /// then each key of a random search's space. `None` when the file cannot
 /// be read as YAML (an experiment stored by another tool).
-pub fn grid_dimensions(spec: &str) -> Option<Vec<String>> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(spec).ok()?;
+pub fn grid_dimensions(source_text: &str) -> Option<Vec<String>> {
+    let doc: serde_yaml::Value = serde_yaml::from_str(source_text).ok()?;
     let experiment = doc.get("experiment");
     let key_text = |k: &serde_yaml::Value| k.as_str().map(str::to_owned);
     let mut out = Vec::new();
@@ -206,9 +206,9 @@ mod tests {
 
     #[test]
     fn grid_dimensions_of_the_iris_file() {
-        let spec = "name: x\nexperiment:\n  grid:\n    - parameter.a: [0, 1]\n      labels.cv: [0, 1]\n    - parameter.model_args.max_depth: [2, 4]\n    - - parameter.m: {x: 1}\n        labels.size: few\n      - parameter.m: {x: 2}\n        labels.size: many\n    - - parameter.q: 1\n      - parameter.q: 2\n";
+        let source_text = "name: x\nexperiment:\n  grid:\n    - parameter.a: [0, 1]\n      labels.cv: [0, 1]\n    - parameter.model_args.max_depth: [2, 4]\n    - - parameter.m: {x: 1}\n        labels.size: few\n      - parameter.m: {x: 2}\n        labels.size: many\n    - - parameter.q: 1\n      - parameter.q: 2\n";
         assert_eq!(
-            grid_dimensions(spec),
+            grid_dimensions(source_text),
             Some(vec![
                 "labels.cv".to_owned(),
                 "labels.max_depth".to_owned(),

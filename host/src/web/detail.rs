@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::record::ArtifactInfo;
+use crate::records::ArtifactInfo;
 use crate::store::{AttemptRow, Experiment, JobRow, RecordRow, Result, Store, Submission};
 
 /// One job and its result.
@@ -66,16 +66,16 @@ impl JobDetail {
     /// The JSON of `djx show --json` (with `records_total`, which says how
     /// many records there are when only some are given).
     pub fn to_json(&self) -> Value {
-        let spec = &self.experiment.spec;
+        let locked = &self.experiment.locked;
         json!({
             "job": self.job,
-            "experiment": {"id": self.experiment.id, "name": spec.name, "source": spec.source_path,
-                           "source_digest": spec.source_digest, "provenance": spec.provenance},
-            "module": spec.module_digest,
-            "datasets": spec.datasets,
-            "limits": spec.limits,
-            "engine": spec.engine,
-            "digest_log": spec.digest_log,
+            "experiment": {"id": self.experiment.id, "name": locked.name, "source": locked.source_path,
+                           "source_digest": locked.source_digest, "provenance": locked.provenance},
+            "module": locked.module_digest,
+            "datasets": locked.datasets,
+            "limits": locked.limits,
+            "engine": locked.engine,
+            "digest_log": locked.digest_log,
             "submissions": self.submissions,
             "attempts": self.attempts,
             "records": self.records,

@@ -1,12 +1,12 @@
 //! Reads the fields of a stored JSON object (a record's context or
-//! metrics) without building a map, on [`crate::json_fields`] (the
+//! metrics) without building a map, on [`crate::records::json_fields`] (the
 //! exports' scanner): keys are borrowed from the text where they can be,
 //! and values other than numbers are not decoded. A job with a million
 //! records is read in a fraction of the time a `serde_json::Value` per
 //! record would take. [`KeyPattern`] is the curves' faster path for one
 //! key: it compares keys as written, without unescaping them.
 
-use crate::json_fields;
+use crate::records::json_fields;
 
 /// A field's value, as far as a metric or a step needs it.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::error::WebError;
-use crate::digest::Digest;
-use crate::provenance::GitState;
+use crate::content::digest::Digest;
+use crate::experiment::provenance::GitState;
 use crate::store::{ArtifactUse, DatasetRef, StatusCounts, Store};
 
 /// A job that stored or reused an artifact, with what it was made from.
@@ -128,7 +128,7 @@ impl Lineage {
         let mut inputs = Vec::new();
         for summary in store.experiments()? {
             let exp = store.experiment(summary.id)?;
-            let spec = &exp.spec;
+            let locked = &exp.locked;
             let mut add = |role, name: Option<String>, digest: Digest| {
                 if digest.to_hex().starts_with(prefix) {
                     inputs.push(InputUse {
@@ -136,13 +136,13 @@ impl Lineage {
                         name,
                         digest,
                         experiment_id: exp.id,
-                        experiment_name: spec.name.clone(),
+                        experiment_name: locked.name.clone(),
                         jobs: summary.jobs,
                     });
                 }
             };
-            add("module", None, spec.module_digest);
-            for d in &spec.datasets {
+            add("module", None, locked.module_digest);
+            for d in &locked.datasets {
                 add("dataset", Some(d.name.clone()), d.digest);
             }
         }
@@ -162,21 +162,21 @@ impl Lineage {
 fn job_use(store: &dyn Store, u: &ArtifactUse) -> Result<JobUse, WebError> {
     let job = store.job(u.job_id)?;
     let exp = store.experiment(u.experiment_id)?;
-    let spec = exp.spec;
+    let locked = exp.locked;
     Ok(JobUse {
         job_id: u.job_id,
         attempt: u.attempt,
         name: u.name.clone(),
         source: u.source,
         experiment_id: exp.id,
-        experiment_name: spec.name,
+        experiment_name: locked.name,
         key: job.key,
-        module: spec.module_digest,
-        datasets: spec.datasets,
+        module: locked.module_digest,
+        datasets: locked.datasets,
         parameter: job.parameter,
         labels: job.labels,
-        source_path: spec.source_path,
-        source_digest: spec.source_digest,
-        git: spec.provenance.experiment_git,
+        source_path: locked.source_path,
+        source_digest: locked.source_digest,
+        git: locked.provenance.experiment_git,
     })
 }

@@ -32,7 +32,7 @@ pub fn render(store: &dyn Store, ids: &[i64]) -> Result<String, WebError> {
     let mut names = Vec::new();
     for &id in ids {
         let summary = Summary::build(store, id)?;
-        names.push(summary.experiment.spec.name.clone());
+        names.push(summary.experiment.locked.name.clone());
         sections.push(section(store, &summary)?);
     }
     let title = names.join(", ");
@@ -50,7 +50,7 @@ pub fn render(store: &dyn Store, ids: &[i64]) -> Result<String, WebError> {
             body.report {
                 header.top {
                     nav { span.home { "djx" } span.sep { "/" } span { "report" } }
-                    span.generated { "made by djx " (env!("CARGO_PKG_VERSION")) " at " (crate::timestamp::now_text()) }
+                    span.generated { "made by djx " (env!("CARGO_PKG_VERSION")) " at " (crate::store::timestamp::now_text()) }
                 }
                 main { @for s in &sections { (s) } }
                 script { (PreEscaped(assets::ECHARTS.body)) }

@@ -90,7 +90,7 @@ impl Summary {
         let columns = Columns::of(rows.iter().map(|r| (&r.labels, &r.parameter)));
         // Without a grid or a random space in the file itself (one that
         // extends another, say), the labels and parameters that vary.
-        let dims = grid_dimensions(&experiment.spec.spec)
+        let dims = grid_dimensions(&experiment.locked.source_text)
             .filter(|dims| !dims.is_empty())
             .unwrap_or_else(|| columns.cells().take(8).cloned().collect());
         let jobs: Vec<JobEntry> = rows

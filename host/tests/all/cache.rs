@@ -56,10 +56,10 @@ fn a_corrupt_cache_entry_is_recompiled() {
     let module = rt.load_file(djx_fixtures::NOOP.as_ref()).expect("load");
     assert!(!module.cache_hit, "the corrupt entry was not loaded");
     let store =
-        djx_host::artifact_store::ArtifactStore::open(cache.path().join("a")).expect("store");
+        djx_host::content::artifacts::ArtifactStore::open(cache.path().join("a")).expect("store");
     let outcome = rt.run(
         &module,
-        &crate::runtime::spec(&module, serde_json::json!({})),
+        &crate::runtime::input(&module, serde_json::json!({})),
         &store,
     );
     assert!(outcome.is_finished(), "{:?}", outcome.failure);

@@ -471,7 +471,7 @@ fn a_killed_streaming_job_leaves_no_records_behind(backend: Backend) {
     let orphans = streamed(&t, 1, 1);
     assert!(orphans > 0, "the killed attempt's streamed rows are there");
     // Nobody else may write into the attempt while it is held.
-    let tail = djx_host::record::Records::new();
+    let tail = djx_host::records::Records::new();
     assert!(
         !t.store()
             .append_records("someone-else", 1, 1, orphans, &tail)
@@ -496,7 +496,10 @@ fn ctrl_c_deletes_what_a_streaming_job_wrote(backend: Backend) {
     let child = start_streaming_run(&t);
     interrupt(child);
     let job = &jobs_json(&t, "1")[0];
-    assert_eq!(job["status"], "UNASSIGNED", "the signal put job 1 back: {job}");
+    assert_eq!(
+        job["status"], "UNASSIGNED",
+        "the signal put job 1 back: {job}"
+    );
     assert_eq!(
         streamed(&t, 1, 1),
         0,

@@ -7,9 +7,9 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use djx_host::canonical;
-use djx_host::spec::grid::{Grid, expand};
-use djx_host::spec::parse_str;
+use djx_host::content::canonical;
+use djx_host::experiment::spec::grid::{Grid, expand};
+use djx_host::experiment::spec::parse_str;
 use djx_host::web::error::WebError;
 use djx_host::web::query::{Filter, JobsQuery, Params};
 use serde_json::{Value, json};

@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use djx_host::artifact_store::ArtifactStore;
-use djx_host::runtime::{Failure, JobSpec, LimitKind, Limits, Module, Runtime, job_seed};
+use djx_host::content::artifacts::ArtifactStore;
+use djx_host::runtime::{Failure, JobInput, LimitKind, Limits, Module, Runtime, job_seed};
 use serde_json::{Value, json};
 
 /// A job of `module` with `params` and no datasets.
-pub fn spec(module: &Module, params: Value) -> JobSpec {
-    JobSpec {
+pub fn input(module: &Module, params: Value) -> JobInput {
+    JobInput {
         seed: job_seed(&module.digest), // any digest serves as a key here
         params,
         labels: json!({}),
@@ -44,16 +44,16 @@ fn the_host_survives_every_failure_and_runs_the_next_job() {
         .load_file(djx_fixtures::NOOP.as_ref())
         .expect("load noop");
 
-    let mut timeout = spec(&limits, json!({"break": "timeout"}));
+    let mut timeout = input(&limits, json!({"break": "timeout"}));
     timeout.limits.timeout = Duration::from_millis(200);
-    let mut memory = spec(&limits, json!({"break": "memory"}));
+    let mut memory = input(&limits, json!({"break": "memory"}));
     memory.limits.memory = 32 << 20;
     let jobs = [
         (&limits, timeout, "timeout"),
         (&limits, memory, "memory"),
-        (&limits, spec(&limits, json!({"break": "stack"})), "stack"),
-        (&fail, spec(&fail, json!({"how": "panic"})), "panic"),
-        (&fail, spec(&fail, json!({"how": "error"})), "error"),
+        (&limits, input(&limits, json!({"break": "stack"})), "stack"),
+        (&fail, input(&fail, json!({"how": "panic"})), "panic"),
+        (&fail, input(&fail, json!({"how": "error"})), "error"),
     ];
     for (module, job, what) in jobs {
         let outcome = rt.run(module, &job, &store);
@@ -77,7 +77,7 @@ fn the_host_survives_every_failure_and_runs_the_next_job() {
             | ("error", Some(Failure::Guest(_))) => {}
             (what, other) => panic!("{what}: unexpected outcome {other:?}"),
         }
-        let good = rt.run(&noop, &spec(&noop, json!({})), &store);
+        let good = rt.run(&noop, &input(&noop, json!({})), &store);
         assert!(good.is_finished(), "after {what}: {:?}", good.failure);
     }
     // One job at a time: one scratch directory, reused, and empty between
@@ -103,7 +103,7 @@ fn jobs_run_concurrently_from_one_module() {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
-                    let outcome = rt.run(&module, &spec(&module, json!({})), &store);
+                    let outcome = rt.run(&module, &input(&module, json!({})), &store);
                     assert!(outcome.is_finished(), "{:?}", outcome.failure);
                     serde_json::to_string(&outcome.records).expect("json")
                 })

@@ -31,7 +31,7 @@ pub fn sandbox() {
     let t = TestDir::new();
     let data = t.iris_dir("data");
     symlink("/etc/passwd", data.join("escape")).expect("symlink");
-    let before = djx_host::dataset::digest_dir(&data).expect("digest");
+    let before = djx_host::content::dataset::digest_dir(&data).expect("digest");
     let csv_before = b3(&data.join("iris.csv"));
 
     for name in [
@@ -62,7 +62,7 @@ pub fn sandbox() {
     );
 
     assert_eq!(
-        djx_host::dataset::digest_dir(&data).expect("digest"),
+        djx_host::content::dataset::digest_dir(&data).expect("digest"),
         before,
         "dataset unchanged"
     );

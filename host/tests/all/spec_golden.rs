@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use djx_host::spec::{expand, parse_str};
+use djx_host::experiment::spec::{expand, parse_str};
 
 fn specs_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/specs")
@@ -92,7 +92,7 @@ fn the_original_iris_example_expands_to_36_jobs_in_order() {
     let jobs = expand(&parsed).expect("expands");
     assert_eq!(jobs.len(), 36);
     // First dimension slowest, last fastest.
-    let key = |j: &djx_host::spec::ExpandedJob| {
+    let key = |j: &djx_host::experiment::spec::ExpandedJob| {
         (
             j.parameter["cross_val_args"]["random_state"]
                 .as_i64()

@@ -665,7 +665,9 @@ fn of_racing_workers_exactly_one_adds_a_rung(backend: Backend) {
                         Ok(NewJob {
                             labels: format!("{{\"racer\":{i},\"job\":{j}}}"),
                             parameter: "{}".into(),
-                            key: djx_host::digest::Digest::of(format!("{i} {j}").as_bytes()),
+                            key: djx_host::content::digest::Digest::of(
+                                format!("{i} {j}").as_bytes(),
+                            ),
                         })
                     });
                     barrier.wait();

@@ -349,7 +349,7 @@ fn a_store_written_before_typed_numbers_stays_valid() {
     let digest = store
         .experiment(1)
         .expect("experiment 1")
-        .spec
+        .locked
         .module_digest;
     let wasm = store
         .module(&digest)

@@ -5,9 +5,9 @@ use std::io;
 
 use wasmtime::component::Resource;
 
-use crate::artifact_store::ArtifactWriter;
-use crate::digest::Digest;
-use crate::record::ArtifactInfo;
+use crate::content::artifacts::ArtifactWriter;
+use crate::content::digest::Digest;
+use crate::records::ArtifactInfo;
 use crate::runtime::bindings::artifacts::{Host, HostWriter};
 use crate::runtime::ctx::{JobCtx, JobView};
 use crate::runtime::limits::{LimitExceeded, LimitKind};

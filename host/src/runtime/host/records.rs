@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Map;
 
-use crate::digest::Digest;
+use crate::content::digest::Digest;
 use crate::runtime::bindings::records::Host;
 use crate::runtime::bindings::types::{ArtifactRef, Metric};
 use crate::runtime::ctx::JobView;

@@ -160,7 +160,7 @@ fn normalize(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::Digest;
+    use crate::content::digest::Digest;
 
     #[test]
     fn paths_resolve_inside_the_sandbox() {

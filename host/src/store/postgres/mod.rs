@@ -11,6 +11,7 @@
 mod config;
 pub mod tls;
 
+use crate::experiment::locked::LockedExperiment;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,13 +25,13 @@ pub use self::config::PgConfig;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob,
-    StatusCounts, Store, StoreError, StoredRecord, Submission,
+    JobStatus, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob, StatusCounts,
+    Store, StoreError, StoredRecord, Submission,
 };
-use crate::digest::Digest;
-use crate::record::{ArtifactInfo, RecordText, Records};
-use crate::record_keys::RecordKeys;
-use crate::timestamp::{now_ms, now_text};
+use crate::content::digest::Digest;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, RecordText, Records};
+use crate::store::timestamp::{now_ms, now_text};
 
 mod migrations {
     refinery::embed_migrations!("../migrations/postgres");
@@ -546,7 +547,7 @@ async fn finish_one(
 impl Store for PgStore {
     fn add_experiment(
         &self,
-        e: &NewExperiment,
+        e: &LockedExperiment,
         jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
         module: &[u8],
     ) -> Result<i64> {
@@ -574,7 +575,7 @@ impl Store for PgStore {
                         &now_text(),
                         &e.source_path,
                         &e.source_digest.to_hex(),
-                        &e.spec,
+                        &e.source_text,
                         &e.module_digest.to_hex(),
                         &json.datasets,
                         &json.limits,
@@ -615,7 +616,7 @@ impl Store for PgStore {
         })
     }
 
-    fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>> {
+    fn module(&self, digest: &crate::content::digest::Digest) -> Result<Option<Vec<u8>>> {
         self.rt.block_on(async {
             let client = self.client().await?;
             let row = client

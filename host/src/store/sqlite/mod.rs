@@ -6,6 +6,7 @@
 //! djx process; a power loss may lose the last transactions, never corrupt
 //! the file.
 
+use crate::experiment::locked::LockedExperiment;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -17,13 +18,13 @@ use serde_json::Value;
 use super::codec::{self, ExperimentColumns, JobText, RecordColumns};
 use super::{
     ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewExperiment, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob,
-    StatusCounts, Store, StoreError, StoredRecord, Submission,
+    JobStatus, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob, StatusCounts,
+    Store, StoreError, StoredRecord, Submission,
 };
-use crate::digest::Digest;
-use crate::record::{ArtifactInfo, RecordText, Records};
-use crate::record_keys::RecordKeys;
-use crate::timestamp::{now_ms, now_text};
+use crate::content::digest::Digest;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, RecordText, Records};
+use crate::store::timestamp::{now_ms, now_text};
 
 mod migrations {
     refinery::embed_migrations!("../migrations/sqlite");
@@ -85,8 +86,8 @@ fn connect(path: &Path, foreign_keys: bool) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    let durability =
-        crate::durability::Durability::from_env().map_err(|e| StoreError::Config(e.to_string()))?;
+    let durability = crate::content::durability::Durability::from_env()
+        .map_err(|e| StoreError::Config(e.to_string()))?;
     conn.pragma_update(None, "synchronous", durability.sqlite_synchronous())?;
     conn.pragma_update(
         None,
@@ -410,7 +411,7 @@ fn put_back(
 /// [`Store::add_experiment`]).
 fn add_in(
     conn: &mut Connection,
-    e: &NewExperiment,
+    e: &LockedExperiment,
     json: &codec::ExperimentJson,
     jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
     module: &[u8],
@@ -434,7 +435,7 @@ fn add_in(
             ":created_at": now_text(),
             ":source_path": e.source_path,
             ":source_digest": e.source_digest.to_hex(),
-            ":spec": e.spec,
+            ":spec": e.source_text,
             ":module_digest": e.module_digest.to_hex(),
             ":datasets": json.datasets,
             ":limits": json.limits,
@@ -468,7 +469,7 @@ fn add_in(
 impl Store for SqliteStore {
     fn add_experiment(
         &self,
-        e: &NewExperiment,
+        e: &LockedExperiment,
         jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
         module: &[u8],
     ) -> Result<i64> {
@@ -484,7 +485,7 @@ impl Store for SqliteStore {
         added
     }
 
-    fn module(&self, digest: &crate::digest::Digest) -> Result<Option<Vec<u8>>> {
+    fn module(&self, digest: &crate::content::digest::Digest) -> Result<Option<Vec<u8>>> {
         let wasm = self
             .conn()
             .query_row(
@@ -1066,7 +1067,7 @@ mod tests {
         assert_eq!(attempts[0].attempt, 2);
         let exp = store.experiment(1).expect("experiment");
         assert_eq!(
-            exp.spec.engine,
+            exp.locked.engine,
             crate::runtime::EngineProfile::of(crate::runtime::Determinism::Native)
         );
     }

@@ -26,8 +26,8 @@ pub enum Mode<'a> {
 /// The experiment's facts and counts.
 pub fn header(summary: &Summary, links: bool) -> Markup {
     let exp = &summary.experiment;
-    let spec = &exp.spec;
-    let lineage = |digest: &crate::digest::Digest| -> Markup {
+    let locked = &exp.locked;
+    let lineage = |digest: &crate::content::digest::Digest| -> Markup {
         let code = html! { code.digest title=(digest) { (short(&digest.to_hex())) } };
         if links {
             html! { a href=(format!("/lineage/{digest}")) { (code) } }
@@ -36,19 +36,19 @@ pub fn header(summary: &Summary, links: bool) -> Markup {
         }
     };
     html! {
-        h1 { (spec.name) }
-        @if let Some(project) = &spec.project { p.project { (project) } }
-        @if let Some(description) = &spec.description { p.description { (description) } }
+        h1 { (locked.name) }
+        @if let Some(project) = &locked.project { p.project { (project) } }
+        @if let Some(description) = &locked.description { p.description { (description) } }
         dl.facts {
             dt { "experiment" } dd { (exp.id) }
             dt { "created" } dd { (when(&exp.created_at)) }
-            dt { "file" } dd { (spec.source_path) " " code.digest title=(spec.source_digest) { (short(&spec.source_digest.to_hex())) } }
-            dt { "module" } dd { (lineage(&spec.module_digest)) }
-            @for d in &spec.datasets {
+            dt { "file" } dd { (locked.source_path) " " code.digest title=(locked.source_digest) { (short(&locked.source_digest.to_hex())) } }
+            dt { "module" } dd { (lineage(&locked.module_digest)) }
+            @for d in &locked.datasets {
                 dt { "dataset" } dd { (d.name) " " (lineage(&d.digest)) }
             }
-            dt { "engine" } dd { (spec.engine.to_string()) }
-            @if let Some(git) = &spec.provenance.experiment_git { dt { "git" } dd { (git.to_string()) } }
+            dt { "engine" } dd { (locked.engine.to_string()) }
+            @if let Some(git) = &locked.provenance.experiment_git { dt { "git" } dd { (git.to_string()) } }
         }
         (counts(&summary.counts))
     }

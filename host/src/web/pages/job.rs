@@ -31,8 +31,8 @@ fn compact(value: &Value) -> String {
 /// The job page body; `curves` names the job's metrics that have curves.
 pub fn body(d: &JobDetail, curves: &[String]) -> Markup {
     let job = &d.job;
-    let spec = &d.experiment.spec;
-    let p = &spec.provenance;
+    let locked = &d.experiment.locked;
+    let p = &locked.provenance;
     let pretty = serde_json::to_string_pretty(&job.parameter).unwrap_or_default();
     let log = String::from_utf8_lossy(&d.log);
     let boot = json!({"mode": "job", "job": job.id, "curves": curves});
@@ -40,7 +40,7 @@ pub fn body(d: &JobDetail, curves: &[String]) -> Markup {
         section.job data-job=(job.id) {
             h1 { "job " (job.id) }
             p.sub {
-                "experiment " a href=(format!("/experiments/{}", d.experiment.id)) { (d.experiment.id) " " (spec.name) }
+                "experiment " a href=(format!("/experiments/{}", d.experiment.id)) { (d.experiment.id) " " (locked.name) }
                 ", position " (job.position)
             }
             dl.facts {
@@ -56,16 +56,16 @@ pub fn body(d: &JobDetail, curves: &[String]) -> Markup {
             }
             h2 { "Inputs" }
             dl.facts {
-                dt { "module" } dd { a href=(format!("/lineage/{}", spec.module_digest)) { code.digest { (spec.module_digest) } } }
-                @for ds in &spec.datasets {
+                dt { "module" } dd { a href=(format!("/lineage/{}", locked.module_digest)) { code.digest { (locked.module_digest) } } }
+                @for ds in &locked.datasets {
                     dt { "dataset" } dd { (ds.name) " " a href=(format!("/lineage/{}", ds.digest)) { code.digest { (ds.digest) } } " " (ds.file.as_deref().map_or("(directory)".to_owned(), |f| format!("({f})"))) }
                 }
-                dt { "limits" } dd { (spec.limits.to_string()) }
-                dt { "engine" } dd { (spec.engine.to_string()) }
+                dt { "limits" } dd { (locked.limits.to_string()) }
+                dt { "engine" } dd { (locked.engine.to_string()) }
             }
             h2 { "Source" }
             dl.facts {
-                dt { "file" } dd { (spec.source_path) " " code.digest { (spec.source_digest) } }
+                dt { "file" } dd { (locked.source_path) " " code.digest { (locked.source_digest) } }
                 @if let Some(g) = &p.experiment_git { dt { "git" } dd { (g.to_string()) " (experiment file)" } }
                 @if let Some(g) = &p.module_git { dt { "git" } dd { (g.to_string()) " (module)" } }
                 @if let Some(src) = &p.module_source {

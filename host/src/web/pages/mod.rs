@@ -60,7 +60,7 @@ pub async fn experiment(
     let (name, body) = blocking(move || {
         let s = entry.read()?;
         Ok((
-            s.experiment.spec.name.clone(),
+            s.experiment.locked.name.clone(),
             experiment::body(&s, &query, &path)?,
         ))
     })

@@ -10,8 +10,8 @@
 
 use serde_json::Value;
 
-use crate::digest::Digest;
-use crate::record::{ArtifactInfo, RecordText, Records};
+use crate::content::digest::Digest;
+use crate::records::{ArtifactInfo, RecordText, Records};
 use crate::store::{RecordRow, Store, StoreError};
 
 /// One record in stored form, owned: what a store gives back, as the text

@@ -9,7 +9,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::digest::Digest;
+use crate::content::digest::Digest;
 
 /// An error of the artifact store.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::digest::Digest;
+use crate::content::digest::Digest;
 
 /// An error reading a dataset.
 #[derive(Debug, thiserror::Error)]

@@ -11,9 +11,9 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::digest::Digest;
-use crate::record::{ArtifactInfo, Records};
-use crate::record_keys::RecordKeys;
+use crate::content::digest::Digest;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, Records};
 use crate::store::{AttemptResult, ClaimedJob};
 
 /// The longest an ended attempt waits for others before it is committed.

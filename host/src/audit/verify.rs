@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::artifact_store::ArtifactStore;
-use crate::digest::Digest;
-use crate::layout::Layout;
-use crate::prepare::{PrepareError, Prepared};
-use crate::result_digest::{Difference, ResultHasher, StoredResult, first_difference};
+use crate::content::artifacts::ArtifactStore;
+use crate::content::digest::Digest;
+use crate::content::layout::Layout;
+use crate::records::result_digest::{Difference, ResultHasher, StoredResult, first_difference};
+use crate::run::prepare::{PrepareError, Prepared};
 use crate::runtime::{Failure, Runtimes};
 use crate::store::{JobRow, Store, StoreError};
 
@@ -187,8 +187,8 @@ fn verify_one(
             "the stored job key does not match the job's inputs ({key})"
         ));
     }
-    let spec = exp.job_spec(&key, &job.parameter, &job.labels);
-    let outcome = exp.runtime.run(&exp.module, &spec, artifacts);
+    let input = exp.job_input(&key, &job.parameter, &job.labels);
+    let outcome = exp.runtime.run(&exp.module, &input, artifacts);
     let log = outcome.log_bytes();
     let rerun = match &outcome.failure {
         None => Some(exp.result_digest(ResultHasher::new(), &outcome, &log)),

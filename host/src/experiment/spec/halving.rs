@@ -17,7 +17,7 @@
 //! the first to reach `max`. Budgets keep the type of `min` and `max`: two
 //! integers give integer budgets, a float gives float budgets. Which
 //! configurations each rung runs is decided when the rung before it ends
-//! ([`crate::sweep`]).
+//! ([`crate::experiment::sweep`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //!
 //! This module knows serde and YAML, not wasmtime or the store. Parsing
 //! checks everything that can be checked from the text; the loader
-//! ([`crate::resolve`]) then checks files and the module.
+//! ([`crate::experiment::resolve`]) then checks files and the module.
 //!
 //! ```yaml
 //! project: fit a random forest to the iris dataset

@@ -6,7 +6,7 @@
 //! On cancel (Ctrl-C), no new job is claimed, running jobs are stopped and
 //! returned to UNASSIGNED, and nothing of them is written. When nothing is
 //! left to claim, a halving sweep whose rung has ended gets its next rung
-//! ([`crate::sweep::advance`]) and the run goes on with its jobs.
+//! ([`crate::experiment::sweep::advance`]) and the run goes on with its jobs.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -14,18 +14,18 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::artifact_store::ArtifactStore;
-use crate::durability::Durability;
-use crate::layout::Layout;
-use crate::pending::{Done, Pending};
-use crate::prepare::{PrepareError, Prepared};
-use crate::record::Records;
-use crate::record_keys::RecordKeys;
-use crate::record_stream::{RecordStreams, record_streams};
+use crate::content::artifacts::ArtifactStore;
+use crate::content::durability::Durability;
+use crate::content::layout::Layout;
+use crate::experiment::sweep::advance::{Progress, advance};
+use crate::records::Records;
+use crate::records::keys::RecordKeys;
+use crate::run::pending::{Done, Pending};
+use crate::run::prepare::{PrepareError, Prepared};
+use crate::run::record_stream::{RecordStreams, record_streams};
+use crate::run::worker_id::is_dead_local;
 use crate::runtime::{Failure, RunHooks, Runtimes};
 use crate::store::{ClaimedJob, Store};
-use crate::sweep::advance::{Progress, advance};
-use crate::worker_id::is_dead_local;
 
 /// How long a worker keeps retrying an unreachable store.
 const STORE_RETRY: Duration = Duration::from_secs(60);
@@ -156,7 +156,7 @@ pub struct Runner<'a> {
     pub layout: &'a Layout,
     /// The runtimes, one per determinism profile.
     pub runtimes: &'a Runtimes,
-    /// This worker's identity (see [`crate::worker_id`]).
+    /// This worker's identity (see [`crate::run::worker_id`]).
     pub worker: String,
     /// Set to stop: no new claims; running jobs are put back.
     pub cancel: Arc<AtomicBool>,
@@ -490,7 +490,7 @@ impl Runner<'_> {
     }
 
     /// Advances the halving sweeps of the run (see
-    /// [`crate::sweep::advance`]): whether one grew, has a rung still
+    /// [`crate::experiment::sweep::advance`]): whether one grew, has a rung still
     /// running, or none will grow any more.
     fn advance_sweeps(&self, shared: &Shared<'_>) -> Result<Sweeps, RunError> {
         let _one = shared.advancing.lock().unwrap_or_else(|p| p.into_inner());
@@ -609,13 +609,13 @@ impl Runner<'_> {
                 result_digest: None,
             }));
         }
-        let spec = exp.job_spec(&key, &job.parameter, &job.labels);
+        let input = exp.job_input(&key, &job.parameter, &job.labels);
         let (sink, stream) = streams.open(job.id, job.attempt);
         let hooks = RunHooks {
             cancel: Some(self.cancel.clone()),
             sink: Some(sink),
         };
-        let outcome = exp.runtime.run_with(&exp.module, &spec, artifacts, hooks);
+        let outcome = exp.runtime.run_with(&exp.module, &input, artifacts, hooks);
         let streamed = stream.finish();
         if outcome.failure == Some(Failure::Cancelled) {
             self.retrying(|| Ok(self.store.release(&self.worker, &[job.id])?))?;

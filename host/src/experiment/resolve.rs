@@ -4,26 +4,27 @@
 //! its jobs are made one at a time as they are stored. A dry run
 //! ([`Pinning::DryRun`]) digests the inputs without storing them.
 
+use crate::experiment::locked::LockedExperiment;
 use std::path::Path;
 
-use crate::canonical;
-use crate::content_store::{import_dataset, store_module};
-use crate::dataset::DatasetKind;
-use crate::dataset::digest_path;
-use crate::digest::Digest;
-use crate::layout::Layout;
-use crate::lock::KeyMaker;
-use crate::provenance::{Provenance, SourceFile};
+use crate::content::canonical;
+use crate::content::dataset::DatasetKind;
+use crate::content::dataset::digest_path;
+use crate::content::digest::Digest;
+use crate::content::layout::Layout;
+use crate::content::store::{import_dataset, store_module};
+use crate::experiment::lock::KeyMaker;
+use crate::experiment::provenance::{Provenance, SourceFile};
+use crate::experiment::spec::locate::Seg;
+use crate::experiment::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};
 use crate::runtime::{EngineProfile, Runtime};
-use crate::spec::locate::Seg;
-use crate::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};
-use crate::store::{DatasetRef, NewExperiment, NewJob, SweepPlan};
+use crate::store::{DatasetRef, NewJob, SweepPlan};
 
 /// An experiment ready to add.
 #[derive(Debug)]
 pub struct Resolved {
     /// The experiment.
-    pub experiment: NewExperiment,
+    pub experiment: LockedExperiment,
     /// Non-fatal findings to show the user.
     pub warnings: Vec<SpecError>,
     /// The module's bytes.
@@ -55,7 +56,7 @@ impl Resolved {
 /// The jobs of `grid` (from `parsed`) as jobs of `experiment`: locked, in
 /// grid order, made one at a time.
 pub fn locked_jobs<'a>(
-    experiment: &NewExperiment,
+    experiment: &LockedExperiment,
     grid: &'a Grid,
     parsed: &'a ParsedFile,
 ) -> impl Iterator<Item = Result<NewJob, SpecError>> + 'a {
@@ -163,13 +164,13 @@ pub fn resolve(
     // A file two others extend went in once.
     let mut seen = std::collections::HashSet::new();
     provenance.files.retain(|f| seen.insert(f.path.clone()));
-    let experiment = NewExperiment {
+    let experiment = LockedExperiment {
         project: file.project.clone(),
         name: file.name.clone(),
         description: file.description.clone(),
         source_path: path.display().to_string(),
         source_digest: Digest::of(parsed.text.as_bytes()),
-        spec: parsed.text.clone(),
+        source_text: parsed.text.clone(),
         module_digest,
         datasets,
         limits: file.limits.clone(),

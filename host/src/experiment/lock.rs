@@ -8,13 +8,14 @@
 //! Labels are part of the key: a guest can read them (`djx::labels()`), so
 //! they can change what it computes.
 
+use crate::experiment::locked::LockedExperiment;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::canonical;
-use crate::digest::Digest;
+use crate::content::canonical;
+use crate::content::digest::Digest;
 use crate::runtime::{EngineProfile, Limits};
-use crate::store::{DatasetRef, NewExperiment};
+use crate::store::DatasetRef;
 
 /// The version of the locked form; part of every key, so a change to the
 /// form never makes an old key collide with a new one.
@@ -64,7 +65,7 @@ impl<'a> LockedJob<'a> {
     /// The locked form of the job of `experiment` with `parameter` and
     /// `labels`.
     pub fn of(
-        experiment: &'a NewExperiment,
+        experiment: &'a LockedExperiment,
         parameter: &'a Value,
         labels: &'a Value,
     ) -> LockedJob<'a> {
@@ -108,7 +109,7 @@ pub struct KeyMaker {
 
 impl KeyMaker {
     /// The key maker of `experiment`'s jobs.
-    pub fn new(experiment: &NewExperiment) -> KeyMaker {
+    pub fn new(experiment: &LockedExperiment) -> KeyMaker {
         // Markers no canonical text of a real value contains: a string
         // with a NUL, which canonical JSON escapes.
         let labels = Value::String("\0djx labels\0".into());
@@ -198,13 +199,13 @@ mod tests {
 
     #[test]
     fn the_key_maker_gives_the_locked_forms_keys() {
-        let experiment = NewExperiment {
+        let experiment = LockedExperiment {
             project: None,
             name: "keys".into(),
             description: None,
             source_path: "keys.yml".into(),
             source_digest: Digest::of(b"file"),
-            spec: String::new(),
+            source_text: String::new(),
             module_digest: Digest::of(b"module"),
             datasets: vec![DatasetRef {
                 name: "iris".into(),

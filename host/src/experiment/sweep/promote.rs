@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::spec::{Halving, Mode};
+use crate::experiment::spec::{Halving, Mode};
 use crate::store::{JobStatus, RungJob};
 
 /// How one configuration did in a rung.

@@ -19,8 +19,8 @@
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use crate::record::Records;
-use crate::result_digest::ResultHasher;
+use crate::records::Records;
+use crate::records::result_digest::ResultHasher;
 use crate::runtime::RecordSink;
 use crate::store::Store;
 

@@ -13,11 +13,11 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{digest_dir, digest_file};
-use crate::digest::Digest;
-use crate::layout::Layout;
-use crate::lock::LockedJob;
-use crate::result_digest::StoredResult;
+use crate::content::dataset::{digest_dir, digest_file};
+use crate::content::digest::Digest;
+use crate::content::layout::Layout;
+use crate::experiment::lock::LockedJob;
+use crate::records::result_digest::StoredResult;
 use crate::store::{JobStatus, Store, StoreError};
 
 /// One thing wrong.
@@ -172,16 +172,16 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
     }
     for summary in store.experiments()? {
         let exp = store.experiment(summary.id)?;
-        let spec = &exp.spec;
+        let locked = &exp.locked;
         let by = format!("experiment {}", exp.id);
-        if !modules.contains(&spec.module_digest) && !db_modules.contains(&spec.module_digest) {
+        if !modules.contains(&locked.module_digest) && !db_modules.contains(&locked.module_digest) {
             report.problems.push(Problem::Missing {
                 kind: "module",
-                digest: spec.module_digest,
+                digest: locked.module_digest,
                 referenced_by: by.clone(),
             });
         }
-        for d in &spec.datasets {
+        for d in &locked.datasets {
             if !data.contains(&d.digest) {
                 report.problems.push(Problem::Missing {
                     kind: "dataset",
@@ -196,7 +196,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
         store.each_job(exp.id, &mut |job| {
             report.jobs += 1;
             if let Some(stored) = job.key {
-                let actual = LockedJob::of(spec, &job.parameter, &job.labels).key();
+                let actual = LockedJob::of(locked, &job.parameter, &job.labels).key();
                 if actual != stored {
                     report.problems.push(Problem::KeyMismatch {
                         job: job.id,
@@ -227,7 +227,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                     continue;
                 };
                 report.results += 1;
-                let actual = saved.digest(spec.digest_log);
+                let actual = saved.digest(locked.digest_log);
                 if actual != stored {
                     report.problems.push(Problem::ResultMismatch {
                         job: job_id,

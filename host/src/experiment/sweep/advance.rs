@@ -7,11 +7,12 @@
 //! row is unique per rung: of racing workers one adds it, and the others
 //! learn it was added ([`Progress::Added`] with `here` false).
 
+use crate::experiment::locked::LockedExperiment;
 use serde_json::Value;
 
 use super::Sweep;
 use super::promote::{Decision, decide};
-use crate::store::{JobStatus, NewExperiment, NewRung, Store, StoreError};
+use crate::store::{JobStatus, NewRung, Store, StoreError};
 
 /// Where a sweep stands after [`advance`].
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +53,7 @@ pub enum Progress {
 pub fn advance(
     store: &dyn Store,
     id: i64,
-    experiment: &NewExperiment,
+    experiment: &LockedExperiment,
     sweep: &Sweep,
     worker: &str,
 ) -> Result<Progress, StoreError> {

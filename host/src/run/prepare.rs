@@ -3,20 +3,21 @@
 //! mounted, its engine checked against the one the jobs are locked to.
 //! `djx run`, `djx worker` and `djx verify` all run jobs through this.
 
+use crate::experiment::locked::LockedExperiment;
 use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::content_store::{dataset_path, read_module, store_module};
-use crate::dataset::stage_alone;
-use crate::digest::Digest;
-use crate::layout::Layout;
-use crate::lock::LockedJob;
-use crate::result_digest::ResultHasher;
-use crate::runtime::{DatasetMount, JobOutcome, JobSpec, Module, Runtime, Runtimes, job_seed};
-use crate::store::{NewExperiment, Store};
-use crate::sweep::Sweep;
+use crate::content::dataset::stage_alone;
+use crate::content::digest::Digest;
+use crate::content::layout::Layout;
+use crate::content::store::{dataset_path, read_module, store_module};
+use crate::experiment::lock::LockedJob;
+use crate::experiment::sweep::Sweep;
+use crate::records::result_digest::ResultHasher;
+use crate::runtime::{DatasetMount, JobInput, JobOutcome, Module, Runtime, Runtimes, job_seed};
+use crate::store::Store;
 
 /// An error preparing an experiment.
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,7 @@ pub struct Prepared {
     /// The mounted datasets.
     pub datasets: Vec<DatasetMount>,
     /// The experiment as stored.
-    pub experiment: NewExperiment,
+    pub experiment: LockedExperiment,
     /// Its halving sweep, if it has one.
     pub sweep: Option<Sweep>,
 }
@@ -57,7 +58,7 @@ impl Prepared {
             experiment: id,
             message,
         };
-        let experiment = store.experiment(id).map_err(|e| err(e.to_string()))?.spec;
+        let experiment = store.experiment(id).map_err(|e| err(e.to_string()))?.locked;
         let sweep = experiment
             .sweep
             .as_ref()
@@ -121,9 +122,9 @@ impl Prepared {
         LockedJob::of(&self.experiment, parameter, labels).key()
     }
 
-    /// The sandbox spec of the job with `key`.
-    pub fn job_spec(&self, key: &Digest, parameter: &Value, labels: &Value) -> JobSpec {
-        JobSpec {
+    /// What the sandbox gets for the job with `key`.
+    pub fn job_input(&self, key: &Digest, parameter: &Value, labels: &Value) -> JobInput {
+        JobInput {
             seed: job_seed(key),
             params: parameter.clone(),
             labels: labels.clone(),

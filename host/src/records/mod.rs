@@ -6,12 +6,17 @@
 //! emitted: a job that logs a million points costs tens of megabytes, not
 //! a million maps, and the store writes the texts as they are.
 
+pub mod json_fields;
+pub mod keys;
+pub mod kinds;
+pub mod result_digest;
+
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::digest::Digest;
+use crate::content::digest::Digest;
 
 /// One record, borrowed from a [`Records`] buffer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ pub struct Provenance {
     pub module_git: Option<GitState>,
     /// What the module says it was built from (its `djx-source` section,
     /// written by `djx build`), if anything.
-    pub module_source: Option<crate::module_source::ModuleSource>,
+    pub module_source: Option<crate::content::module_source::ModuleSource>,
     /// Every file that went into the experiment: the experiment file, then
     /// the files it extends (`extends:`), each with its digest.
     pub files: Vec<SourceFile>,
@@ -33,7 +33,7 @@ pub struct SourceFile {
     /// Its path, as it was reached from the experiment file.
     pub path: String,
     /// blake3 of its bytes.
-    pub digest: crate::digest::Digest,
+    pub digest: crate::content::digest::Digest,
 }
 
 /// A machine.
@@ -69,7 +69,7 @@ impl Provenance {
             host: HostInfo::this(),
             experiment_git: GitState::of(experiment_file),
             module_git: GitState::of(module_file),
-            module_source: crate::module_source::read(wasm),
+            module_source: crate::content::module_source::read(wasm),
             files: Vec::new(),
         }
     }
@@ -82,7 +82,7 @@ impl HostInfo {
             .map(|s| s.trim().to_owned())
             .unwrap_or_default();
         HostInfo {
-            hostname: crate::worker_id::hostname(),
+            hostname: crate::run::worker_id::hostname(),
             os: if release.is_empty() {
                 std::env::consts::OS.to_owned()
             } else {

@@ -13,11 +13,12 @@
 pub mod advance;
 pub mod promote;
 
+use crate::experiment::locked::LockedExperiment;
 use std::path::Path;
 
-use crate::resolve::locked_jobs;
-use crate::spec::{self, Grid, Halving, ParsedFile, SpecError};
-use crate::store::{NewExperiment, NewJob, SweepPlan};
+use crate::experiment::resolve::locked_jobs;
+use crate::experiment::spec::{self, Grid, Halving, ParsedFile, SpecError};
+use crate::store::{NewJob, SweepPlan};
 
 /// A sweep's plan, parsed: what every rung's jobs are made from.
 #[derive(Debug)]
@@ -65,7 +66,7 @@ impl Sweep {
     /// The locked jobs of `grid` (a rung's) as jobs of `experiment`.
     pub fn jobs<'a>(
         &'a self,
-        experiment: &NewExperiment,
+        experiment: &LockedExperiment,
         grid: &'a Grid,
     ) -> impl Iterator<Item = Result<NewJob, String>> + 'a {
         locked_jobs(experiment, grid, &self.parsed).map(|job| job.map_err(|e| e.to_string()))

@@ -10,8 +10,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::dataset::{DatasetKind, digest_dir, digest_file, digest_path};
-use crate::digest::Digest;
+use crate::content::dataset::{DatasetKind, digest_dir, digest_file, digest_path};
+use crate::content::digest::Digest;
 
 /// An error importing or reading a stored object.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum ContentError {
     },
     /// Hashing a dataset failed.
     #[error(transparent)]
-    Dataset(#[from] crate::dataset::DatasetError),
+    Dataset(#[from] crate::content::dataset::DatasetError),
     /// The object is missing.
     #[error("{what} {digest} is not in the store at {root}")]
     Missing {

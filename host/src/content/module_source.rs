@@ -132,7 +132,7 @@ pub fn source_files(dir: &std::path::Path) -> std::io::Result<Vec<(String, std::
 
 /// The digest of a guest's source directory: its [`source_files`], each by
 /// relative path and blake3.
-pub fn source_digest(dir: &std::path::Path) -> std::io::Result<crate::digest::Digest> {
+pub fn source_digest(dir: &std::path::Path) -> std::io::Result<crate::content::digest::Digest> {
     let mut hasher = blake3::Hasher::new_derive_key("djx source digest v1");
     for (rel, path) in source_files(dir)? {
         hasher.update(&(rel.len() as u64).to_le_bytes());

@@ -16,10 +16,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::digest::Digest;
-use crate::json_fields::{NotAnObject, each_field};
-use crate::record::RecordText;
-use crate::value_kinds::Kinds;
+use crate::content::digest::Digest;
+use crate::records::RecordText;
+use crate::records::json_fields::{NotAnObject, each_field};
+use crate::records::kinds::Kinds;
 
 /// Keys and the kinds of their values, sorted by key.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -188,7 +188,7 @@ mod tests {
             &metrics,
             &artifacts,
         );
-        let mut records = crate::record::Records::new();
+        let mut records = crate::records::Records::new();
         records.push_merged(
             "step",
             bound.as_object().expect("object"),

@@ -1,0 +1,18 @@
+//! Content by digest: the hashes and encodings djx names things by, and the
+//! stores that keep inputs and artifacts under those names.
+//!
+//! - [`digest`] and [`canonical`]: one hash and one byte encoding per value.
+//! - [`dataset`]: a dataset's digest (a file, or a tree of files).
+//! - [`module_source`]: the source a module was built from.
+//! - [`store`] keeps datasets and modules; [`artifacts`] keeps what jobs
+//!   write. [`layout`] says where they live, [`durability`] how safely
+//!   they are written.
+
+pub mod artifacts;
+pub mod canonical;
+pub mod dataset;
+pub mod digest;
+pub mod durability;
+pub mod layout;
+pub mod module_source;
+pub mod store;

@@ -19,6 +19,8 @@
 //! 8. [`export`]: records and jobs as CSV, JSON lines and Parquet.
 //! 9. [`web`]: `djx ui` and `djx report`, drawn from the views.
 //! 10. [`audit`]: `djx verify` and `djx fsck` check what the store holds.
+//!
+//! [`sync`] holds the one rule for locks whose holder panicked.
 
 pub mod audit;
 pub mod cluster;
@@ -29,4 +31,6 @@ pub mod records;
 pub mod run;
 pub mod runtime;
 pub mod store;
+pub mod sync;
+pub mod views;
 pub mod web;

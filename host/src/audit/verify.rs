@@ -18,6 +18,7 @@ use crate::records::result_digest::{Difference, ResultHasher, StoredResult, firs
 use crate::run::prepare::{PrepareError, Prepared};
 use crate::runtime::{Failure, Runtimes};
 use crate::store::{JobRow, Store, StoreError};
+use crate::sync::Unpoisoned;
 
 /// What verifying one job found.
 #[derive(Clone, Debug)]
@@ -126,13 +127,10 @@ pub fn verify(
                     match verify_one(store, exp, job, &artifacts) {
                         Ok(verdict) => {
                             on_verdict(job, &verdict);
-                            verdicts.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(verdict);
+                            verdicts.lock_unpoisoned()[i] = Some(verdict);
                         }
                         Err(e) => {
-                            first_error
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .get_or_insert(e);
+                            first_error.lock_unpoisoned().get_or_insert(e);
                             break;
                         }
                     }
@@ -140,12 +138,11 @@ pub fn verify(
             });
         }
     });
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    if let Some(e) = first_error.into_inner_unpoisoned() {
         return Err(e);
     }
     Ok(verdicts
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner())
+        .into_inner_unpoisoned()
         .into_iter()
         .map(|v| {
             v.unwrap_or(Verdict::Unverifiable {

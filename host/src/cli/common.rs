@@ -97,13 +97,3 @@ pub fn cell(value: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
-
-/// Formats milliseconds for humans.
-pub fn duration_ms(ms: Option<i64>) -> String {
-    match ms {
-        None => String::new(),
-        Some(ms) if ms < 1000 => format!("{ms}ms"),
-        Some(ms) if ms < 60_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        Some(ms) => format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000),
-    }
-}

@@ -12,10 +12,9 @@ use clap::{Args, ValueEnum};
 use djx_host::export::job_columns::JobColumns;
 use djx_host::export::parquet::{ParquetWriteError, ParquetWriter};
 use djx_host::store::Store;
+use djx_host::views::format::duration_ms;
 
-use super::common::{
-    ExpRef, cell, compact, duration_ms, layout, open_store, parse_exp, resolve_exps,
-};
+use super::common::{ExpRef, cell, compact, layout, open_store, parse_exp, resolve_exps};
 use super::output::Output;
 use super::sweeps;
 use super::table::TableStream;

@@ -11,11 +11,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use djx_host::run::worker::{JobEvent, RunOptions, RunSummary, Runner};
+use djx_host::run::events::{JobEvent, RunSummary, rung_text};
+use djx_host::run::signals::{self, Again};
+use djx_host::run::worker::{RunOptions, Runner};
 use djx_host::run::worker_id::this_worker;
 use djx_host::runtime::Runtimes;
 use djx_host::runtime::limits::parse_duration;
 use djx_host::store::Store;
+use djx_host::sync::Unpoisoned;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::common::{layout, open_store, parse_exp, resolve_exps};
@@ -80,19 +83,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     ids.dedup();
 
     let cancel = Arc::new(AtomicBool::new(false));
-    {
-        let cancel = cancel.clone();
-        ctrlc::set_handler(move || {
-            if cancel.swap(true, Ordering::Relaxed) {
-                // A second Ctrl-C: stop now. Running jobs' leases expire.
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
+    signals::stop_on_signals(
+        cancel.clone(),
+        Again::Exit(i32::from(EXIT_INTERRUPTED)),
+        || {
             eprintln!(
                 "\ndjx: stopping: running jobs go back to the queue (Ctrl-C again to quit at once)"
-            );
-        })
-        .context("installing the Ctrl-C handler")?;
-    }
+            )
+        },
+    )
+    .context("installing the Ctrl-C handler")?;
 
     let todo = pending(store.as_ref(), &ids)?;
     let bar = progress_bar(todo, args.no_progress);
@@ -102,15 +102,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let rungs = Mutex::new(
         sweeps::latest(&store.rungs(&ids)?)
             .into_iter()
-            .map(|(id, r)| {
-                (
-                    id,
-                    format!("rung {} of rungs 0-{}", r.rung, r.rungs.saturating_sub(1)),
-                )
-            })
+            .map(|(id, r)| (id, rung_text(r.rung, r.rungs, None)))
             .collect::<BTreeMap<i64, String>>(),
     );
     let on_event = |event: JobEvent| {
+        if event.is_notable()
+            && let Some(line) = event.describe()
+        {
+            bar.suspend(|| eprintln!("{line}"));
+        }
         match event {
             JobEvent::Cached { jobs } => bar.inc(jobs),
             JobEvent::Started { .. } => {
@@ -120,16 +120,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 running.fetch_sub(1, Ordering::Relaxed);
                 bar.inc(1);
             }
-            JobEvent::Failed { job, reason } => {
+            JobEvent::Failed { .. } => {
                 running.fetch_sub(1, Ordering::Relaxed);
                 failed.fetch_add(1, Ordering::Relaxed);
                 bar.inc(1);
-                bar.suspend(|| {
-                    eprintln!(
-                        "djx: job {job} failed: {}",
-                        reason.lines().next().unwrap_or("")
-                    )
-                });
             }
             JobEvent::Released { .. } => {
                 running.fetch_sub(1, Ordering::Relaxed);
@@ -140,34 +134,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 rungs: of,
                 jobs,
                 budget,
-                here,
+                ..
             } => {
                 bar.inc_length(jobs);
-                let at = format!(
-                    "rung {rung} of rungs 0-{} (budget {budget})",
-                    of.saturating_sub(1)
-                );
-                bar.suspend(|| {
-                    eprintln!(
-                        "djx: experiment {experiment}: {at} added{}, {jobs} jobs",
-                        if here { "" } else { " by another worker" }
-                    )
-                });
                 rungs
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(experiment, at);
+                    .lock_unpoisoned()
+                    .insert(experiment, rung_text(rung, of, Some(&budget)));
             }
-            JobEvent::SweepStopped { experiment, reason } => {
-                bar.suspend(|| eprintln!("djx: experiment {experiment}: {reason}"));
-            }
+            JobEvent::SweepStopped { .. } => {}
         }
-        let at: Vec<String> = rungs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let at: Vec<String> = rungs.lock_unpoisoned().values().cloned().collect();
         bar.set_message(format!(
             "{}failed {}  running {}",
             at.iter().map(|a| format!("{a}  ")).collect::<String>(),

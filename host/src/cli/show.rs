@@ -4,9 +4,10 @@
 //! log.
 
 use clap::Args;
-use djx_host::web::JobDetail;
+use djx_host::views::JobDetail;
+use djx_host::views::format::duration_ms;
 
-use super::common::{cell, compact, duration_ms, layout, open_store};
+use super::common::{cell, compact, layout, open_store};
 
 /// Arguments of `djx show`.
 #[derive(Args)]

@@ -2,7 +2,7 @@
 //! (or of `--exp`), waits for new ones (LISTEN/NOTIFY on PostgreSQL,
 //! polling on SQLite), and stops gracefully on SIGTERM or Ctrl-C: it stops
 //! claiming, puts its running jobs back, and exits 0 (see
-//! [`djx_host::cluster::signals`]).
+//! [`djx_host::run::signals`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use djx_host::cluster::signals;
-use djx_host::run::worker::{JobEvent, RunOptions, Runner};
+use djx_host::run::events::JobEvent;
+use djx_host::run::signals::{self, Again};
+use djx_host::run::worker::{RunOptions, Runner};
 use djx_host::run::worker_id::this_worker;
 use djx_host::runtime::Runtimes;
 use djx_host::runtime::limits::parse_duration;
@@ -48,7 +49,7 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let store = open_store(&layout)?;
     let runtimes = Runtimes::new(layout.cache.clone(), layout.temp.clone());
     let cancel = Arc::new(AtomicBool::new(false));
-    signals::stop_on_signals(cancel.clone(), || {
+    signals::stop_on_signals(cancel.clone(), Again::Ignore, || {
         eprintln!("djx: stopping: running jobs go back to the queue");
     })
     .context("installing the signal handler")?;
@@ -66,31 +67,10 @@ pub fn run(args: WorkerArgs) -> anyhow::Result<()> {
             use_cache: !args.no_cache,
         },
     };
-    let on_event = |event: JobEvent| match event {
-        JobEvent::Finished { job } => eprintln!("djx: job {job} finished"),
-        JobEvent::Failed { job, reason } => {
-            eprintln!(
-                "djx: job {job} failed: {}",
-                reason.lines().next().unwrap_or("")
-            )
+    let on_event = |event: JobEvent| {
+        if let Some(line) = event.describe() {
+            eprintln!("{line}");
         }
-        JobEvent::Released { job } => eprintln!("djx: job {job} put back"),
-        JobEvent::Cached { jobs } => eprintln!("djx: {jobs} jobs from the run-cache"),
-        JobEvent::Rung {
-            experiment,
-            rung,
-            jobs,
-            budget,
-            here,
-            ..
-        } => eprintln!(
-            "djx: experiment {experiment}: rung {rung} added{} ({jobs} jobs, budget {budget})",
-            if here { "" } else { " by another worker" }
-        ),
-        JobEvent::SweepStopped { experiment, reason } => {
-            eprintln!("djx: experiment {experiment}: {reason}")
-        }
-        JobEvent::Started { .. } => {}
     };
     let (mut finished, mut failed) = (0u64, 0u64);
     while !cancel.load(Ordering::Relaxed) {

@@ -13,7 +13,6 @@
 pub mod local_paths;
 pub mod options;
 pub mod script;
-pub mod signals;
 pub mod submit;
 
 pub use self::options::{SlurmJob, SlurmOptions, SlurmTime};

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::ClusterError;
-use super::signals::WARNING_LEAD;
 use crate::content::layout::Layout;
+use crate::run::signals::WARNING_LEAD;
 use crate::runtime::limits::parse_duration;
 use crate::store::Experiment;
 use crate::store::postgres::PgConfig;

@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use super::signals::{BATCH_SHELL_IGNORES, WARNING_LEAD, sbatch_signal};
 use super::{ClusterError, SlurmJob};
+use crate::run::signals::{BATCH_SHELL_IGNORES, WARNING_LEAD, sbatch_signal};
 
 /// Whether `text` needs no quoting, for bash or on an `#SBATCH` line.
 fn is_plain(text: &str) -> bool {

@@ -8,12 +8,12 @@
 //! Labels are part of the key: a guest can read them (`djx::labels()`), so
 //! they can change what it computes.
 
-use crate::experiment::locked::LockedExperiment;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::content::canonical;
 use crate::content::digest::Digest;
+use crate::experiment::locked::LockedExperiment;
 use crate::runtime::{EngineProfile, Limits};
 use crate::store::DatasetRef;
 

@@ -4,7 +4,6 @@
 //! its jobs are made one at a time as they are stored. A dry run
 //! ([`Pinning::DryRun`]) digests the inputs without storing them.
 
-use crate::experiment::locked::LockedExperiment;
 use std::path::Path;
 
 use crate::content::canonical;
@@ -14,6 +13,7 @@ use crate::content::digest::Digest;
 use crate::content::layout::Layout;
 use crate::content::store::{import_dataset, store_module};
 use crate::experiment::lock::KeyMaker;
+use crate::experiment::locked::LockedExperiment;
 use crate::experiment::provenance::{Provenance, SourceFile};
 use crate::experiment::spec::locate::Seg;
 use crate::experiment::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::records::keys::KeyKinds;
 use crate::records::kinds::{ColumnType, Kinds};
 use crate::store::{JobRow, Store, StoreError};
+use crate::views::columns::leaves;
 
 /// The bookkeeping columns of every jobs export, and their types.
 pub const JOB_FIELDS: [(&str, ColumnType); 14] = [
@@ -118,7 +119,7 @@ impl JobColumns {
                 }
             }
         }
-        each_leaf("", &job.parameter, &mut |key, value| {
+        leaves("", &job.parameter, &mut |key, value| {
             if let Some(&column) = self.parameters.get(key) {
                 row[column] = value.clone();
             }
@@ -129,26 +130,7 @@ impl JobColumns {
 
 /// Adds the dotted path of every leaf of `value`, with its kind.
 fn add_leaf_kinds(kinds: &mut KeyKinds, value: &Value) {
-    each_leaf("", value, &mut |key, v| kinds.add(key, Kinds::of_value(v)));
-}
-
-/// Calls `f` with the dotted path and value of every leaf of `value` (a
-/// value that is not a non-empty mapping).
-fn each_leaf(prefix: &str, value: &Value, f: &mut dyn FnMut(&str, &Value)) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            for (key, v) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                each_leaf(&path, v, f);
-            }
-        }
-        _ if prefix.is_empty() => {}
-        leaf => f(prefix, leaf),
-    }
+    leaves("", value, &mut |key, v| kinds.add(key, Kinds::of_value(v)));
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::content::digest::Digest;
 use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, Records};
 use crate::store::{AttemptResult, ClaimedJob};
+use crate::sync::Unpoisoned;
 
 /// The longest an ended attempt waits for others before it is committed.
 pub const MAX_WAIT: Duration = Duration::from_millis(50);
@@ -77,7 +78,7 @@ impl Pending {
     /// Adds an ended attempt; returns the batch when it should be committed
     /// now, having `target` items or more, or [`MAX_BYTES`] of records.
     pub fn push(&self, done: Done, target: usize) -> Option<Vec<Done>> {
-        let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+        let mut batch = self.batch.lock_unpoisoned();
         batch.bytes += done.records.heap_bytes() + done.log.len();
         batch.items.push(done);
         batch.since.get_or_insert_with(Instant::now);
@@ -86,7 +87,7 @@ impl Pending {
 
     /// Everything pending, if the oldest has waited [`MAX_WAIT`] or `now`.
     pub fn take_if_due(&self, now: bool) -> Option<Vec<Done>> {
-        let mut batch = self.batch.lock().unwrap_or_else(|p| p.into_inner());
+        let mut batch = self.batch.lock_unpoisoned();
         let due = batch
             .since
             .is_some_and(|since| now || since.elapsed() >= MAX_WAIT);

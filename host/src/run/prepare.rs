@@ -3,7 +3,6 @@
 //! mounted, its engine checked against the one the jobs are locked to.
 //! `djx run`, `djx worker` and `djx verify` all run jobs through this.
 
-use crate::experiment::locked::LockedExperiment;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,6 +13,7 @@ use crate::content::digest::Digest;
 use crate::content::layout::Layout;
 use crate::content::store::{dataset_path, read_module, store_module};
 use crate::experiment::lock::LockedJob;
+use crate::experiment::locked::LockedExperiment;
 use crate::experiment::sweep::Sweep;
 use crate::records::result_digest::ResultHasher;
 use crate::runtime::{DatasetMount, JobInput, JobOutcome, Module, Runtime, Runtimes, job_seed};

@@ -23,6 +23,7 @@ use crate::records::Records;
 use crate::records::result_digest::ResultHasher;
 use crate::runtime::RecordSink;
 use crate::store::Store;
+use crate::sync::Unpoisoned;
 
 /// Chunks waiting for the writer, over all jobs of a run: a job that
 /// records faster than the store writes waits for it here, so memory stays
@@ -70,11 +71,11 @@ struct State {
 
 impl Progress {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn taken(&self) -> MutexGuard<'_, Taken> {
-        self.taken.lock().unwrap_or_else(|p| p.into_inner())
+        self.taken.lock_unpoisoned()
     }
 }
 

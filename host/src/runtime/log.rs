@@ -18,6 +18,7 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 
 use crate::runtime::limits::{LimitExceeded, LimitKind};
+use crate::sync::Unpoisoned;
 
 /// Which stream a log chunk came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,7 +65,7 @@ impl JobLog {
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock only means a writer panicked; the bytes are fine.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock_unpoisoned()
     }
 
     /// Appends `bytes` from `stream`, or fails if the log would pass its limit.

@@ -59,6 +59,7 @@ use crate::runtime::bindings::JobPre;
 use crate::runtime::compile_cache::CompileCache;
 use crate::runtime::ctx::JobState;
 use crate::runtime::ticker::EpochTicker;
+use crate::sync::Unpoisoned;
 
 /// An error loading a module.
 #[derive(Debug, thiserror::Error)]
@@ -234,7 +235,7 @@ impl Runtimes {
 
     /// The runtime of `determinism`.
     pub fn get(&self, determinism: Determinism) -> wasmtime::Result<Arc<Runtime>> {
-        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        let mut made = self.made.lock_unpoisoned();
         if let Some(rt) = made.get(&determinism) {
             return Ok(rt.clone());
         }

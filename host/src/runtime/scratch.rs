@@ -7,6 +7,7 @@
 //! ever gets a directory that is empty. One that cannot be emptied is
 //! removed instead.
 
+use crate::sync::Unpoisoned;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -41,7 +42,7 @@ impl ScratchPool {
 
     /// An empty directory: a pooled one, or a new one.
     pub fn take(&self) -> io::Result<Scratch<'_>> {
-        let pooled = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = self.free.lock_unpoisoned().pop();
         let dir = match pooled {
             Some(dir) => dir,
             None => {
@@ -92,11 +93,7 @@ impl Drop for Scratch<'_> {
         let Some(dir) = self.dir.take() else { return };
         // A directory that cannot be emptied is dropped (removed) instead.
         if empty(dir.path()).is_ok() {
-            self.pool
-                .free
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(dir);
+            self.pool.free.lock_unpoisoned().push(dir);
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Encoding and decoding of stored values, shared by every dialect: JSON
 //! text columns, digests, statuses.
 
-use crate::experiment::locked::LockedExperiment;
 use serde_json::{Map, Value};
 
 use super::{DatasetRef, Experiment, JobRow, RecordRow, StoreError, StoredRecord};
 use crate::content::digest::{Digest, InvalidDigest};
+use crate::experiment::locked::LockedExperiment;
 use crate::records::keys::RecordKeys;
 
 /// A JSON decoding error as a corrupt-value error.

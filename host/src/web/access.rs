@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::error::WebError;
 use crate::store::Store;
+use crate::sync::Unpoisoned;
 
 /// Opens the store (what every djx command opens).
 pub type Opener = Box<dyn Fn() -> Result<Box<dyn Store>, String> + Send + Sync>;
@@ -36,7 +37,7 @@ impl StoreAccess {
 
     /// The store, opening it if it is not open.
     pub fn get(&self) -> Result<Arc<dyn Store>, WebError> {
-        let mut slot = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.store.lock_unpoisoned();
         if let Some(store) = slot.as_ref() {
             return Ok(store.clone());
         }

@@ -9,17 +9,17 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use serde_json::{Value, json};
 
-use super::curve::{self, DEFAULT_POINTS, MAX_POINTS};
-use super::detail::JobDetail;
 use super::error::{ApiError, WebError};
 use super::handlers::{blocking, id, params};
-use super::lineage::{Lineage, check_prefix};
 use super::plot::plot_data;
 use super::query::{JOBS_PARAMS, JobsQuery};
 use super::state::AppState;
-use super::summary::Summary;
 use super::table::{page, row_json};
 use crate::store::AttemptRow;
+use crate::views::curve::{self, DEFAULT_POINTS, MAX_POINTS};
+use crate::views::detail::JobDetail;
+use crate::views::lineage::{Lineage, check_prefix};
+use crate::views::summary::Summary;
 
 type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
 type ApiResult = Result<Json<Value>, ApiError>;

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::access::StoreAccess;
 use super::error::WebError;
-use super::summary::Summary;
+use crate::sync::{Unpoisoned, read_unpoisoned};
+use crate::views::summary::Summary;
 
 /// How long a summary counts as current without asking the store.
 const FRESH: Duration = Duration::from_millis(400);
@@ -28,7 +29,7 @@ pub struct Entry {
 impl Entry {
     /// Reads the summary (which [`Summaries::get`] has made current).
     pub fn read(&self) -> Result<SummaryRef<'_>, WebError> {
-        let guard = self.summary.read().unwrap_or_else(|e| e.into_inner());
+        let guard = read_unpoisoned(&self.summary);
         if guard.is_none() {
             return Err(WebError::NotFound(format!("no experiment {}", self.id)));
         }
@@ -63,7 +64,7 @@ impl Summaries {
             let e = entry.clone();
             let result = store
                 .run(move |store| {
-                    let mut slot = e.summary.write().unwrap_or_else(|p| p.into_inner());
+                    let mut slot = e.summary.lock_unpoisoned();
                     match slot.as_mut() {
                         Some(summary) => {
                             summary.refresh(store)?;
@@ -87,7 +88,7 @@ impl Summaries {
     }
 
     fn entry(&self, id: i64) -> Arc<Entry> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = self.entries.lock_unpoisoned();
         if let Some((entry, used)) = entries.get_mut(&id) {
             *used = Instant::now();
             return entry.clone();
@@ -110,9 +111,6 @@ impl Summaries {
     }
 
     fn forget(&self, id: i64) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        self.entries.lock_unpoisoned().remove(&id);
     }
 }

@@ -5,7 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::curve::Curve;
+use crate::sync::Unpoisoned;
+use crate::views::curve::Curve;
 
 /// How many curves are kept (each at most 5,000 points: under 100 KB).
 const KEEP: usize = 64;
@@ -23,7 +24,7 @@ pub struct CurveCache {
 impl CurveCache {
     /// The curve read for `key`, if kept.
     pub fn get(&self, key: &CurveKey) -> Option<Arc<Curve>> {
-        let mut curves = self.curves.lock().unwrap_or_else(|e| e.into_inner());
+        let mut curves = self.curves.lock_unpoisoned();
         let at = curves.iter().position(|(k, _)| k == key)?;
         let entry = curves.remove(at);
         let curve = entry.1.clone();
@@ -33,7 +34,7 @@ impl CurveCache {
 
     /// Keeps `curve`, read for `key`, dropping the least recently used.
     pub fn put(&self, key: CurveKey, curve: Arc<Curve>) {
-        let mut curves = self.curves.lock().unwrap_or_else(|e| e.into_inner());
+        let mut curves = self.curves.lock_unpoisoned();
         curves.retain(|(k, _)| *k != key);
         if curves.len() >= KEEP {
             curves.remove(0);

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::store::StoreError;
+use crate::views::ViewError;
 
 /// An error answered to the browser or a script.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +67,16 @@ impl From<StoreError> for WebError {
             }
             e if e.is_transient() => WebError::Unavailable(e.to_string()),
             e => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ViewError> for WebError {
+    fn from(e: ViewError) -> WebError {
+        match e {
+            ViewError::Invalid(m) => WebError::BadRequest(m),
+            ViewError::NotFound(m) => WebError::NotFound(m),
+            ViewError::Store(e) => e.into(),
         }
     }
 }

@@ -18,27 +18,18 @@
 //! | `/artifacts/{digest}` | (the artifact's bytes) |
 
 pub mod access;
-pub mod agg;
 pub mod api;
 pub mod artifact;
 pub mod assets;
 pub mod cache;
-pub mod columns;
-pub mod curve;
 pub mod curve_cache;
-pub mod detail;
-pub mod downsample;
 pub mod error;
 pub mod handlers;
-pub mod json_scan;
-pub mod lineage;
 pub mod pages;
 pub mod plot;
 pub mod query;
 pub mod report;
 pub mod state;
-pub mod steps;
-pub mod summary;
 pub mod table;
 pub mod token;
 
@@ -50,7 +41,6 @@ use axum::http::{HeaderValue, header};
 use axum::routing::get;
 
 pub use self::access::{Opener, StoreAccess};
-pub use self::detail::JobDetail;
 pub use self::token::Token;
 
 /// What the server serves.

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::agg::Aggregate;
 use super::error::WebError;
-use super::summary::Summary;
+use crate::views::agg::Aggregate;
+use crate::views::summary::Summary;
 
 /// Orders numbers by value (and anything else after them, by its JSON
 /// text).

@@ -9,8 +9,8 @@
 
 use std::fmt::Write as _;
 
-use super::agg::Aggregate;
 use super::error::WebError;
+use crate::views::agg::Aggregate;
 
 /// The most rows one page of the job table holds.
 pub const MAX_LIMIT: usize = 1000;

@@ -9,17 +9,17 @@ use maud::{DOCTYPE, PreEscaped, html};
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
-use super::agg::Aggregate;
 use super::assets;
-use super::curve;
 use super::error::WebError;
 use super::pages::experiment::{Mode, header, plots, table};
 use super::pages::layout::json_script;
 use super::plot::plot_data;
 use super::query::JobsQuery;
-use super::summary::Summary;
 use super::table::page;
 use crate::store::{AttemptRow, JobStatus, Store};
+use crate::views::agg::Aggregate;
+use crate::views::curve;
+use crate::views::summary::Summary;
 
 /// Curves a report carries per metric (the first finished jobs that have
 /// one), and points per curve.

@@ -5,10 +5,10 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value, json};
 
-use super::agg::Aggregate;
 use super::error::WebError;
 use super::query::{Filter, JobsQuery, Op};
-use super::summary::{JobEntry, Summary};
+use crate::views::agg::Aggregate;
+use crate::views::summary::{JobEntry, Summary};
 
 /// A column of the job table.
 #[derive(Clone, Debug)]

@@ -7,11 +7,11 @@
 //! row is unique per rung: of racing workers one adds it, and the others
 //! learn it was added ([`Progress::Added`] with `here` false).
 
-use crate::experiment::locked::LockedExperiment;
 use serde_json::Value;
 
 use super::Sweep;
 use super::promote::{Decision, decide};
+use crate::experiment::locked::LockedExperiment;
 use crate::store::{JobStatus, NewRung, Store, StoreError};
 
 /// Where a sweep stands after [`advance`].

@@ -13,9 +13,9 @@
 pub mod advance;
 pub mod promote;
 
-use crate::experiment::locked::LockedExperiment;
 use std::path::Path;
 
+use crate::experiment::locked::LockedExperiment;
 use crate::experiment::resolve::locked_jobs;
 use crate::experiment::spec::{self, Grid, Halving, ParsedFile, SpecError};
 use crate::store::{NewJob, SweepPlan};

@@ -12,6 +12,7 @@ mod config;
 pub mod tls;
 
 use crate::experiment::locked::LockedExperiment;
+use crate::sync::Unpoisoned;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -912,7 +913,7 @@ impl Store for PgStore {
     }
 
     fn wait_for_work(&self, timeout: Duration) -> Result<()> {
-        let mut guard = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.listener.lock_unpoisoned();
         self.rt.block_on(async {
             if guard.is_none() {
                 *guard = Some(self.listen().await?);

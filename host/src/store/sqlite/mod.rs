@@ -7,6 +7,7 @@
 //! the file.
 
 use crate::experiment::locked::LockedExperiment;
+use crate::sync::Unpoisoned;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -127,7 +128,7 @@ impl SqliteStore {
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection usable: every
         // write is a transaction that rolled back.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        self.conn.lock_unpoisoned()
     }
 
     /// The connection records stream through. It skips the foreign-key
@@ -142,7 +143,7 @@ impl SqliteStore {
                 self.appender.get_or_init(|| Mutex::new(conn))
             }
         };
-        Ok(appender.lock().unwrap_or_else(|e| e.into_inner()))
+        Ok(appender.lock_unpoisoned())
     }
 }
 

@@ -4,14 +4,14 @@
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::super::agg::Aggregate;
 use super::super::plot::plot_data;
 use super::super::query::JobsQuery;
-use super::super::summary::Summary;
 use super::super::table::{Page, page};
 use super::format::{cell, duration_ms, number, when};
 use super::layout::json_script;
 use crate::store::{JobStatus, StatusCounts};
+use crate::views::agg::Aggregate;
+use crate::views::summary::Summary;
 
 /// Where the table is drawn.
 #[derive(Clone, Copy)]

@@ -5,10 +5,10 @@
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::super::detail::JobDetail;
 use super::experiment::short;
 use super::format::{duration_ms, when};
 use super::layout::json_script;
+use crate::views::detail::JobDetail;
 
 /// Records shown on the page (the JSON twin takes `records=`).
 pub const PAGE_RECORDS: usize = 1000;

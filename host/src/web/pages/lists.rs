@@ -2,9 +2,9 @@
 
 use maud::{Markup, html};
 
-use super::super::lineage::{JobUse, Lineage};
 use super::format::when;
 use crate::store::{ExperimentSummary, Submission};
+use crate::views::lineage::{JobUse, Lineage};
 
 /// Every experiment with its job counts and the cluster jobs submitted for
 /// it, as `djx ls` shows them.

@@ -16,11 +16,11 @@ use axum::response::Html;
 
 use super::error::{PageError, WebError};
 use super::handlers::{blocking, id, params};
-use super::lineage::{Lineage, check_prefix};
 use super::query::{JOBS_PARAMS, JobsQuery};
 use super::state::AppState;
 use super::table::page;
-use crate::web::detail::JobDetail;
+use crate::views::detail::JobDetail;
+use crate::views::lineage::{Lineage, check_prefix};
 
 type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
 type PageResult = Result<Html<String>, PageError>;
@@ -153,7 +153,7 @@ pub async fn lineage(
     params(q)?.only(&[])?;
     let prefix = check_prefix(&digest)?;
     let p = prefix.clone();
-    let lineage = state.store.run(move |s| Lineage::load(s, &p)).await?;
+    let lineage = state.store.run(move |s| Ok(Lineage::load(s, &p)?)).await?;
     Ok(layout::page(
         "Lineage",
         &[(format!("lineage {}", &prefix[..prefix.len().min(12)]), None)],

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::error::WebError;
+use super::ViewError;
 use crate::content::digest::Digest;
 use crate::experiment::provenance::GitState;
 use crate::store::{ArtifactUse, DatasetRef, StatusCounts, Store};
@@ -87,10 +87,10 @@ pub struct Lineage {
 }
 
 /// Checks a digest or prefix as `djx lineage` does: 8 to 64 hex characters.
-pub fn check_prefix(text: &str) -> Result<String, WebError> {
+pub fn check_prefix(text: &str) -> Result<String, ViewError> {
     let prefix = text.to_ascii_lowercase();
     if prefix.len() < 8 || prefix.len() > 64 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(WebError::BadRequest(format!(
+        return Err(ViewError::Invalid(format!(
             "{text:?} is not a digest: give at least 8 of its hex characters"
         )));
     }
@@ -100,7 +100,7 @@ pub fn check_prefix(text: &str) -> Result<String, WebError> {
 impl Lineage {
     /// The lineage of `prefix` (checked by [`check_prefix`]); a 404 when
     /// the store has nothing with such a digest.
-    pub fn load(store: &dyn Store, prefix: &str) -> Result<Lineage, WebError> {
+    pub fn load(store: &dyn Store, prefix: &str) -> Result<Lineage, ViewError> {
         let mut by_digest: BTreeMap<Digest, Vec<ArtifactUse>> = BTreeMap::new();
         for u in store.artifact_uses(prefix)? {
             by_digest.entry(u.digest).or_default().push(u);
@@ -147,7 +147,7 @@ impl Lineage {
             }
         }
         if artifacts.is_empty() && inputs.is_empty() {
-            return Err(WebError::NotFound(format!(
+            return Err(ViewError::NotFound(format!(
                 "no artifact, dataset or module with a digest starting {prefix} is in the store"
             )));
         }
@@ -159,7 +159,7 @@ impl Lineage {
     }
 }
 
-fn job_use(store: &dyn Store, u: &ArtifactUse) -> Result<JobUse, WebError> {
+fn job_use(store: &dyn Store, u: &ArtifactUse) -> Result<JobUse, ViewError> {
     let job = store.job(u.job_id)?;
     let exp = store.experiment(u.experiment_id)?;
     let locked = exp.locked;

@@ -6,20 +6,40 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// Calls `each(path, value)` for every leaf of `value` under `prefix`
-/// (`labels`, `parameter`): nested objects give dotted paths
-/// (`parameter.model_args.max_depth`); lists, scalars and nested empty
-/// objects are leaves.
-pub fn leaves<'v>(prefix: &str, value: &'v Value, each: &mut dyn FnMut(String, &'v Value)) {
+/// Calls `each(path, value)` for every leaf of `value`: nested objects
+/// give dotted paths under `prefix` (`parameter.model_args.max_depth`, or
+/// `model_args.max_depth` when `prefix` is empty); lists, scalars and
+/// nested empty objects are leaves. The root itself is a leaf only when it
+/// is not an object and `prefix` names it: a job without labels (or
+/// parameters) has no column. The job table, its plots and the exports all
+/// name columns this way.
+pub fn leaves<'v>(prefix: &str, value: &'v Value, each: &mut dyn FnMut(&str, &'v Value)) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
-                leaves(&format!("{prefix}.{k}"), v, each);
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                below(&path, v, each);
             }
         }
-        // A job without labels (or parameters) has no column.
-        Value::Object(_) if !prefix.contains('.') => {}
-        other => each(prefix.to_owned(), other),
+        Value::Object(_) => {}
+        _ if prefix.is_empty() => {}
+        other => each(prefix, other),
+    }
+}
+
+/// [`leaves`] below the root, where every value has a path.
+fn below<'v>(path: &str, value: &'v Value, each: &mut dyn FnMut(&str, &'v Value)) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                below(&format!("{path}.{k}"), v, each);
+            }
+        }
+        other => each(path, other),
     }
 }
 
@@ -74,10 +94,10 @@ impl Columns {
         for (l, p) in jobs {
             count += 1;
             leaves("labels", l, &mut |path, _| {
-                labels.insert(path);
+                labels.insert(path.to_owned());
             });
             leaves("parameter", p, &mut |path, value| {
-                let entry = params.entry(path).or_insert((value, false, 0));
+                let entry = params.entry(path.to_owned()).or_insert((value, false, 0));
                 entry.1 |= entry.0 != value;
                 entry.2 += 1;
             });
@@ -171,6 +191,29 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn paths(prefix: &str, value: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        leaves(prefix, value, &mut |path, v| {
+            out.push(format!("{path}={v}"))
+        });
+        out
+    }
+
+    #[test]
+    fn leaves_name_columns_with_or_without_a_prefix() {
+        let nested = json!({"m": {"d": 2, "e": {}}, "f": [1]});
+        assert_eq!(
+            paths("parameter", &nested),
+            ["parameter.f=[1]", "parameter.m.d=2", "parameter.m.e={}"]
+        );
+        assert_eq!(paths("", &nested), ["f=[1]", "m.d=2", "m.e={}"]);
+        // An empty root has no column; a scalar root has one only if named.
+        assert!(paths("labels", &json!({})).is_empty());
+        assert!(paths("", &json!({})).is_empty());
+        assert_eq!(paths("labels", &json!(5)), ["labels=5"]);
+        assert!(paths("", &json!(5)).is_empty());
+    }
 
     #[test]
     fn labels_always_parameters_when_they_vary() {

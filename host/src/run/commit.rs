@@ -1,0 +1,63 @@
+//! Committing what ended: a heartbeat renews the leases of running jobs and
+//! commits ended attempts that waited long enough for company
+//! ([`crate::run::pending`]); a commit writes a batch in one transaction and
+//! then reports each job, finished, failed or (its lease lost) put back.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::run::events::JobEvent;
+use crate::run::pending::Done;
+use crate::run::worker::{RunError, Runner, Shared};
+
+impl Runner<'_> {
+    /// Renews this worker's leases while jobs run, and commits ended
+    /// attempts that waited long enough for company.
+    pub(super) fn heartbeat(&self, done: &AtomicBool, shared: &Shared<'_>) -> Result<(), RunError> {
+        let period = self.options.lease / 3;
+        let mut last = Instant::now();
+        while !done.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(10));
+            if let Some(batch) = shared.pending.take_if_due(false) {
+                self.flush(shared, batch)?;
+            }
+            if last.elapsed() >= period {
+                last = Instant::now();
+                if shared.running.load(Ordering::Relaxed) > 0 {
+                    // A failed renewal is retried next period; if the lease
+                    // is lost meanwhile, the fenced finish writes nothing.
+                    let _ = self.store.renew(&self.worker, self.options.lease);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits ended attempts in one transaction, then reports them.
+    pub(super) fn flush(&self, shared: &Shared<'_>, batch: Vec<Done>) -> Result<(), RunError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let results: Vec<_> = batch.iter().map(Done::result).collect();
+        let items: Vec<_> = batch.iter().map(|d| &d.job).zip(results.iter()).collect();
+        // A retried commit is safe: each attempt is fenced by its attempt
+        // number and lease, so if the first try committed, a retry changes
+        // nothing.
+        let kept = self.retrying().finish_all(&items)?;
+        shared
+            .running
+            .fetch_sub(batch.len() as u64, Ordering::Relaxed);
+        for (done, kept) in batch.iter().zip(kept) {
+            let event = match (kept, &done.failure) {
+                (false, _) => JobEvent::Released { job: done.job.id },
+                (true, None) => JobEvent::Finished { job: done.job.id },
+                (true, Some(reason)) => JobEvent::Failed {
+                    job: done.job.id,
+                    reason: reason.clone(),
+                },
+            };
+            shared.report(event);
+        }
+        Ok(())
+    }
+}

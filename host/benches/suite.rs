@@ -623,12 +623,19 @@ fn machine() -> String {
 
 /// Whether P7 and following run: unless `DJX_BENCH_ONLY` names others only.
 fn scale_wanted(only: &str) -> bool {
+    scale_rows_from(only, 7)
+}
+
+/// Whether `DJX_BENCH_ONLY` is unset or names a row from `P<first>` on:
+/// `DJX_BENCH_ONLY=P7,P8` runs the two `djx add` rows without the
+/// minutes-long rows after them.
+fn scale_rows_from(only: &str, first: u32) -> bool {
     only.is_empty()
         || only.split(',').any(|w| {
             w.trim()
                 .strip_prefix('P')
                 .and_then(|n| n.parse::<u32>().ok())
-                .is_some_and(|n| n >= 7)
+                .is_some_and(|n| n >= first)
         })
 }
 
@@ -850,7 +857,7 @@ fn main() {
     }
     let scale = (scale_wanted(&only)).then(|| {
         let p1_rate = (!p1.samples.is_empty()).then(|| stats(&p1.samples).0);
-        scale::measure(database.as_deref(), p1_rate)
+        scale::measure(database.as_deref(), p1_rate, scale_rows_from(&only, 9))
     });
     println!("\n{}", machine());
     println!("\n| id | workload | median | min–max | target | peak RSS |");

@@ -131,7 +131,7 @@ fn secs(d: Duration) -> f64 {
 }
 
 /// Runs P7 and following once; `p1_rate` is P1's median, for P12's target.
-pub fn measure(database: Option<&str>, p1_rate: Option<f64>) -> ScaleRows {
+pub fn measure(database: Option<&str>, p1_rate: Option<f64>, beyond_p8: bool) -> ScaleRows {
     let side = env_usize("DJX_BENCH_SCALE_SIDE", 100).max(2);
     let records = env_usize("DJX_BENCH_SCALE_RECORDS", 10_000_000).max(10) as u64;
     let jobs = side * side * side;
@@ -153,6 +153,9 @@ pub fn measure(database: Option<&str>, p1_rate: Option<f64>) -> ScaleRows {
         grid_experiment(pg.path(), side);
         let (add, rss) = timed(vec![djx_cmd(pg.path(), &["add", "grid.yml"], Some(url))]);
         rows.add_pg.add(secs(add), rss);
+    }
+    if !beyond_p8 {
+        return rows;
     }
 
     eprintln!("P9: djx jobs, first line");

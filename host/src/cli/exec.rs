@@ -11,11 +11,14 @@ use serde_json::Value;
 
 use djx_host::content::artifacts::ArtifactStore;
 use djx_host::content::dataset::{DatasetKind, digest_path, stage_alone};
+use djx_host::content::digest::Digest;
 use djx_host::experiment::lock::LockedJob;
 use djx_host::experiment::spec::valid_dataset_name;
 use djx_host::records::result_digest::records_digest;
 use djx_host::runtime::limits::{parse_duration, parse_size};
-use djx_host::runtime::{DatasetMount, Determinism, JobInput, Limits, Runtime, job_seed};
+use djx_host::runtime::{
+    DatasetMount, Determinism, JobInput, JobOutcome, Limits, Runtime, job_seed,
+};
 use djx_host::store::DatasetRef;
 
 use super::{EXIT_JOB_FAILED, Exit};
@@ -131,6 +134,12 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
     };
     let outcome = runtime.run(&module, &input, &store);
 
+    report(&outcome, &key, keep)
+}
+
+/// Prints what the job produced: its log to stderr, its records to stdout
+/// as JSON lines, then its key and its result digest (or why it failed).
+fn report(outcome: &JobOutcome, key: &Digest, keep: bool) -> anyhow::Result<()> {
     let log = outcome.log_text();
     if !log.is_empty() {
         eprint!("{log}");
@@ -151,7 +160,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         );
     }
     eprintln!("djx: job key {key}");
-    match outcome.failure {
+    match &outcome.failure {
         None => {
             let log = outcome.log_bytes();
             let digest = records_digest(&outcome.records, &outcome.artifacts, Some(&log));

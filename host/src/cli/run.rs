@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use djx_host::content::layout::Layout;
 use djx_host::run::events::{JobEvent, RunSummary, rung_text};
 use djx_host::run::signals::{self, Again};
 use djx_host::run::worker::{RunOptions, Runner};
@@ -53,35 +54,7 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let runtimes = Runtimes::new(layout.cache.clone(), layout.temp.clone());
-    // Validate before opening anything: every target is an id or a file.
-    let mut refs = Vec::new();
-    let mut files = Vec::new();
-    for t in &args.targets {
-        match parse_exp(t) {
-            Ok(r) => refs.push(r),
-            Err(_) if Path::new(t).is_file() => files.push(t.clone()),
-            Err(e) => anyhow::bail!("{e}, and no file {t:?} exists"),
-        }
-    }
-    let store = open_store(&layout)?;
-    let mut ids = resolve_exps(store.as_ref(), &refs)?;
-    for file in files {
-        let added = add::add(
-            Path::new(&file),
-            args.max_jobs,
-            &layout,
-            &runtimes,
-            store.as_ref(),
-        )?;
-        eprintln!(
-            "djx: added experiment {} ({}) from {file}",
-            added.id,
-            added.describe()
-        );
-        ids.push(added.id);
-    }
-    ids.dedup();
-
+    let (store, ids) = experiments(&args, &layout, &runtimes)?;
     let cancel = Arc::new(AtomicBool::new(false));
     signals::stop_on_signals(
         cancel.clone(),
@@ -94,63 +67,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     )
     .context("installing the Ctrl-C handler")?;
 
-    let todo = pending(store.as_ref(), &ids)?;
-    let bar = progress_bar(todo, args.no_progress);
-    let failed = AtomicU64::new(0);
-    let running = AtomicU64::new(0);
-    // Which rung each sweep is running, for the progress line.
-    let rungs = Mutex::new(
-        sweeps::latest(&store.rungs(&ids)?)
-            .into_iter()
-            .map(|(id, r)| (id, rung_text(r.rung, r.rungs, None)))
-            .collect::<BTreeMap<i64, String>>(),
-    );
-    let on_event = |event: JobEvent| {
-        if event.is_notable()
-            && let Some(line) = event.describe()
-        {
-            bar.suspend(|| eprintln!("{line}"));
-        }
-        match event {
-            JobEvent::Cached { jobs } => bar.inc(jobs),
-            JobEvent::Started { .. } => {
-                running.fetch_add(1, Ordering::Relaxed);
-            }
-            JobEvent::Finished { .. } => {
-                running.fetch_sub(1, Ordering::Relaxed);
-                bar.inc(1);
-            }
-            JobEvent::Failed { .. } => {
-                running.fetch_sub(1, Ordering::Relaxed);
-                failed.fetch_add(1, Ordering::Relaxed);
-                bar.inc(1);
-            }
-            JobEvent::Released { .. } => {
-                running.fetch_sub(1, Ordering::Relaxed);
-            }
-            JobEvent::Rung {
-                experiment,
-                rung,
-                rungs: of,
-                jobs,
-                budget,
-                ..
-            } => {
-                bar.inc_length(jobs);
-                rungs
-                    .lock_unpoisoned()
-                    .insert(experiment, rung_text(rung, of, Some(&budget)));
-            }
-            JobEvent::SweepStopped { .. } => {}
-        }
-        let at: Vec<String> = rungs.lock_unpoisoned().values().cloned().collect();
-        bar.set_message(format!(
-            "{}failed {}  running {}",
-            at.iter().map(|a| format!("{a}  ")).collect::<String>(),
-            failed.load(Ordering::Relaxed),
-            running.load(Ordering::Relaxed)
-        ));
-    };
+    let progress = Progress::new(store.as_ref(), &ids, args.no_progress)?;
+    let on_event = |event: JobEvent| progress.event(event);
     let options = RunOptions {
         workers: args.workers.max(1),
         lease: args.lease,
@@ -165,7 +83,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         options,
     };
     let summary = runner.run(&ids, &on_event)?;
-    bar.finish_and_clear();
+    progress.bar.finish_and_clear();
     print_summary(store.as_ref(), &ids, &summary)?;
     if summary.cancelled {
         return Err(Exit(EXIT_INTERRUPTED).into());
@@ -174,6 +92,118 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         return Err(Exit(EXIT_JOB_FAILED).into());
     }
     Ok(())
+}
+
+/// The experiments `djx run` runs: its ids, and its files added first.
+/// Every target is checked before the store is opened.
+fn experiments(
+    args: &RunArgs,
+    layout: &Layout,
+    runtimes: &Runtimes,
+) -> anyhow::Result<(Box<dyn Store>, Vec<i64>)> {
+    // Validate before opening anything: every target is an id or a file.
+    let mut refs = Vec::new();
+    let mut files = Vec::new();
+    for t in &args.targets {
+        match parse_exp(t) {
+            Ok(r) => refs.push(r),
+            Err(_) if Path::new(t).is_file() => files.push(t.clone()),
+            Err(e) => anyhow::bail!("{e}, and no file {t:?} exists"),
+        }
+    }
+    let store = open_store(layout)?;
+    let mut ids = resolve_exps(store.as_ref(), &refs)?;
+    for file in files {
+        let added = add::add(
+            Path::new(&file),
+            args.max_jobs,
+            layout,
+            runtimes,
+            store.as_ref(),
+        )?;
+        eprintln!(
+            "djx: added experiment {} ({}) from {file}",
+            added.id,
+            added.describe()
+        );
+        ids.push(added.id);
+    }
+    ids.dedup();
+
+    Ok((store, ids))
+}
+
+/// The progress bar of a run, and what it shows besides the count: the
+/// rung each sweep is at, failed and running jobs.
+struct Progress {
+    bar: ProgressBar,
+    failed: AtomicU64,
+    running: AtomicU64,
+    rungs: Mutex<BTreeMap<i64, String>>,
+}
+
+impl Progress {
+    fn new(store: &dyn Store, ids: &[i64], hidden: bool) -> anyhow::Result<Progress> {
+        let rungs = sweeps::latest(&store.rungs(ids)?)
+            .into_iter()
+            .map(|(id, r)| (id, rung_text(r.rung, r.rungs, None)))
+            .collect();
+        Ok(Progress {
+            bar: progress_bar(pending(store, ids)?, hidden),
+            failed: AtomicU64::new(0),
+            running: AtomicU64::new(0),
+            rungs: Mutex::new(rungs),
+        })
+    }
+
+    /// Shows one event of the run.
+    fn event(&self, event: JobEvent) {
+        let bar = &self.bar;
+        if event.is_notable()
+            && let Some(line) = event.describe()
+        {
+            bar.suspend(|| eprintln!("{line}"));
+        }
+        match event {
+            JobEvent::Cached { jobs } => bar.inc(jobs),
+            JobEvent::Started { .. } => {
+                self.running.fetch_add(1, Ordering::Relaxed);
+            }
+            JobEvent::Finished { .. } => {
+                self.running.fetch_sub(1, Ordering::Relaxed);
+                bar.inc(1);
+            }
+            JobEvent::Failed { .. } => {
+                self.running.fetch_sub(1, Ordering::Relaxed);
+                self.failed.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
+            }
+            JobEvent::Released { .. } => {
+                self.running.fetch_sub(1, Ordering::Relaxed);
+            }
+            JobEvent::Rung {
+                experiment,
+                rung,
+                rungs: of,
+                jobs,
+                budget,
+                ..
+            } => {
+                bar.inc_length(jobs);
+                self.rungs
+                    .lock_unpoisoned()
+                    .insert(experiment, rung_text(rung, of, Some(&budget)));
+            }
+            JobEvent::SweepStopped { .. } => {}
+        }
+        let at: Vec<String> = self.rungs.lock_unpoisoned().values().cloned().collect();
+        bar.set_message(format!(
+            "{}failed {}  running {}",
+            at.iter().map(|a| format!("{a}  ")).collect::<String>(),
+            self.failed.load(Ordering::Relaxed),
+            self.running.load(Ordering::Relaxed)
+        ));
+    }
 }
 
 /// Jobs not yet finished or failed.

@@ -4,6 +4,10 @@
 //! log.
 
 use clap::Args;
+use djx_host::experiment::locked::LockedExperiment;
+use djx_host::experiment::provenance::Provenance;
+use djx_host::records::ArtifactInfo;
+use djx_host::store::{AttemptRow, RecordRow, Submission};
 use djx_host::views::JobDetail;
 use djx_host::views::format::duration_ms;
 
@@ -68,6 +72,15 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         "parameter  {}",
         indent(&serde_json::to_string_pretty(&job.parameter)?)
     );
+    print_inputs(locked);
+    print_source(&locked.provenance, locked);
+    print_attempts(&submissions, &attempts);
+    print_outputs(&records, &artifacts, &log);
+    Ok(())
+}
+
+/// The module, datasets, limits and engine a job ran with.
+fn print_inputs(locked: &LockedExperiment) {
     println!("inputs");
     println!("  module   {}", locked.module_digest);
     for d in &locked.datasets {
@@ -82,13 +95,17 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
     }
     println!("  limits   {}", locked.limits);
     println!("  engine   {}", locked.engine);
+}
+
+/// Where the experiment came from: its file, what it extends, git, how
+/// the module was built, and who added it.
+fn print_source(p: &Provenance, locked: &LockedExperiment) {
     println!("source");
     println!("  file     {} {}", locked.source_path, locked.source_digest);
     // The files it extends (the first of `files` is the file itself).
-    for f in locked.provenance.files.iter().skip(1) {
+    for f in p.files.iter().skip(1) {
         println!("  extends  {} {}", f.path, f.digest);
     }
-    let p = &locked.provenance;
     match (&p.experiment_git, &p.module_git) {
         (Some(e), Some(m)) if e == m => println!("  git      {e}"),
         (e, m) => {
@@ -112,14 +129,18 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
             p.djx_version, p.host.hostname, p.host.os, p.host.arch
         );
     }
-    for s in &submissions {
+}
+
+/// The cluster jobs submitted for the experiment, and the job's attempts.
+fn print_attempts(submissions: &[Submission], attempts: &[AttemptRow]) {
+    for s in submissions {
         println!(
             "submitted  {} job {} at {}, {} worker(s) x {} slot(s): {}",
             s.scheduler, s.scheduler_job, s.submitted_at, s.workers, s.slots, s.command
         );
     }
     println!("attempts   {}", attempts.len());
-    for a in &attempts {
+    for a in attempts {
         let result = a
             .result_digest
             .map_or_else(|| "no result digest".to_owned(), |d| d.to_string());
@@ -135,8 +156,12 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
             result
         );
     }
+}
+
+/// The job's records, artifacts and log.
+fn print_outputs(records: &[RecordRow], artifacts: &[ArtifactInfo], log: &[u8]) {
     println!("records    {}", records.len());
-    for r in &records {
+    for r in records {
         let metrics: Vec<String> = r
             .metrics
             .iter()
@@ -150,14 +175,13 @@ pub fn run(args: ShowArgs) -> anyhow::Result<()> {
         );
     }
     println!("artifacts  {}", artifacts.len());
-    for a in &artifacts {
+    for a in artifacts {
         println!("  {} {} ({} bytes)", a.name, a.digest, a.size);
     }
     if !log.is_empty() {
         println!("log");
-        for line in String::from_utf8_lossy(&log).lines() {
+        for line in String::from_utf8_lossy(log).lines() {
             println!("  {line}");
         }
     }
-    Ok(())
 }

@@ -64,16 +64,11 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let workdir = std::env::current_dir().context("reading the working directory")?;
     let djx = std::env::current_exe().context("finding the djx binary")?;
-    let hosts: Vec<String> = config
-        .connection()
-        .get_hosts()
-        .iter()
-        .map(|h| match h {
-            tokio_postgres::config::Host::Tcp(name) => name.clone(),
-            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
-        })
-        .collect();
-    check_shared(&shared_paths(&layout, &workdir), cluster_nodes(), &hosts)?;
+    check_shared(
+        &shared_paths(&layout, &workdir),
+        cluster_nodes(),
+        &database_hosts(&config),
+    )?;
 
     let shown = config.to_string();
     let store = PgStore::open(config).with_context(|| format!("opening the store {shown}"))?;
@@ -82,17 +77,7 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<()> {
         .iter()
         .map(|&id| store.experiment(id))
         .collect::<Result<Vec<_>, _>>()?;
-    let left: u64 = store
-        .experiments()?
-        .iter()
-        .filter(|e| ids.contains(&e.id))
-        .map(|e| e.jobs.unassigned + e.jobs.assigned)
-        .sum();
-    if left == 0 {
-        anyhow::bail!(
-            "nothing to submit: every job of experiment(s) {ids:?} has ended (`djx jobs ID` shows them)"
-        );
-    }
+    ensure_jobs_left(&store, &ids)?;
     let job = SlurmJob::new(
         options,
         &experiments,
@@ -143,5 +128,34 @@ pub fn run(args: SubmitArgs) -> anyhow::Result<()> {
         job.log_dir.display(),
         script_path.display()
     );
+    Ok(())
+}
+
+/// The database's hosts, as the nodes will connect to them.
+fn database_hosts(config: &PgConfig) -> Vec<String> {
+    config
+        .connection()
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect()
+}
+
+/// Refuses a submission with no job left to run.
+fn ensure_jobs_left(store: &PgStore, ids: &[i64]) -> anyhow::Result<()> {
+    let left: u64 = store
+        .experiments()?
+        .iter()
+        .filter(|e| ids.contains(&e.id))
+        .map(|e| e.jobs.unassigned + e.jobs.assigned)
+        .sum();
+    if left == 0 {
+        anyhow::bail!(
+            "nothing to submit: every job of experiment(s) {ids:?} has ended (`djx jobs ID` shows them)"
+        );
+    }
     Ok(())
 }

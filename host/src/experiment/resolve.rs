@@ -115,38 +115,7 @@ pub fn resolve(
         .load(&module_path.display().to_string(), &wasm)
         .map_err(|e| parsed.error(&module_key, e.to_string()))?;
 
-    let mut datasets = Vec::new();
-    for (name, data) in &file.data {
-        let key = [Seg::Key("data"), Seg::Key(name)];
-        let source = parsed.base_dir().join(&data.source);
-        if !source.exists() {
-            return Err(parsed.error(
-                &key,
-                format!("dataset {name:?}: {} does not exist", source.display()),
-            ));
-        }
-        let (digest, kind) = match pinning {
-            Pinning::Store => import_dataset(&layout.data, &source)
-                .map_err(|e| parsed.error(&key, format!("importing dataset {name:?}: {e}")))?,
-            Pinning::DryRun => digest_path(&source)
-                .map_err(|e| parsed.error(&key, format!("digesting dataset {name:?}: {e}")))?,
-        };
-        let file_name = match kind {
-            DatasetKind::Dir => None,
-            DatasetKind::File => Some(
-                source
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .ok_or_else(|| parsed.error(&key, "the dataset's file name is not UTF-8"))?
-                    .to_owned(),
-            ),
-        };
-        datasets.push(DatasetRef {
-            name: name.clone(),
-            digest,
-            file: file_name,
-        });
-    }
+    let datasets = pin_datasets(&parsed, layout, pinning)?;
     let module_digest = match pinning {
         Pinning::Store => store_module(&layout.modules, &wasm)
             .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?,
@@ -191,4 +160,46 @@ pub fn resolve(
         parsed,
         grid,
     })
+}
+
+/// Pins every dataset of the file: imported into the data store (or only
+/// digested, for a dry run), in the file's order.
+fn pin_datasets(
+    parsed: &ParsedFile,
+    layout: &Layout,
+    pinning: Pinning,
+) -> Result<Vec<DatasetRef>, SpecError> {
+    let mut datasets = Vec::new();
+    for (name, data) in &parsed.file.data {
+        let key = [Seg::Key("data"), Seg::Key(name)];
+        let source = parsed.base_dir().join(&data.source);
+        if !source.exists() {
+            return Err(parsed.error(
+                &key,
+                format!("dataset {name:?}: {} does not exist", source.display()),
+            ));
+        }
+        let (digest, kind) = match pinning {
+            Pinning::Store => import_dataset(&layout.data, &source)
+                .map_err(|e| parsed.error(&key, format!("importing dataset {name:?}: {e}")))?,
+            Pinning::DryRun => digest_path(&source)
+                .map_err(|e| parsed.error(&key, format!("digesting dataset {name:?}: {e}")))?,
+        };
+        let file_name = match kind {
+            DatasetKind::Dir => None,
+            DatasetKind::File => Some(
+                source
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| parsed.error(&key, "the dataset's file name is not UTF-8"))?
+                    .to_owned(),
+            ),
+        };
+        datasets.push(DatasetRef {
+            name: name.clone(),
+            digest,
+            file: file_name,
+        });
+    }
+    Ok(datasets)
 }

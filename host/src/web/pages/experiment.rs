@@ -159,12 +159,31 @@ pub fn body(
 
 /// The job table with its filters and pager (live), or all of it (report).
 pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'_>) -> Markup {
-    let has_curves = summary.curve_metrics().next().is_some();
-    let link = |change: &dyn Fn(&mut JobsQuery)| -> String {
-        let Mode::Live(path) = mode else {
+    let links = Links { query, mode };
+    html! {
+        (controls(&links, page))
+        div.scroll {
+        table.jobs {
+            (table_head(summary, &links))
+            (table_body(summary, query, page, mode))
+        }
+        }
+    }
+}
+
+/// Links of the live table: the same query with one change.
+struct Links<'a> {
+    query: &'a JobsQuery,
+    mode: Mode<'a>,
+}
+
+impl Links<'_> {
+    /// The page with `change` made to its query (nothing in a report).
+    fn link(&self, change: &dyn Fn(&mut JobsQuery)) -> String {
+        let Mode::Live(path) = self.mode else {
             return String::new();
         };
-        let mut q = query.clone();
+        let mut q = self.query.clone();
         change(&mut q);
         let text = q.to_query();
         if text.is_empty() {
@@ -172,43 +191,57 @@ pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'
         } else {
             format!("{path}?{text}")
         }
-    };
-    let sort_link = |column: &str| {
-        link(&|q: &mut JobsQuery| {
+    }
+
+    /// Sorting by `column`: ascending, or descending when it is already
+    /// sorted ascending.
+    fn sort_link(&self, column: &str) -> String {
+        self.link(&|q: &mut JobsQuery| {
             let desc = q
                 .sort
                 .as_ref()
                 .is_some_and(|s| s.column == column && !s.desc);
-            q.sort = Some(super::super::query::Sort {
+            q.sort = Some(crate::web::query::Sort {
                 column: column.to_owned(),
                 desc,
             });
             q.offset = 0;
         })
-    };
-    let arrow = |column: &str| match &query.sort {
-        Some(s) if s.column == column => {
-            if s.desc {
-                " ▼"
-            } else {
-                " ▲"
+    }
+
+    /// The arrow of the sorted column.
+    fn arrow(&self, column: &str) -> &'static str {
+        match &self.query.sort {
+            Some(s) if s.column == column => {
+                if s.desc {
+                    " ▼"
+                } else {
+                    " ▲"
+                }
             }
+            _ => "",
         }
-        _ => "",
-    };
-    let header = |column: &str, text: &str, numeric: bool| -> Markup {
+    }
+
+    /// A column's header: a sort link (live) or its name (report).
+    fn header(&self, column: &str, text: &str, numeric: bool) -> Markup {
         html! {
             th title=(column) data-col=(column) data-type=(if numeric { "num" } else { "text" }) {
-                @match mode {
-                    Mode::Live(_) => a data-nav href=(sort_link(column)) { (text) (arrow(column)) },
+                @match self.mode {
+                    Mode::Live(_) => a data-nav href=(self.sort_link(column)) { (text) (self.arrow(column)) },
                     Mode::Report => span.sort { (text) },
                 }
             }
         }
-    };
+    }
+}
+
+/// The filters and the pager (live), or the report's row filter.
+fn controls(links: &Links<'_>, page: &Page<'_>) -> Markup {
+    let (query, mode) = (links.query, links.mode);
+    let link = |change: &dyn Fn(&mut JobsQuery)| links.link(change);
     let first = query.offset + 1;
     let last = query.offset + page.rows.len();
-    let report = matches!(mode, Mode::Report);
     html! {
         @if let Mode::Live(path) = mode {
             form.filters method="get" action=(path) {
@@ -221,7 +254,7 @@ pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'
                 }
                 input.add type="text" name="filter" placeholder="add a filter: status=FINISHED, labels.max_depth>=4, metrics.loss<0.1";
                 @if let Some(sort) = &query.sort { input type="hidden" name="sort" value=(sort.text()); }
-                @if query.limit != super::super::query::DEFAULT_LIMIT { input type="hidden" name="limit" value=(query.limit); }
+                @if query.limit != crate::web::query::DEFAULT_LIMIT { input type="hidden" name="limit" value=(query.limit); }
                 label { " aggregate " (agg_select(query.agg)) }
                 button type="submit" { "apply" }
             }
@@ -238,8 +271,15 @@ pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'
         } @else {
             div.filters { input.report-filter type="search" placeholder="filter rows: any text in the row"; span.shown {} }
         }
-        div.scroll {
-        table.jobs {
+    }
+}
+
+/// The table's two header rows: column groups, then columns.
+fn table_head(summary: &Summary, links: &Links<'_>) -> Markup {
+    let query = links.query;
+    let has_curves = summary.curve_metrics().next().is_some();
+    let header = |column: &str, text: &str, numeric: bool| links.header(column, text, numeric);
+    html! {
             thead {
             tr.groups {
                 th colspan=(1 + usize::from(has_curves)) {}
@@ -268,6 +308,14 @@ pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'
                 th title="result digest" { "result" }
             }
             }
+    }
+}
+
+/// One row per job of the page.
+fn table_body(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'_>) -> Markup {
+    let has_curves = summary.curve_metrics().next().is_some();
+    let report = matches!(mode, Mode::Report);
+    html! {
             tbody {
                 @for job in &page.rows {
                     @let row = &job.row;
@@ -293,8 +341,6 @@ pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'
                     }
                 }
             }
-        }
-        }
     }
 }
 

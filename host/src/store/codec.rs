@@ -204,10 +204,6 @@ pub struct ExperimentColumns {
     pub sweep: Option<String>,
 }
 
-/// The columns `experiment_row` reads, for a SELECT.
-pub const EXPERIMENT_COLUMNS: &str = "created_at, project, name, description, source_path, source_digest, spec, \
-     module_digest, datasets, limits, determinism, retries, engine, provenance, digest_log, sweep";
-
 /// Decodes an experiment row.
 pub fn experiment_row(id: i64, c: ExperimentColumns) -> Result<Experiment, StoreError> {
     let datasets: Vec<DatasetRef> =

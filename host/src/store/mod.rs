@@ -1,6 +1,11 @@
 //! The store: experiments, jobs and records, behind one trait so that the
 //! embedded SQLite store and a PostgreSQL store serve the same commands.
 //!
+//! One implementation serves both ([`sql_store`]): the statements the two
+//! databases share are written once (`queries/`, rewritten for each by
+//! [`sql`]); a [`sql_store::Backend`] gives connections and transactions,
+//! and the operations whose SQL differs ([`sqlite`], [`postgres`]).
+//!
 //! Every state change after a claim is fenced by the lease owner: a worker
 //! that lost its lease can neither finish the job nor write its records.
 //! Records are written with the job's final status in one transaction, so a
@@ -8,6 +13,8 @@
 
 mod codec;
 pub mod postgres;
+pub mod sql;
+pub mod sql_store;
 pub mod sqlite;
 mod sweep;
 pub mod timestamp;

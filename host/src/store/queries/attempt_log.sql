@@ -1,0 +1,2 @@
+-- The log of attempt :attempt of job :job.
+SELECT log FROM job_log WHERE job_id = :job AND attempt = :attempt

@@ -1,0 +1,8 @@
+-- Adds an experiment; returns its id.
+INSERT INTO experiment (project, name, description, created_at, source_path, source_digest,
+                        spec, module_digest, datasets, limits, determinism, retries,
+                        engine, provenance, digest_log, sweep)
+VALUES (:project, :name, :description, :created_at, :source_path, :source_digest,
+        :spec, :module_digest, :datasets, :limits, :determinism, :retries,
+        :engine, :provenance, :digest_log, :sweep)
+RETURNING id

@@ -1,0 +1,2 @@
+-- Every stored module's digest.
+SELECT digest FROM module ORDER BY digest

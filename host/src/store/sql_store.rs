@@ -1,0 +1,751 @@
+//! The store, written once over [`sql`](super::sql): every [`Store`] method
+//! whose SQL the two databases share is here, reading columns by name. A
+//! [`Backend`] (SQLite or PostgreSQL) gives connections and transactions,
+//! and the few operations whose SQL really differs: adding an experiment's
+//! jobs and records in bulk, claims, the reaper, the lease-fenced finish and
+//! append, the run-cache link and putting jobs back.
+
+use std::time::Duration;
+
+use super::codec::{self, ExperimentColumns, JobText};
+use super::sql::{Param, Query, Sql, SqlRow};
+use super::{
+    ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
+    JobStatus, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob, StatusCounts,
+    Store, StoreError, StoredRecord, Submission,
+};
+use crate::content::digest::Digest;
+use crate::experiment::locked::LockedExperiment;
+use crate::records::keys::RecordKeys;
+use crate::records::{ArtifactInfo, RecordText, Records};
+use crate::store::timestamp::{now_ms, now_text};
+
+/// A query file of `store/queries/`.
+macro_rules! query {
+    ($file:literal) => {{
+        static QUERY: Query = Query::new($file, include_str!(concat!("queries/", $file)));
+        &QUERY
+    }};
+}
+
+/// A query made of `job_columns.sql` and the rest of the statement.
+macro_rules! job_query {
+    ($name:literal, $rest:literal) => {{
+        static QUERY: Query = Query::new(
+            $name,
+            concat!(include_str!("queries/job_columns.sql"), $rest),
+        );
+        &QUERY
+    }};
+}
+
+/// What one database gives the store.
+pub trait Backend: Send + Sync {
+    /// Runs `f` on a connection; each statement commits by itself.
+    fn with_sql<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
+
+    /// Runs `f` in a write transaction (SQLite takes the write lock at its
+    /// start), committed when `f` returns `Ok`.
+    fn in_transaction<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
+
+    /// See [`Store::add_experiment`].
+    fn add_experiment(
+        &self,
+        experiment: &LockedExperiment,
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+        module: &[u8],
+    ) -> Result<i64>;
+
+    /// See [`Store::reap`].
+    fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize>;
+
+    /// See [`Store::claim`].
+    fn claim(
+        &self,
+        worker: &str,
+        experiments: &[i64],
+        n: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>>;
+
+    /// See [`Store::finish_all`].
+    fn finish_all(
+        &self,
+        worker: &str,
+        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
+    ) -> Result<Vec<bool>>;
+
+    /// See [`Store::append_records`].
+    fn append_records(
+        &self,
+        worker: &str,
+        job: i64,
+        attempt: i64,
+        first: usize,
+        records: &Records,
+    ) -> Result<bool>;
+
+    /// See [`Store::link_cached`].
+    fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64>;
+
+    /// See [`Store::release`].
+    fn release(&self, worker: &str, jobs: &[i64]) -> Result<()>;
+
+    /// See [`Store::add_rung`].
+    fn add_rung(
+        &self,
+        rung: &NewRung,
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+    ) -> Result<bool>;
+
+    /// See [`Store::wait_for_work`].
+    fn wait_for_work(&self, timeout: Duration) -> Result<()> {
+        std::thread::sleep(timeout);
+        Ok(())
+    }
+}
+
+impl<B: Backend> Store for B {
+    fn add_experiment(
+        &self,
+        experiment: &LockedExperiment,
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+        module: &[u8],
+    ) -> Result<i64> {
+        Backend::add_experiment(self, experiment, jobs, module)
+    }
+
+    fn module(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
+        let hex = digest.to_hex();
+        self.with_sql(|db| {
+            db.first(
+                query!("module.sql"),
+                &[("digest", Param::Text(&hex))],
+                |r| Ok(r.bytes("wasm")?.to_vec()),
+            )
+        })
+    }
+
+    fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
+        Backend::reap(self, experiments, dead_owners)
+    }
+
+    fn claim(
+        &self,
+        worker: &str,
+        experiments: &[i64],
+        n: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>> {
+        Backend::claim(self, worker, experiments, n, lease)
+    }
+
+    fn renew(&self, worker: &str, lease: Duration) -> Result<()> {
+        let expires_ms = now_ms() + lease.as_millis() as i64;
+        self.with_sql(|db| {
+            db.execute(
+                query!("renew.sql"),
+                &[
+                    ("worker", Param::Text(worker)),
+                    ("expires_ms", Param::Int(expires_ms)),
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn finish_all(
+        &self,
+        worker: &str,
+        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
+    ) -> Result<Vec<bool>> {
+        Backend::finish_all(self, worker, attempts)
+    }
+
+    fn append_records(
+        &self,
+        worker: &str,
+        job: i64,
+        attempt: i64,
+        first: usize,
+        records: &Records,
+    ) -> Result<bool> {
+        Backend::append_records(self, worker, job, attempt, first, records)
+    }
+
+    fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64> {
+        Backend::link_cached(self, worker, experiments)
+    }
+
+    fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
+        Backend::release(self, worker, jobs)
+    }
+
+    fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("lease_owners.sql"),
+                &[("experiments", Param::Ids(experiments))],
+                |r| Ok(r.text("lease_owner")?.to_owned()),
+            )
+        })
+    }
+
+    fn experiments(&self) -> Result<Vec<ExperimentSummary>> {
+        self.with_sql(|db| {
+            let list = db.rows(query!("experiment_list.sql"), &[], |r| {
+                Ok(ExperimentSummary {
+                    id: r.int("id")?,
+                    project: r.opt_text("project")?.map(str::to_owned),
+                    name: r.text("name")?.to_owned(),
+                    created_at: r.text("created_at")?.to_owned(),
+                    jobs: StatusCounts::default(),
+                })
+            })?;
+            let counts = db.rows(query!("job_counts.sql"), &[], |r| {
+                Ok((
+                    r.int("experiment_id")?,
+                    r.text("status")?.to_owned(),
+                    r.int("n")?,
+                ))
+            })?;
+            codec::with_counts(list, counts)
+        })
+    }
+
+    fn experiment(&self, id: i64) -> Result<Experiment> {
+        let columns = self.with_sql(|db| {
+            db.first(query!("experiment.sql"), &[("id", Param::Int(id))], |r| {
+                experiment_columns(r)
+            })
+        })?;
+        codec::experiment_row(id, columns.ok_or(StoreError::NoExperiment(id))?)
+    }
+
+    fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()> {
+        let query = job_query!(
+            "jobs.sql",
+            "WHERE job.experiment_id = :experiment ORDER BY job.position\n"
+        );
+        self.with_sql(|db| {
+            db.stream(query, &[("experiment", Param::Int(experiment))], &mut |r| {
+                f(job_row(r)?)?;
+                Ok(true)
+            })
+        })
+    }
+
+    fn job(&self, id: i64) -> Result<JobRow> {
+        let query = job_query!("job.sql", "WHERE job.id = :id\n");
+        self.with_sql(|db| db.first(query, &[("id", Param::Int(id))], job_row))?
+            .ok_or(StoreError::NoJob(id))
+    }
+
+    fn each_record(
+        &self,
+        experiments: &[i64],
+        f: &mut dyn FnMut(StoredRecord<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.with_sql(|db| {
+            db.stream(
+                query!("records.sql"),
+                &[("experiments", Param::Ids(experiments))],
+                &mut |r| {
+                    f(StoredRecord {
+                        exp_id: r.int("exp_id")?,
+                        job_id: r.int("job_id")?,
+                        labels: r.text("labels")?,
+                        record: record_text(r)?,
+                    })?;
+                    Ok(true)
+                },
+            )
+        })
+    }
+
+    fn record_keys(&self, experiments: &[i64]) -> Result<Option<RecordKeys>> {
+        self.with_sql(|db| {
+            let ids = db.rows(
+                query!("record_key_sets.sql"),
+                &[("experiments", Param::Ids(experiments))],
+                |r| r.opt_int("key_set"),
+            )?;
+            // An attempt from before key sets: the keys must be read from
+            // the records.
+            let Some(ids) = ids.into_iter().collect::<Option<Vec<i64>>>() else {
+                return Ok(None);
+            };
+            let texts = db.rows(query!("key_sets.sql"), &[("ids", Param::Ids(&ids))], |r| {
+                Ok(r.text("keys")?.to_owned())
+            })?;
+            codec::merge_key_sets(texts.iter().map(String::as_str)).map(Some)
+        })
+    }
+
+    fn attempt_records(&self, job: i64, attempt: i64) -> Result<Vec<RecordRow>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("attempt_records.sql"),
+                &attempt_of(job, attempt),
+                |r| {
+                    codec::record_row((
+                        r.int("exp_id")?,
+                        r.int("job_id")?,
+                        r.text("labels")?.to_owned(),
+                        r.text("event")?.to_owned(),
+                        r.text("context")?.to_owned(),
+                        r.text("metrics")?.to_owned(),
+                        r.text("artifacts")?.to_owned(),
+                    ))
+                },
+            )
+        })
+    }
+
+    fn attempt_artifacts(&self, job: i64, attempt: i64) -> Result<Vec<ArtifactInfo>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("attempt_artifacts.sql"),
+                &attempt_of(job, attempt),
+                |r| {
+                    codec::artifact_row((
+                        r.text("name")?.to_owned(),
+                        r.text("digest")?.to_owned(),
+                        r.int("size")?,
+                    ))
+                },
+            )
+        })
+    }
+
+    fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>> {
+        self.with_sql(|db| {
+            db.rows(query!("attempts.sql"), &[("job", Param::Int(job))], |r| {
+                codec::attempt_row((
+                    r.int("job_id")?,
+                    r.int("attempt")?,
+                    owned(r.opt_text("worker")?),
+                    owned(r.opt_text("started_at")?),
+                    owned(r.opt_text("finished_at")?),
+                    r.opt_int("duration_ms")?,
+                    r.text("status")?.to_owned(),
+                    owned(r.opt_text("reason")?),
+                    owned(r.opt_text("result_digest")?),
+                    r.opt_int("source_job")?,
+                    r.opt_int("source_attempt")?,
+                ))
+            })
+        })
+    }
+
+    fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("artifact_uses.sql"),
+                &[("prefix", Param::Text(digest_prefix))],
+                |r| {
+                    codec::artifact_use((
+                        r.text("digest")?.to_owned(),
+                        r.text("name")?.to_owned(),
+                        r.int("size")?,
+                        r.int("job_id")?,
+                        r.int("experiment_id")?,
+                        r.int("attempt")?,
+                        r.opt_int("source_job")?,
+                        r.opt_int("source_attempt")?,
+                    ))
+                },
+            )
+        })
+    }
+
+    fn module_digests(&self) -> Result<Vec<Digest>> {
+        self.with_sql(|db| {
+            db.rows(query!("module_digests.sql"), &[], |r| {
+                codec::digest(r.text("digest")?, "module digest")
+            })
+        })
+    }
+
+    fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>> {
+        let log = self.with_sql(|db| {
+            db.first(query!("attempt_log.sql"), &attempt_of(job, attempt), |r| {
+                Ok(r.bytes("log")?.to_vec())
+            })
+        })?;
+        Ok(log.unwrap_or_default())
+    }
+
+    fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {
+        let at = now_text();
+        self.with_sql(|db| {
+            db.execute(
+                query!("insert_submission.sql"),
+                &[
+                    ("experiments", Param::Ids(experiments)),
+                    ("scheduler", Param::Text(&submission.scheduler)),
+                    ("job", Param::Text(&submission.scheduler_job)),
+                    ("at", Param::Text(&at)),
+                    ("command", Param::Text(&submission.command)),
+                    ("workers", Param::Int(i64::from(submission.workers))),
+                    ("slots", Param::Int(i64::from(submission.slots))),
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn submissions(&self, experiments: &[i64]) -> Result<Vec<Submission>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("submissions.sql"),
+                &[("experiments", Param::Ids(experiments))],
+                |r| {
+                    Ok(Submission {
+                        experiment_id: r.int("experiment_id")?,
+                        scheduler: r.text("scheduler")?.to_owned(),
+                        scheduler_job: r.text("scheduler_job")?.to_owned(),
+                        submitted_at: r.text("submitted_at")?.to_owned(),
+                        command: r.text("command")?.to_owned(),
+                        workers: count(r, "workers")?,
+                        slots: count(r, "slots")?,
+                    })
+                },
+            )
+        })
+    }
+
+    fn status_counts(&self, experiment: i64) -> Result<StatusCounts> {
+        let rows = self.with_sql(|db| {
+            db.rows(
+                query!("status_counts.sql"),
+                &[("experiment", Param::Int(experiment))],
+                |r| Ok((codec::status(r.text("status")?)?, r.int("n")?)),
+            )
+        })?;
+        let mut counts = StatusCounts::default();
+        for (status, n) in rows {
+            counts.add(status, n as u64);
+        }
+        Ok(counts)
+    }
+
+    fn job_states(&self, experiment: i64) -> Result<Vec<JobRow>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("job_states.sql"),
+                &[("experiment", Param::Int(experiment))],
+                job_row,
+            )
+        })
+    }
+
+    fn visit_metric_records(
+        &self,
+        experiment: i64,
+        jobs: Option<&[i64]>,
+        visit: &mut dyn FnMut(i64, &str, &str),
+    ) -> Result<()> {
+        self.with_sql(|db| {
+            db.stream(
+                query!("metric_records.sql"),
+                &[
+                    ("experiment", Param::Int(experiment)),
+                    ("all", Param::Bool(jobs.is_none())),
+                    ("jobs", Param::Ids(jobs.unwrap_or_default())),
+                ],
+                &mut |r| {
+                    visit(r.int("id")?, r.text("context")?, r.text("metrics")?);
+                    Ok(true)
+                },
+            )
+        })
+    }
+
+    fn visit_attempt_records(
+        &self,
+        job: i64,
+        attempt: i64,
+        visit: &mut dyn FnMut(RecordText<'_>) -> bool,
+    ) -> Result<()> {
+        self.with_sql(|db| {
+            db.stream(
+                query!("visit_records.sql"),
+                &attempt_of(job, attempt),
+                &mut |r| Ok(visit(record_text(r)?)),
+            )
+        })
+    }
+
+    fn visit_attempt_metrics(
+        &self,
+        job: i64,
+        attempt: i64,
+        visit: &mut dyn FnMut(&str, &str),
+    ) -> Result<()> {
+        self.with_sql(|db| {
+            db.stream(
+                query!("attempt_metrics.sql"),
+                &attempt_of(job, attempt),
+                &mut |r| {
+                    visit(r.text("context")?, r.text("metrics")?);
+                    Ok(true)
+                },
+            )
+        })
+    }
+
+    fn wait_for_work(&self, timeout: Duration) -> Result<()> {
+        Backend::wait_for_work(self, timeout)
+    }
+
+    fn rungs(&self, experiments: &[i64]) -> Result<Vec<Rung>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("rungs.sql"),
+                &[("experiments", Param::Ids(experiments))],
+                |r| {
+                    codec::rung_row((
+                        r.int("experiment_id")?,
+                        r.int("rung")?,
+                        r.int("rungs")?,
+                        r.int("first_position")?,
+                        r.int("jobs")?,
+                        owned(r.opt_text("samples")?),
+                        r.text("created_at")?.to_owned(),
+                        owned(r.opt_text("created_by")?),
+                        owned(r.opt_text("stopped")?),
+                    ))
+                },
+            )
+        })
+    }
+
+    fn rung_jobs(&self, rung: &Rung, metric: &str) -> Result<Vec<RungJob>> {
+        let positions = rung.positions();
+        self.with_sql(|db| {
+            db.rows(
+                query!("rung_jobs.sql"),
+                &[
+                    ("experiment", Param::Int(rung.experiment_id)),
+                    ("first", Param::Int(positions.start)),
+                    ("end", Param::Int(positions.end)),
+                    ("metric", Param::Text(metric)),
+                ],
+                |r| {
+                    codec::rung_job((
+                        r.int("position")?,
+                        r.text("labels")?.to_owned(),
+                        r.text("status")?.to_owned(),
+                        owned(r.opt_text("metrics")?),
+                    ))
+                },
+            )
+        })
+    }
+
+    fn add_rung(
+        &self,
+        rung: &NewRung,
+        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+    ) -> Result<bool> {
+        Backend::add_rung(self, rung, jobs)
+    }
+
+    fn stop_sweep(&self, rung: &Rung, reason: &str) -> Result<()> {
+        let positions = rung.positions();
+        self.in_transaction(|db| {
+            db.execute(
+                query!("stop_rung.sql"),
+                &[
+                    ("experiment", Param::Int(rung.experiment_id)),
+                    ("rung", Param::Int(i64::from(rung.rung))),
+                    ("reason", Param::Text(reason)),
+                ],
+            )?;
+            db.execute(
+                query!("stop_rung_jobs.sql"),
+                &[
+                    ("experiment", Param::Int(rung.experiment_id)),
+                    ("first", Param::Int(positions.start)),
+                    ("end", Param::Int(positions.end)),
+                    ("reason", Param::Text(reason)),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+/// Stores `module` (once) and the row of experiment `e`, in the caller's
+/// transaction; returns the experiment's id. Its jobs are the backend's
+/// to add: in bulk, as each database does that best.
+pub fn insert_experiment(db: &mut dyn Sql, e: &LockedExperiment, module: &[u8]) -> Result<i64> {
+    let json = codec::experiment_json(e)?;
+    let module_digest = e.module_digest.to_hex();
+    db.execute(
+        query!("insert_module.sql"),
+        &[
+            ("digest", Param::Text(&module_digest)),
+            ("wasm", Param::Bytes(module)),
+        ],
+    )?;
+    let (created_at, source_digest) = (now_text(), e.source_digest.to_hex());
+    let determinism = e.determinism.to_string();
+    let id = db.first(
+        query!("insert_experiment.sql"),
+        &[
+            ("project", Param::OptText(e.project.as_deref())),
+            ("name", Param::Text(&e.name)),
+            ("description", Param::OptText(e.description.as_deref())),
+            ("created_at", Param::Text(&created_at)),
+            ("source_path", Param::Text(&e.source_path)),
+            ("source_digest", Param::Text(&source_digest)),
+            ("spec", Param::Text(&e.source_text)),
+            ("module_digest", Param::Text(&module_digest)),
+            ("datasets", Param::Text(&json.datasets)),
+            ("limits", Param::Text(&json.limits)),
+            ("determinism", Param::Text(&determinism)),
+            ("retries", Param::Int(i64::from(e.retries))),
+            ("engine", Param::Text(&json.engine)),
+            ("provenance", Param::Text(&json.provenance)),
+            ("digest_log", Param::Bool(e.digest_log)),
+            ("sweep", Param::OptText(json.sweep.as_deref())),
+        ],
+        |r| r.int("id"),
+    )?;
+    id.ok_or_else(|| StoreError::Input("adding the experiment returned no id".into()))
+}
+
+/// Adds `rung` in the caller's transaction, unless another worker added it
+/// first; returns whether this call did. Rung 0, added with its experiment,
+/// has no samples and no worker (`added_by_worker` false).
+pub fn insert_rung(db: &mut dyn Sql, rung: &NewRung, added_by_worker: bool) -> Result<bool> {
+    let samples = codec::rung_samples(&rung.samples);
+    let now = now_text();
+    let inserted = db.execute(
+        query!("insert_rung.sql"),
+        &[
+            ("experiment", Param::Int(rung.experiment_id)),
+            ("rung", Param::Int(i64::from(rung.rung))),
+            ("rungs", Param::Int(i64::from(rung.rungs))),
+            ("first_position", Param::Int(rung.first_position)),
+            ("jobs", Param::Int(rung.jobs)),
+            (
+                "samples",
+                Param::OptText(added_by_worker.then_some(samples.as_str())),
+            ),
+            ("now", Param::Text(&now)),
+            (
+                "worker",
+                Param::OptText(added_by_worker.then_some(rung.worker.as_str())),
+            ),
+        ],
+    )?;
+    Ok(inserted > 0)
+}
+
+/// Rung 0 of a halving experiment `e` (id `id`): the `jobs` added with it.
+pub fn first_rung(e: &LockedExperiment, id: i64, jobs: i64) -> Option<NewRung> {
+    e.sweep.as_ref().map(|plan| NewRung {
+        experiment_id: id,
+        rung: 0,
+        rungs: plan.rungs,
+        first_position: 0,
+        jobs,
+        samples: Vec::new(),
+        worker: String::new(),
+    })
+}
+
+/// Refuses a rung whose jobs are not the ones it was planned with.
+pub fn check_rung_jobs(rung: &NewRung, count: i64) -> Result<()> {
+    if count == rung.jobs {
+        return Ok(());
+    }
+    Err(StoreError::Input(format!(
+        "rung {} of experiment {} was to have {} jobs, and {count} were made",
+        rung.rung, rung.experiment_id, rung.jobs
+    )))
+}
+
+/// The parameters naming one attempt.
+fn attempt_of(job: i64, attempt: i64) -> [(&'static str, Param<'static>); 2] {
+    [("job", Param::Int(job)), ("attempt", Param::Int(attempt))]
+}
+
+fn owned(text: Option<&str>) -> Option<String> {
+    text.map(str::to_owned)
+}
+
+/// A count column that must fit a `u32`.
+fn count(r: &dyn SqlRow, column: &'static str) -> Result<u32> {
+    u32::try_from(r.int(column)?).map_err(|e| StoreError::Corrupt {
+        what: column,
+        message: e.to_string(),
+    })
+}
+
+/// A record's four texts, borrowed from the row.
+fn record_text<'r>(r: &'r dyn SqlRow) -> Result<RecordText<'r>> {
+    Ok(RecordText {
+        event: r.text("event")?,
+        context: r.text("context")?,
+        metrics: r.text("metrics")?,
+        artifacts: r.text("artifacts")?,
+    })
+}
+
+/// A row of `job_columns.sql`.
+fn job_row(r: &dyn SqlRow) -> Result<JobRow> {
+    let job = JobRow {
+        id: r.int("id")?,
+        experiment_id: r.int("experiment_id")?,
+        position: r.int("position")?,
+        labels: serde_json::Value::Null,
+        parameter: serde_json::Value::Null,
+        status: JobStatus::Unassigned,
+        attempt: r.int("attempt")?,
+        lost: r.int("lost")?,
+        worker: owned(r.opt_text("worker")?),
+        started_at: owned(r.opt_text("started_at")?),
+        finished_at: owned(r.opt_text("finished_at")?),
+        duration_ms: r.opt_int("duration_ms")?,
+        reason: owned(r.opt_text("reason")?),
+        key: None,
+        result_digest: None,
+        cached_from: r.opt_int("source_job")?,
+    };
+    codec::job_row(
+        job,
+        JobText {
+            labels: r.text("labels")?.to_owned(),
+            parameter: r.text("parameter")?.to_owned(),
+            status: r.text("status")?.to_owned(),
+            key: owned(r.opt_text("job_key")?),
+            result_digest: owned(r.opt_text("result_digest")?),
+        },
+    )
+}
+
+/// A row of `experiment.sql`.
+fn experiment_columns(r: &dyn SqlRow) -> Result<ExperimentColumns> {
+    Ok(ExperimentColumns {
+        created_at: r.text("created_at")?.to_owned(),
+        project: owned(r.opt_text("project")?),
+        name: r.text("name")?.to_owned(),
+        description: owned(r.opt_text("description")?),
+        source_path: r.text("source_path")?.to_owned(),
+        source_digest: r.text("source_digest")?.to_owned(),
+        spec: r.text("spec")?.to_owned(),
+        module_digest: r.text("module_digest")?.to_owned(),
+        datasets: r.text("datasets")?.to_owned(),
+        limits: r.text("limits")?.to_owned(),
+        determinism: r.text("determinism")?.to_owned(),
+        retries: count(r, "retries")?,
+        engine: r.text("engine")?.to_owned(),
+        provenance: r.text("provenance")?.to_owned(),
+        digest_log: r.bool("digest_log")?,
+        sweep: owned(r.opt_text("sweep")?),
+    })
+}

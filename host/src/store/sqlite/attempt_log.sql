@@ -1,1 +1,0 @@
-SELECT log FROM job_log WHERE job_id = ?1 AND attempt = ?2

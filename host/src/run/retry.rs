@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::run::worker_id::is_dead_local;
-use crate::store::{AttemptResult, ClaimedJob, Store, StoreError};
+use crate::store::{ClaimedJob, Ended, Store, StoreError};
 
 /// How long a worker keeps retrying an unreachable store.
 pub const STORE_RETRY: Duration = Duration::from_secs(60);
@@ -79,10 +79,7 @@ impl<'a> Retrying<'a> {
     }
 
     /// Commits ended attempts; per attempt, whether it was still ours.
-    pub fn finish_all(
-        &self,
-        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
-    ) -> Result<Vec<bool>, StoreError> {
+    pub fn finish_all(&self, attempts: &[Ended<'_>]) -> Result<Vec<bool>, StoreError> {
         self.call(|store| store.finish_all(self.worker, attempts))
     }
 

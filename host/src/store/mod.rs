@@ -13,10 +13,10 @@
 
 mod codec;
 pub mod postgres;
+mod rows;
 pub mod sql;
 pub mod sql_store;
 pub mod sqlite;
-mod sweep;
 pub mod timestamp;
 mod types;
 
@@ -26,8 +26,8 @@ use crate::experiment::locked::LockedExperiment;
 use crate::records::keys::RecordKeys;
 use crate::records::{RecordText, Records};
 
-pub use self::sweep::*;
 pub use self::types::*;
+pub use crate::experiment::sweep::rungs::*;
 
 /// An error of a store.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +93,14 @@ impl StoreError {
 /// Result with [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The jobs an experiment or a rung is added with, made on demand; an
+/// `Err` is a job that could not be made, with why.
+pub type NewJobs<'a> = dyn Iterator<Item = Result<NewJob, String>> + 'a;
+
+/// An ended attempt and what it produced, as [`Store::finish_all`] commits
+/// it.
+pub type Ended<'a> = (&'a ClaimedJob, &'a AttemptResult<'a>);
+
 /// What every store implements. Methods are blocking; a store is shared by
 /// the worker threads of one process.
 pub trait Store: Send + Sync {
@@ -105,7 +113,7 @@ pub trait Store: Send + Sync {
     fn add_experiment(
         &self,
         experiment: &LockedExperiment,
-        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+        jobs: &mut NewJobs<'_>,
         module: &[u8],
     ) -> Result<i64>;
 
@@ -134,11 +142,7 @@ pub trait Store: Send + Sync {
     /// all in one transaction, each fenced by its lease. Returns, per
     /// attempt, false (having written nothing of it) when `worker` no longer
     /// holds the job.
-    fn finish_all(
-        &self,
-        worker: &str,
-        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
-    ) -> Result<Vec<bool>>;
+    fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>>;
 
     /// Writes `records` as records `first..` of attempt `attempt` of job
     /// `job` while it runs, in a transaction of their own, fenced by the lease: returns
@@ -313,11 +317,7 @@ pub trait Store: Send + Sync {
     /// in one transaction, unless the rung exists: then it writes nothing
     /// and returns false. Of many workers adding the same rung at once,
     /// exactly one adds it.
-    fn add_rung(
-        &self,
-        rung: &NewRung,
-        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
-    ) -> Result<bool>;
+    fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool>;
 
     /// Stops the sweep after `rung`: the rung and its jobs carry `reason`
     /// (a failed job keeps its own). Stopping a stopped sweep changes

@@ -7,12 +7,13 @@
 
 use std::time::Duration;
 
-use super::codec::{self, ExperimentColumns, JobText};
-use super::sql::{Param, Query, Sql, SqlRow};
+use super::codec;
+use super::rows;
+use super::sql::{Param, Query, Sql};
 use super::{
-    ArtifactUse, AttemptResult, AttemptRow, ClaimedJob, Experiment, ExperimentSummary, JobRow,
-    JobStatus, NewJob, NewRung, NewSubmission, RecordRow, Result, Rung, RungJob, StatusCounts,
-    Store, StoreError, StoredRecord, Submission,
+    ArtifactUse, AttemptRow, ClaimedJob, Ended, Experiment, ExperimentSummary, JobRow, NewJobs,
+    NewRung, NewSubmission, RecordRow, Result, Rung, RungJob, StatusCounts, Store, StoreError,
+    StoredRecord, Submission,
 };
 use crate::content::digest::Digest;
 use crate::experiment::locked::LockedExperiment;
@@ -39,6 +40,34 @@ macro_rules! job_query {
     }};
 }
 
+/// A claim: up to `n` jobs of `experiments` for `worker`, each held for
+/// `lease` unless renewed.
+#[derive(Clone, Copy)]
+pub struct Claim<'a> {
+    /// Who claims.
+    pub worker: &'a str,
+    /// Of which experiments.
+    pub experiments: &'a [i64],
+    /// How many jobs at most.
+    pub n: usize,
+    /// How long each is held without a renewal.
+    pub lease: Duration,
+}
+
+/// Where streamed records go: records `first..` of attempt `attempt` of
+/// `job`, written by `worker` while it holds the attempt.
+#[derive(Clone, Copy)]
+pub struct Append<'a> {
+    /// The worker holding the attempt.
+    pub worker: &'a str,
+    /// The job.
+    pub job: i64,
+    /// The attempt.
+    pub attempt: i64,
+    /// The number of the first record.
+    pub first: usize,
+}
+
 /// What one database gives the store.
 pub trait Backend: Send + Sync {
     /// Runs `f` on a connection; each statement commits by itself.
@@ -48,42 +77,21 @@ pub trait Backend: Send + Sync {
     /// start), committed when `f` returns `Ok`.
     fn in_transaction<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
 
-    /// See [`Store::add_experiment`].
-    fn add_experiment(
-        &self,
-        experiment: &LockedExperiment,
-        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
-        module: &[u8],
-    ) -> Result<i64>;
+    /// See [`Store::add_experiment`]: experiment `e` with its `jobs` and
+    /// its module's bytes `wasm`.
+    fn add(&self, e: &LockedExperiment, jobs: &mut NewJobs<'_>, wasm: &[u8]) -> Result<i64>;
 
     /// See [`Store::reap`].
     fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize>;
 
     /// See [`Store::claim`].
-    fn claim(
-        &self,
-        worker: &str,
-        experiments: &[i64],
-        n: usize,
-        lease: Duration,
-    ) -> Result<Vec<ClaimedJob>>;
+    fn claim(&self, claim: Claim<'_>) -> Result<Vec<ClaimedJob>>;
 
     /// See [`Store::finish_all`].
-    fn finish_all(
-        &self,
-        worker: &str,
-        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
-    ) -> Result<Vec<bool>>;
+    fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>>;
 
     /// See [`Store::append_records`].
-    fn append_records(
-        &self,
-        worker: &str,
-        job: i64,
-        attempt: i64,
-        first: usize,
-        records: &Records,
-    ) -> Result<bool>;
+    fn append_records(&self, to: Append<'_>, records: &Records) -> Result<bool>;
 
     /// See [`Store::link_cached`].
     fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64>;
@@ -92,11 +100,7 @@ pub trait Backend: Send + Sync {
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()>;
 
     /// See [`Store::add_rung`].
-    fn add_rung(
-        &self,
-        rung: &NewRung,
-        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
-    ) -> Result<bool>;
+    fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool>;
 
     /// See [`Store::wait_for_work`].
     fn wait_for_work(&self, timeout: Duration) -> Result<()> {
@@ -109,10 +113,10 @@ impl<B: Backend> Store for B {
     fn add_experiment(
         &self,
         experiment: &LockedExperiment,
-        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
+        jobs: &mut NewJobs<'_>,
         module: &[u8],
     ) -> Result<i64> {
-        Backend::add_experiment(self, experiment, jobs, module)
+        Backend::add(self, experiment, jobs, module)
     }
 
     fn module(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
@@ -137,7 +141,15 @@ impl<B: Backend> Store for B {
         n: usize,
         lease: Duration,
     ) -> Result<Vec<ClaimedJob>> {
-        Backend::claim(self, worker, experiments, n, lease)
+        Backend::claim(
+            self,
+            Claim {
+                worker,
+                experiments,
+                n,
+                lease,
+            },
+        )
     }
 
     fn renew(&self, worker: &str, lease: Duration) -> Result<()> {
@@ -154,11 +166,7 @@ impl<B: Backend> Store for B {
         Ok(())
     }
 
-    fn finish_all(
-        &self,
-        worker: &str,
-        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
-    ) -> Result<Vec<bool>> {
+    fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>> {
         Backend::finish_all(self, worker, attempts)
     }
 
@@ -170,7 +178,13 @@ impl<B: Backend> Store for B {
         first: usize,
         records: &Records,
     ) -> Result<bool> {
-        Backend::append_records(self, worker, job, attempt, first, records)
+        let to = Append {
+            worker,
+            job,
+            attempt,
+            first,
+        };
+        Backend::append_records(self, to, records)
     }
 
     fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64> {
@@ -216,10 +230,10 @@ impl<B: Backend> Store for B {
     fn experiment(&self, id: i64) -> Result<Experiment> {
         let columns = self.with_sql(|db| {
             db.first(query!("experiment.sql"), &[("id", Param::Int(id))], |r| {
-                experiment_columns(r)
+                rows::experiment(id, r)
             })
         })?;
-        codec::experiment_row(id, columns.ok_or(StoreError::NoExperiment(id))?)
+        columns.ok_or(StoreError::NoExperiment(id))
     }
 
     fn each_job(&self, experiment: i64, f: &mut dyn FnMut(JobRow) -> Result<()>) -> Result<()> {
@@ -229,7 +243,7 @@ impl<B: Backend> Store for B {
         );
         self.with_sql(|db| {
             db.stream(query, &[("experiment", Param::Int(experiment))], &mut |r| {
-                f(job_row(r)?)?;
+                f(rows::job(r)?)?;
                 Ok(true)
             })
         })
@@ -237,7 +251,7 @@ impl<B: Backend> Store for B {
 
     fn job(&self, id: i64) -> Result<JobRow> {
         let query = job_query!("job.sql", "WHERE job.id = :id\n");
-        self.with_sql(|db| db.first(query, &[("id", Param::Int(id))], job_row))?
+        self.with_sql(|db| db.first(query, &[("id", Param::Int(id))], rows::job))?
             .ok_or(StoreError::NoJob(id))
     }
 
@@ -255,7 +269,7 @@ impl<B: Backend> Store for B {
                         exp_id: r.int("exp_id")?,
                         job_id: r.int("job_id")?,
                         labels: r.text("labels")?,
-                        record: record_text(r)?,
+                        record: rows::record_text(r)?,
                     })?;
                     Ok(true)
                 },
@@ -287,17 +301,7 @@ impl<B: Backend> Store for B {
             db.rows(
                 query!("attempt_records.sql"),
                 &attempt_of(job, attempt),
-                |r| {
-                    codec::record_row((
-                        r.int("exp_id")?,
-                        r.int("job_id")?,
-                        r.text("labels")?.to_owned(),
-                        r.text("event")?.to_owned(),
-                        r.text("context")?.to_owned(),
-                        r.text("metrics")?.to_owned(),
-                        r.text("artifacts")?.to_owned(),
-                    ))
-                },
+                rows::record,
             )
         })
     }
@@ -307,34 +311,18 @@ impl<B: Backend> Store for B {
             db.rows(
                 query!("attempt_artifacts.sql"),
                 &attempt_of(job, attempt),
-                |r| {
-                    codec::artifact_row((
-                        r.text("name")?.to_owned(),
-                        r.text("digest")?.to_owned(),
-                        r.int("size")?,
-                    ))
-                },
+                rows::artifact,
             )
         })
     }
 
     fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>> {
         self.with_sql(|db| {
-            db.rows(query!("attempts.sql"), &[("job", Param::Int(job))], |r| {
-                codec::attempt_row((
-                    r.int("job_id")?,
-                    r.int("attempt")?,
-                    owned(r.opt_text("worker")?),
-                    owned(r.opt_text("started_at")?),
-                    owned(r.opt_text("finished_at")?),
-                    r.opt_int("duration_ms")?,
-                    r.text("status")?.to_owned(),
-                    owned(r.opt_text("reason")?),
-                    owned(r.opt_text("result_digest")?),
-                    r.opt_int("source_job")?,
-                    r.opt_int("source_attempt")?,
-                ))
-            })
+            db.rows(
+                query!("attempts.sql"),
+                &[("job", Param::Int(job))],
+                rows::attempt,
+            )
         })
     }
 
@@ -343,18 +331,7 @@ impl<B: Backend> Store for B {
             db.rows(
                 query!("artifact_uses.sql"),
                 &[("prefix", Param::Text(digest_prefix))],
-                |r| {
-                    codec::artifact_use((
-                        r.text("digest")?.to_owned(),
-                        r.text("name")?.to_owned(),
-                        r.int("size")?,
-                        r.int("job_id")?,
-                        r.int("experiment_id")?,
-                        r.int("attempt")?,
-                        r.opt_int("source_job")?,
-                        r.opt_int("source_attempt")?,
-                    ))
-                },
+                rows::artifact_use,
             )
         })
     }
@@ -400,17 +377,7 @@ impl<B: Backend> Store for B {
             db.rows(
                 query!("submissions.sql"),
                 &[("experiments", Param::Ids(experiments))],
-                |r| {
-                    Ok(Submission {
-                        experiment_id: r.int("experiment_id")?,
-                        scheduler: r.text("scheduler")?.to_owned(),
-                        scheduler_job: r.text("scheduler_job")?.to_owned(),
-                        submitted_at: r.text("submitted_at")?.to_owned(),
-                        command: r.text("command")?.to_owned(),
-                        workers: count(r, "workers")?,
-                        slots: count(r, "slots")?,
-                    })
-                },
+                rows::submission,
             )
         })
     }
@@ -435,7 +402,7 @@ impl<B: Backend> Store for B {
             db.rows(
                 query!("job_states.sql"),
                 &[("experiment", Param::Int(experiment))],
-                job_row,
+                rows::job,
             )
         })
     }
@@ -472,7 +439,7 @@ impl<B: Backend> Store for B {
             db.stream(
                 query!("visit_records.sql"),
                 &attempt_of(job, attempt),
-                &mut |r| Ok(visit(record_text(r)?)),
+                &mut |r| Ok(visit(rows::record_text(r)?)),
             )
         })
     }
@@ -504,19 +471,7 @@ impl<B: Backend> Store for B {
             db.rows(
                 query!("rungs.sql"),
                 &[("experiments", Param::Ids(experiments))],
-                |r| {
-                    codec::rung_row((
-                        r.int("experiment_id")?,
-                        r.int("rung")?,
-                        r.int("rungs")?,
-                        r.int("first_position")?,
-                        r.int("jobs")?,
-                        owned(r.opt_text("samples")?),
-                        r.text("created_at")?.to_owned(),
-                        owned(r.opt_text("created_by")?),
-                        owned(r.opt_text("stopped")?),
-                    ))
-                },
+                rows::rung,
             )
         })
     }
@@ -532,23 +487,12 @@ impl<B: Backend> Store for B {
                     ("end", Param::Int(positions.end)),
                     ("metric", Param::Text(metric)),
                 ],
-                |r| {
-                    codec::rung_job((
-                        r.int("position")?,
-                        r.text("labels")?.to_owned(),
-                        r.text("status")?.to_owned(),
-                        owned(r.opt_text("metrics")?),
-                    ))
-                },
+                rows::rung_job,
             )
         })
     }
 
-    fn add_rung(
-        &self,
-        rung: &NewRung,
-        jobs: &mut dyn Iterator<Item = Result<NewJob, String>>,
-    ) -> Result<bool> {
+    fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool> {
         Backend::add_rung(self, rung, jobs)
     }
 
@@ -672,80 +616,4 @@ pub fn check_rung_jobs(rung: &NewRung, count: i64) -> Result<()> {
 /// The parameters naming one attempt.
 fn attempt_of(job: i64, attempt: i64) -> [(&'static str, Param<'static>); 2] {
     [("job", Param::Int(job)), ("attempt", Param::Int(attempt))]
-}
-
-fn owned(text: Option<&str>) -> Option<String> {
-    text.map(str::to_owned)
-}
-
-/// A count column that must fit a `u32`.
-fn count(r: &dyn SqlRow, column: &'static str) -> Result<u32> {
-    u32::try_from(r.int(column)?).map_err(|e| StoreError::Corrupt {
-        what: column,
-        message: e.to_string(),
-    })
-}
-
-/// A record's four texts, borrowed from the row.
-fn record_text<'r>(r: &'r dyn SqlRow) -> Result<RecordText<'r>> {
-    Ok(RecordText {
-        event: r.text("event")?,
-        context: r.text("context")?,
-        metrics: r.text("metrics")?,
-        artifacts: r.text("artifacts")?,
-    })
-}
-
-/// A row of `job_columns.sql`.
-fn job_row(r: &dyn SqlRow) -> Result<JobRow> {
-    let job = JobRow {
-        id: r.int("id")?,
-        experiment_id: r.int("experiment_id")?,
-        position: r.int("position")?,
-        labels: serde_json::Value::Null,
-        parameter: serde_json::Value::Null,
-        status: JobStatus::Unassigned,
-        attempt: r.int("attempt")?,
-        lost: r.int("lost")?,
-        worker: owned(r.opt_text("worker")?),
-        started_at: owned(r.opt_text("started_at")?),
-        finished_at: owned(r.opt_text("finished_at")?),
-        duration_ms: r.opt_int("duration_ms")?,
-        reason: owned(r.opt_text("reason")?),
-        key: None,
-        result_digest: None,
-        cached_from: r.opt_int("source_job")?,
-    };
-    codec::job_row(
-        job,
-        JobText {
-            labels: r.text("labels")?.to_owned(),
-            parameter: r.text("parameter")?.to_owned(),
-            status: r.text("status")?.to_owned(),
-            key: owned(r.opt_text("job_key")?),
-            result_digest: owned(r.opt_text("result_digest")?),
-        },
-    )
-}
-
-/// A row of `experiment.sql`.
-fn experiment_columns(r: &dyn SqlRow) -> Result<ExperimentColumns> {
-    Ok(ExperimentColumns {
-        created_at: r.text("created_at")?.to_owned(),
-        project: owned(r.opt_text("project")?),
-        name: r.text("name")?.to_owned(),
-        description: owned(r.opt_text("description")?),
-        source_path: r.text("source_path")?.to_owned(),
-        source_digest: r.text("source_digest")?.to_owned(),
-        spec: r.text("spec")?.to_owned(),
-        module_digest: r.text("module_digest")?.to_owned(),
-        datasets: r.text("datasets")?.to_owned(),
-        limits: r.text("limits")?.to_owned(),
-        determinism: r.text("determinism")?.to_owned(),
-        retries: count(r, "retries")?,
-        engine: r.text("engine")?.to_owned(),
-        provenance: r.text("provenance")?.to_owned(),
-        digest_log: r.bool("digest_log")?,
-        sweep: owned(r.opt_text("sweep")?),
-    })
 }

@@ -129,8 +129,22 @@ fn slow_experiment(t: &TestDir, name: &str, jobs: usize, spin: u64) -> String {
         .to_owned()
 }
 
-/// Iterations of the `steps` guest's loop that take about a second here.
-const SPIN_PER_SECOND: u64 = 400_000_000;
+/// Iterations of the `steps` guest's loop per second, measured here and
+/// now with `djx exec` (its second run, the first compiles): the tests
+/// below need work of a known length, and a job's speed depends on the
+/// machine and its load (a constant once gave half the work it meant to).
+fn spin_per_second(t: &TestDir) -> u64 {
+    let spin: u64 = 200_000_000;
+    let params = format!("{{\"records\": 1, \"spin\": {spin}}}");
+    let run = || {
+        let started = std::time::Instant::now();
+        djx_ok(t, &["exec", djx_fixtures::STEPS, "--params", &params]);
+        started.elapsed()
+    };
+    run();
+    let took = run().as_secs_f64().max(0.01);
+    (spin as f64 / took) as u64
+}
 
 #[test]
 fn iris_on_three_workers_finishes_every_job_once_with_the_digests_of_a_local_run() {
@@ -233,7 +247,7 @@ fn a_preempted_task_puts_its_jobs_back_and_the_other_tasks_finish_them() {
         return;
     };
     let t = TestDir::on_disk(backend);
-    let yml = slow_experiment(&t, "preempt", 12, SPIN_PER_SECOND / 2);
+    let yml = slow_experiment(&t, "preempt", 12, spin_per_second(&t) / 2);
     djx_ok(&t, &["add", &yml]);
     let job = slurm.submit(
         t.path(),
@@ -311,10 +325,11 @@ fn a_task_that_reaches_its_time_limit_loses_nothing() {
         return;
     };
     let t = TestDir::on_disk(backend);
-    // About 60 s of work for one worker with a minute: Slurm's warning
-    // (90 s ahead) comes at its first check, within 30 s, well before the
-    // work could end even on a fast day.
-    let yml = slow_experiment(&t, "slow", 24, SPIN_PER_SECOND * 5 / 6);
+    // About 100 s of work (24 jobs of 3 records) for one worker with a
+    // minute: the task is cut short however late Slurm's warning (90 s
+    // ahead, at its first check, within about 30 s) comes, and the test's
+    // own run of the rest stays short.
+    let yml = slow_experiment(&t, "slow", 24, spin_per_second(&t) * 100 / 72);
     djx_ok(&t, &["add", &yml]);
     let job = slurm.submit(
         t.path(),

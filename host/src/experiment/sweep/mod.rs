@@ -1,7 +1,8 @@
 //! Successive-halving sweeps, as they run: a sweep's plan made back into
 //! the grid of any rung ([`Sweep`]), the ranking that decides which
-//! configurations a rung promotes ([`promote`]), and adding the next rung
-//! once a rung has ended ([`advance`]).
+//! configurations a rung promotes ([`promote`]), adding the next rung
+//! once a rung has ended ([`advance`]), and the plan and rungs as stored
+//! ([`rungs`]).
 //!
 //! `djx add` stores rung 0 with the experiment. When every job of a rung
 //! has ended, the worker that finds it so (of `djx run` or `djx worker`)
@@ -12,6 +13,7 @@
 
 pub mod advance;
 pub mod promote;
+pub mod rungs;
 
 use std::path::Path;
 

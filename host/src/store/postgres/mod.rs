@@ -22,11 +22,13 @@ use tokio_postgres::AsyncMessage;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 pub use self::config::PgConfig;
-use super::codec::{self};
+use super::codec;
 use super::sql::Sql;
 use super::sql::postgres::{PgConn, PgSql};
-use super::sql_store::{Backend, check_rung_jobs, first_rung, insert_experiment, insert_rung};
-use super::{AttemptResult, ClaimedJob, NewJob, NewRung, Result, StoreError};
+use super::sql_store::{
+    Append, Backend, Claim, check_rung_jobs, first_rung, insert_experiment, insert_rung,
+};
+use super::{AttemptResult, ClaimedJob, Ended, NewJob, NewJobs, NewRung, Result, StoreError};
 use crate::content::digest::Digest;
 use crate::records::{RecordText, Records};
 use crate::store::timestamp::{now_ms, now_text};
@@ -349,7 +351,7 @@ async fn insert_jobs(
     tx: &deadpool_postgres::Transaction<'_>,
     id: i64,
     first: i64,
-    jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+    jobs: &mut NewJobs<'_>,
 ) -> Result<i64> {
     let insert = tx.prepare(INSERT_JOBS).await.map_err(pg)?;
     let mut position = first;
@@ -469,12 +471,7 @@ impl Backend for PgStore {
         Ok(value)
     }
 
-    fn add_experiment(
-        &self,
-        e: &LockedExperiment,
-        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
-        module: &[u8],
-    ) -> Result<i64> {
+    fn add(&self, e: &LockedExperiment, jobs: &mut NewJobs<'_>, module: &[u8]) -> Result<i64> {
         let mut client = self.rt.block_on(self.client())?;
         let tx = self.rt.block_on(client.transaction()).map_err(pg)?;
         let id = insert_experiment(&mut self.sql(&tx), e, module)?;
@@ -501,14 +498,9 @@ impl Backend for PgStore {
         })
     }
 
-    fn append_records(
-        &self,
-        worker: &str,
-        job: i64,
-        attempt: i64,
-        first: usize,
-        records: &Records,
-    ) -> Result<bool> {
+    fn append_records(&self, to: Append<'_>, records: &Records) -> Result<bool> {
+        let (worker, job) = (to.worker, to.job);
+        let (attempt, first) = (to.attempt, to.first);
         self.rt.block_on(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(pg)?;
@@ -525,13 +517,9 @@ impl Backend for PgStore {
         })
     }
 
-    fn claim(
-        &self,
-        worker: &str,
-        experiments: &[i64],
-        n: usize,
-        lease: Duration,
-    ) -> Result<Vec<ClaimedJob>> {
+    fn claim(&self, claim: Claim<'_>) -> Result<Vec<ClaimedJob>> {
+        let (worker, experiments) = (claim.worker, claim.experiments);
+        let (n, lease) = (claim.n, claim.lease);
         self.rt.block_on(async {
             let client = self.client().await?;
             let stmt = client.prepare_cached(CLAIM).await.map_err(pg)?;
@@ -556,11 +544,7 @@ impl Backend for PgStore {
         })
     }
 
-    fn finish_all(
-        &self,
-        worker: &str,
-        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
-    ) -> Result<Vec<bool>> {
+    fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>> {
         self.rt.block_on(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(pg)?;
@@ -616,11 +600,7 @@ impl Backend for PgStore {
         })
     }
 
-    fn add_rung(
-        &self,
-        rung: &NewRung,
-        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
-    ) -> Result<bool> {
+    fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool> {
         let mut client = self.rt.block_on(self.client())?;
         let tx = self.rt.block_on(client.transaction()).map_err(pg)?;
         // A racing insert of the same rung waits for this transaction, then

@@ -16,11 +16,13 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior, named_params};
 use serde_json::Value;
 
-use super::codec::{self};
+use super::codec;
 use super::sql::Sql;
 use super::sql::sqlite::SqliteSql;
-use super::sql_store::{Backend, check_rung_jobs, first_rung, insert_experiment, insert_rung};
-use super::{AttemptResult, ClaimedJob, NewJob, NewRung, Result, StoreError};
+use super::sql_store::{
+    Append, Backend, Claim, check_rung_jobs, first_rung, insert_experiment, insert_rung,
+};
+use super::{AttemptResult, ClaimedJob, Ended, NewJob, NewJobs, NewRung, Result, StoreError};
 use crate::content::digest::Digest;
 use crate::records::{RecordText, Records};
 use crate::store::timestamp::{now_ms, now_text};
@@ -245,7 +247,7 @@ fn insert_jobs(
     tx: &rusqlite::Transaction<'_>,
     id: i64,
     first: i64,
-    jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+    jobs: &mut NewJobs<'_>,
 ) -> Result<i64> {
     let mut batch = tx.prepare(&insert_jobs_sql(INSERT_BATCH))?;
     let mut single = tx.prepare(&insert_jobs_sql(1))?;
@@ -343,7 +345,7 @@ fn put_back(
 fn add_in(
     conn: &mut Connection,
     e: &LockedExperiment,
-    jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
+    jobs: &mut NewJobs<'_>,
     module: &[u8],
 ) -> Result<i64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -370,12 +372,7 @@ impl Backend for SqliteStore {
         Ok(value)
     }
 
-    fn add_experiment(
-        &self,
-        e: &LockedExperiment,
-        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
-        module: &[u8],
-    ) -> Result<i64> {
+    fn add(&self, e: &LockedExperiment, jobs: &mut NewJobs<'_>, module: &[u8]) -> Result<i64> {
         let mut conn = self.conn();
         // Adding a million jobs touches the table and its indexes far more
         // than SQLite's default 2 MiB page cache holds: nearly every insert
@@ -404,14 +401,9 @@ impl Backend for SqliteStore {
         Ok(changed)
     }
 
-    fn append_records(
-        &self,
-        worker: &str,
-        job: i64,
-        attempt: i64,
-        first: usize,
-        records: &Records,
-    ) -> Result<bool> {
+    fn append_records(&self, to: Append<'_>, records: &Records) -> Result<bool> {
+        let (worker, job) = (to.worker, to.job);
+        let (attempt, first) = (to.attempt, to.first);
         let mut conn = self.appender()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let held: i64 = tx.prepare_cached(LEASE_HELD)?.query_row(
@@ -426,13 +418,9 @@ impl Backend for SqliteStore {
         Ok(true)
     }
 
-    fn claim(
-        &self,
-        worker: &str,
-        experiments: &[i64],
-        n: usize,
-        lease: Duration,
-    ) -> Result<Vec<ClaimedJob>> {
+    fn claim(&self, claim: Claim<'_>) -> Result<Vec<ClaimedJob>> {
+        let (worker, experiments) = (claim.worker, claim.experiments);
+        let (n, lease) = (claim.n, claim.lease);
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let claimed = {
@@ -453,11 +441,7 @@ impl Backend for SqliteStore {
         codec::claimed_jobs(claimed)
     }
 
-    fn finish_all(
-        &self,
-        worker: &str,
-        attempts: &[(&ClaimedJob, &AttemptResult<'_>)],
-    ) -> Result<Vec<bool>> {
+    fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut kept = Vec::with_capacity(attempts.len());
@@ -498,11 +482,7 @@ impl Backend for SqliteStore {
         Ok(())
     }
 
-    fn add_rung(
-        &self,
-        rung: &NewRung,
-        jobs: &mut dyn Iterator<Item = std::result::Result<NewJob, String>>,
-    ) -> Result<bool> {
+    fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool> {
         let mut conn = self.conn();
         // The write lock first: of racing workers, one inserts the rung and
         // its jobs; the others find the rung there and write nothing.

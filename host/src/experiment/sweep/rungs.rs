@@ -1,10 +1,10 @@
-//! What a store keeps of a successive-halving sweep: its plan, and one row
-//! per rung added.
+//! A successive-halving sweep as the store keeps it: its plan, and one row
+//! per rung added (the store persists these; it re-exports them).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::JobStatus;
+use crate::store::JobStatus;
 
 /// The plan of a halving sweep, stored with its experiment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -463,10 +463,7 @@ impl Backend for PgStore {
     fn in_transaction<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
         let mut client = self.rt.block_on(self.client())?;
         let tx = self.rt.block_on(client.transaction()).map_err(pg)?;
-        let value = f(&mut PgSql {
-            rt: &self.rt,
-            conn: PgConn::Transaction(&tx),
-        })?;
+        let value = f(&mut self.sql(&tx))?;
         self.rt.block_on(tx.commit()).map_err(pg)?;
         Ok(value)
     }

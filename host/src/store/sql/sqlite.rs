@@ -70,9 +70,13 @@ impl Sql for SqliteSql<'_> {
     ) -> Result<()> {
         let mut stmt = self.0.prepare_cached(query.sqlite())?;
         bind(&mut stmt, params, query)?;
+        // The names once per statement: rusqlite's lookup by name asks
+        // SQLite for every column's name at every call, and an export reads
+        // millions of rows.
+        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let mut rows = stmt.raw_query();
         while let Some(row) = rows.next()? {
-            if !each(&LiteRow(row))? {
+            if !each(&LiteRow { row, names: &names })? {
                 break;
             }
         }
@@ -86,11 +90,20 @@ impl Sql for SqliteSql<'_> {
     }
 }
 
-struct LiteRow<'r, 's>(&'r Row<'s>);
+/// A row, and its statement's column names.
+struct LiteRow<'r, 's> {
+    row: &'r Row<'s>,
+    names: &'r [String],
+}
 
 impl LiteRow<'_, '_> {
     fn value(&self, column: &str) -> Result<ValueRef<'_>> {
-        Ok(self.0.get_ref(column)?)
+        let index = self
+            .names
+            .iter()
+            .position(|name| name == column)
+            .ok_or_else(|| column_error(column, "no such column"))?;
+        Ok(self.row.get_ref(index)?)
     }
 }
 

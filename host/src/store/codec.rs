@@ -109,28 +109,6 @@ pub fn experiment_json(e: &LockedExperiment) -> Result<ExperimentJson, StoreErro
     })
 }
 
-/// A claimed row: id, experiment, attempt, labels, parameters, job key.
-pub type ClaimColumns = (i64, i64, i64, String, String, Option<String>);
-
-/// Decodes claimed rows, in experiment and job order (RETURNING gives none).
-pub fn claimed_jobs(rows: Vec<ClaimColumns>) -> Result<Vec<super::ClaimedJob>, StoreError> {
-    let mut jobs = rows
-        .into_iter()
-        .map(|(id, experiment_id, attempt, labels, parameter, key)| {
-            Ok(super::ClaimedJob {
-                id,
-                experiment_id,
-                attempt,
-                labels: serde_json::from_str(&labels).map_err(corrupt("job labels"))?,
-                parameter: serde_json::from_str(&parameter).map_err(corrupt("job parameters"))?,
-                key: optional_digest(key.as_deref(), "job key")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    jobs.sort_by_key(|j| (j.experiment_id, j.id));
-    Ok(jobs)
-}
-
 /// Adds `(experiment, status, count)` rows to experiment summaries.
 pub fn with_counts(
     mut list: Vec<super::ExperimentSummary>,

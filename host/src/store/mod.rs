@@ -1,16 +1,38 @@
 //! The store: experiments, jobs and records, behind one trait so that the
 //! embedded SQLite store and a PostgreSQL store serve the same commands.
 //!
-//! One implementation serves both ([`sql_store`]): the statements the two
-//! databases share are written once (`queries/`, rewritten for each by
-//! [`sql`]); a [`sql_store::Backend`] gives connections and transactions,
-//! and the operations whose SQL differs ([`sqlite`], [`postgres`]).
+//! One implementation serves both ([`sql_store`]): every statement is
+//! written once (`queries/`, rewritten for each database by [`sql`]), and
+//! only bulk inserts are written per database. A [`sql_store::Backend`]
+//! ([`sqlite`], [`postgres`]) gives connections and transactions.
 //!
 //! Every state change after a claim is fenced by the lease owner: a worker
 //! that lost its lease can neither finish the job nor write its records.
 //! Records are written with the job's final status in one transaction, so a
 //! finished job's records are never partial.
 
+/// A query file of `store/queries/`.
+macro_rules! query {
+    ($file:literal) => {{
+        static QUERY: crate::store::sql::Query =
+            crate::store::sql::Query::new($file, include_str!(concat!("queries/", $file)));
+        &QUERY
+    }};
+}
+
+/// A query made of `job_columns.sql` and the rest of the statement.
+macro_rules! job_query {
+    ($name:literal, $rest:literal) => {{
+        static QUERY: crate::store::sql::Query = crate::store::sql::Query::new(
+            $name,
+            concat!(include_str!("queries/job_columns.sql"), $rest),
+        );
+        &QUERY
+    }};
+}
+
+mod adding;
+mod attempts;
 mod codec;
 pub mod postgres;
 mod rows;

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::codec::{corrupt, digest, object, optional_digest, status};
 use super::sql::SqlRow;
 use super::{
-    ArtifactUse, AttemptRow, DatasetRef, Experiment, JobRow, RecordRow, Result, Rung, RungJob,
-    StoreError, Submission,
+    ArtifactUse, AttemptRow, ClaimedJob, DatasetRef, Experiment, JobRow, RecordRow, Result, Rung,
+    RungJob, StoreError, Submission,
 };
 use crate::experiment::locked::LockedExperiment;
 use crate::records::{ArtifactInfo, RecordText};
@@ -52,6 +52,18 @@ pub fn record(r: &dyn SqlRow) -> Result<RecordRow> {
         context: object(r.text("context")?, "record context")?,
         metrics: object(r.text("metrics")?, "record metrics")?,
         artifacts: object(r.text("artifacts")?, "record artifacts")?,
+    })
+}
+
+/// A job just claimed (`claim.sql`).
+pub fn claimed_job(r: &dyn SqlRow) -> Result<ClaimedJob> {
+    Ok(ClaimedJob {
+        id: r.int("id")?,
+        experiment_id: r.int("experiment_id")?,
+        attempt: r.int("attempt")?,
+        labels: serde_json::from_str(r.text("labels")?).map_err(corrupt("job labels"))?,
+        parameter: serde_json::from_str(r.text("parameter")?).map_err(corrupt("job parameters"))?,
+        key: optional_digest(r.opt_text("job_key")?, "job key")?,
     })
 }
 

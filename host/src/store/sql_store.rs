@@ -1,74 +1,25 @@
-//! The store, written once over [`sql`](super::sql): every [`Store`] method
-//! whose SQL the two databases share is here, reading columns by name. A
-//! [`Backend`] (SQLite or PostgreSQL) gives connections and transactions,
-//! and the few operations whose SQL really differs: adding an experiment's
-//! jobs and records in bulk, claims, the reaper, the lease-fenced finish and
-//! append, the run-cache link and putting jobs back.
+//! The store, written once over [`sql`](super::sql): every [`Store`]
+//! method, reading columns by name. A [`Backend`] (SQLite or PostgreSQL)
+//! gives connections and transactions; what runs in them is the same on
+//! both (the writes are in [`adding`](super::adding) and
+//! [`attempts`](super::attempts)).
 
 use std::time::Duration;
 
-use super::codec;
-use super::rows;
-use super::sql::{Param, Query, Sql};
+use super::sql::{Param, RecordsAt, Sql};
 use super::{
     ArtifactUse, AttemptRow, ClaimedJob, Ended, Experiment, ExperimentSummary, JobRow, NewJobs,
     NewRung, NewSubmission, RecordRow, Result, Rung, RungJob, StatusCounts, Store, StoreError,
     StoredRecord, Submission,
 };
+use super::{adding, attempts, codec, rows};
 use crate::content::digest::Digest;
 use crate::experiment::locked::LockedExperiment;
 use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, RecordText, Records};
 use crate::store::timestamp::{now_ms, now_text};
 
-/// A query file of `store/queries/`.
-macro_rules! query {
-    ($file:literal) => {{
-        static QUERY: Query = Query::new($file, include_str!(concat!("queries/", $file)));
-        &QUERY
-    }};
-}
-
-/// A query made of `job_columns.sql` and the rest of the statement.
-macro_rules! job_query {
-    ($name:literal, $rest:literal) => {{
-        static QUERY: Query = Query::new(
-            $name,
-            concat!(include_str!("queries/job_columns.sql"), $rest),
-        );
-        &QUERY
-    }};
-}
-
-/// A claim: up to `n` jobs of `experiments` for `worker`, each held for
-/// `lease` unless renewed.
-#[derive(Clone, Copy)]
-pub struct Claim<'a> {
-    /// Who claims.
-    pub worker: &'a str,
-    /// Of which experiments.
-    pub experiments: &'a [i64],
-    /// How many jobs at most.
-    pub n: usize,
-    /// How long each is held without a renewal.
-    pub lease: Duration,
-}
-
-/// Where streamed records go: records `first..` of attempt `attempt` of
-/// `job`, written by `worker` while it holds the attempt.
-#[derive(Clone, Copy)]
-pub struct Append<'a> {
-    /// The worker holding the attempt.
-    pub worker: &'a str,
-    /// The job.
-    pub job: i64,
-    /// The attempt.
-    pub attempt: i64,
-    /// The number of the first record.
-    pub first: usize,
-}
-
-/// What one database gives the store.
+/// What one database gives the store: connections and transactions.
 pub trait Backend: Send + Sync {
     /// Runs `f` on a connection; each statement commits by itself.
     fn with_sql<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
@@ -77,30 +28,17 @@ pub trait Backend: Send + Sync {
     /// start), committed when `f` returns `Ok`.
     fn in_transaction<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T>;
 
-    /// See [`Store::add_experiment`]: experiment `e` with its `jobs` and
-    /// its module's bytes `wasm`.
-    fn add(&self, e: &LockedExperiment, jobs: &mut NewJobs<'_>, wasm: &[u8]) -> Result<i64>;
+    /// The transaction of [`Store::add_experiment`], which may write a
+    /// million jobs.
+    fn in_bulk_transaction<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.in_transaction(f)
+    }
 
-    /// See [`Store::reap`].
-    fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize>;
-
-    /// See [`Store::claim`].
-    fn claim(&self, claim: Claim<'_>) -> Result<Vec<ClaimedJob>>;
-
-    /// See [`Store::finish_all`].
-    fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>>;
-
-    /// See [`Store::append_records`].
-    fn append_records(&self, to: Append<'_>, records: &Records) -> Result<bool>;
-
-    /// See [`Store::link_cached`].
-    fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64>;
-
-    /// See [`Store::release`].
-    fn release(&self, worker: &str, jobs: &[i64]) -> Result<()>;
-
-    /// See [`Store::add_rung`].
-    fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool>;
+    /// The transaction of [`Store::append_records`], which streams records
+    /// while other threads claim and finish jobs.
+    fn in_append_transaction<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T>) -> Result<T> {
+        self.in_transaction(f)
+    }
 
     /// See [`Store::wait_for_work`].
     fn wait_for_work(&self, timeout: Duration) -> Result<()> {
@@ -116,7 +54,7 @@ impl<B: Backend> Store for B {
         jobs: &mut NewJobs<'_>,
         module: &[u8],
     ) -> Result<i64> {
-        Backend::add(self, experiment, jobs, module)
+        self.in_bulk_transaction(|db| adding::add_experiment(db, experiment, jobs, module))
     }
 
     fn module(&self, digest: &Digest) -> Result<Option<Vec<u8>>> {
@@ -131,7 +69,7 @@ impl<B: Backend> Store for B {
     }
 
     fn reap(&self, experiments: &[i64], dead_owners: &[String]) -> Result<usize> {
-        Backend::reap(self, experiments, dead_owners)
+        self.in_transaction(|db| attempts::reap(db, experiments, dead_owners))
     }
 
     fn claim(
@@ -141,15 +79,7 @@ impl<B: Backend> Store for B {
         n: usize,
         lease: Duration,
     ) -> Result<Vec<ClaimedJob>> {
-        Backend::claim(
-            self,
-            Claim {
-                worker,
-                experiments,
-                n,
-                lease,
-            },
-        )
+        self.in_transaction(|db| attempts::claim(db, worker, experiments, n, lease))
     }
 
     fn renew(&self, worker: &str, lease: Duration) -> Result<()> {
@@ -167,7 +97,7 @@ impl<B: Backend> Store for B {
     }
 
     fn finish_all(&self, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>> {
-        Backend::finish_all(self, worker, attempts)
+        self.in_transaction(|db| attempts::finish_all(db, worker, attempts))
     }
 
     fn append_records(
@@ -178,21 +108,20 @@ impl<B: Backend> Store for B {
         first: usize,
         records: &Records,
     ) -> Result<bool> {
-        let to = Append {
-            worker,
+        let at = RecordsAt {
             job,
             attempt,
             first,
         };
-        Backend::append_records(self, to, records)
+        self.in_append_transaction(|db| attempts::append_records(db, worker, at, records))
     }
 
     fn link_cached(&self, worker: &str, experiments: &[i64]) -> Result<u64> {
-        Backend::link_cached(self, worker, experiments)
+        self.in_transaction(|db| attempts::link_cached(db, worker, experiments))
     }
 
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()> {
-        Backend::release(self, worker, jobs)
+        self.in_transaction(|db| attempts::release(db, worker, jobs))
     }
 
     fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>> {
@@ -493,7 +422,7 @@ impl<B: Backend> Store for B {
     }
 
     fn add_rung(&self, rung: &NewRung, jobs: &mut NewJobs<'_>) -> Result<bool> {
-        Backend::add_rung(self, rung, jobs)
+        self.in_transaction(|db| adding::add_rung(db, rung, jobs))
     }
 
     fn stop_sweep(&self, rung: &Rung, reason: &str) -> Result<()> {
@@ -519,98 +448,6 @@ impl<B: Backend> Store for B {
             Ok(())
         })
     }
-}
-
-/// Stores `module` (once) and the row of experiment `e`, in the caller's
-/// transaction; returns the experiment's id. Its jobs are the backend's
-/// to add: in bulk, as each database does that best.
-pub fn insert_experiment(db: &mut dyn Sql, e: &LockedExperiment, module: &[u8]) -> Result<i64> {
-    let json = codec::experiment_json(e)?;
-    let module_digest = e.module_digest.to_hex();
-    db.execute(
-        query!("insert_module.sql"),
-        &[
-            ("digest", Param::Text(&module_digest)),
-            ("wasm", Param::Bytes(module)),
-        ],
-    )?;
-    let (created_at, source_digest) = (now_text(), e.source_digest.to_hex());
-    let determinism = e.determinism.to_string();
-    let id = db.first(
-        query!("insert_experiment.sql"),
-        &[
-            ("project", Param::OptText(e.project.as_deref())),
-            ("name", Param::Text(&e.name)),
-            ("description", Param::OptText(e.description.as_deref())),
-            ("created_at", Param::Text(&created_at)),
-            ("source_path", Param::Text(&e.source_path)),
-            ("source_digest", Param::Text(&source_digest)),
-            ("spec", Param::Text(&e.source_text)),
-            ("module_digest", Param::Text(&module_digest)),
-            ("datasets", Param::Text(&json.datasets)),
-            ("limits", Param::Text(&json.limits)),
-            ("determinism", Param::Text(&determinism)),
-            ("retries", Param::Int(i64::from(e.retries))),
-            ("engine", Param::Text(&json.engine)),
-            ("provenance", Param::Text(&json.provenance)),
-            ("digest_log", Param::Bool(e.digest_log)),
-            ("sweep", Param::OptText(json.sweep.as_deref())),
-        ],
-        |r| r.int("id"),
-    )?;
-    id.ok_or_else(|| StoreError::Input("adding the experiment returned no id".into()))
-}
-
-/// Adds `rung` in the caller's transaction, unless another worker added it
-/// first; returns whether this call did. Rung 0, added with its experiment,
-/// has no samples and no worker (`added_by_worker` false).
-pub fn insert_rung(db: &mut dyn Sql, rung: &NewRung, added_by_worker: bool) -> Result<bool> {
-    let samples = codec::rung_samples(&rung.samples);
-    let now = now_text();
-    let inserted = db.execute(
-        query!("insert_rung.sql"),
-        &[
-            ("experiment", Param::Int(rung.experiment_id)),
-            ("rung", Param::Int(i64::from(rung.rung))),
-            ("rungs", Param::Int(i64::from(rung.rungs))),
-            ("first_position", Param::Int(rung.first_position)),
-            ("jobs", Param::Int(rung.jobs)),
-            (
-                "samples",
-                Param::OptText(added_by_worker.then_some(samples.as_str())),
-            ),
-            ("now", Param::Text(&now)),
-            (
-                "worker",
-                Param::OptText(added_by_worker.then_some(rung.worker.as_str())),
-            ),
-        ],
-    )?;
-    Ok(inserted > 0)
-}
-
-/// Rung 0 of a halving experiment `e` (id `id`): the `jobs` added with it.
-pub fn first_rung(e: &LockedExperiment, id: i64, jobs: i64) -> Option<NewRung> {
-    e.sweep.as_ref().map(|plan| NewRung {
-        experiment_id: id,
-        rung: 0,
-        rungs: plan.rungs,
-        first_position: 0,
-        jobs,
-        samples: Vec::new(),
-        worker: String::new(),
-    })
-}
-
-/// Refuses a rung whose jobs are not the ones it was planned with.
-pub fn check_rung_jobs(rung: &NewRung, count: i64) -> Result<()> {
-    if count == rung.jobs {
-        return Ok(());
-    }
-    Err(StoreError::Input(format!(
-        "rung {} of experiment {} was to have {} jobs, and {count} were made",
-        rung.rung, rung.experiment_id, rung.jobs
-    )))
 }
 
 /// The parameters naming one attempt.

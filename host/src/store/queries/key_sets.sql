@@ -1,2 +1,2 @@
 -- The texts of key sets :ids.
-SELECT keys FROM key_set WHERE id IN_IDS(:ids)
+SELECT keys FROM key_set WHERE id IN_LIST(:ids)

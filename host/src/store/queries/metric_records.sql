@@ -6,6 +6,6 @@ JOIN attempt a ON a.job_id = j.id AND a.attempt = j.attempt
 JOIN record r ON r.job_id = coalesce(a.source_job, a.job_id)
              AND r.attempt = coalesce(a.source_attempt, a.attempt)
 WHERE j.experiment_id = :experiment AND j.status = 'FINISHED'
-  AND (:all OR j.id IN_IDS(:jobs))
+  AND (:all OR j.id IN_LIST(:jobs))
   AND r.metrics <> '{}'
 ORDER BY j.position, r.seq

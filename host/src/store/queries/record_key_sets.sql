@@ -4,4 +4,4 @@ SELECT DISTINCT a.key_set
 FROM job j
 JOIN attempt a ON a.job_id = j.id AND a.attempt = j.attempt
 WHERE j.status = 'FINISHED'
-  AND j.experiment_id IN_IDS(:experiments)
+  AND j.experiment_id IN_LIST(:experiments)

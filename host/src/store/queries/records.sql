@@ -7,5 +7,5 @@ JOIN attempt a ON a.job_id = j.id AND a.attempt = j.attempt
 JOIN record r ON r.job_id = coalesce(a.source_job, a.job_id)
              AND r.attempt = coalesce(a.source_attempt, a.attempt)
 WHERE j.status = 'FINISHED'
-  AND j.experiment_id IN_IDS(:experiments)
+  AND j.experiment_id IN_LIST(:experiments)
 ORDER BY j.experiment_id, j.position, r.seq

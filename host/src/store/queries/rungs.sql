@@ -2,5 +2,5 @@
 SELECT experiment_id, rung, rungs, first_position, jobs, samples, created_at, created_by,
        stopped
 FROM rung
-WHERE experiment_id IN_IDS(:experiments)
+WHERE experiment_id IN_LIST(:experiments)
 ORDER BY experiment_id, rung

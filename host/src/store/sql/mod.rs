@@ -2,28 +2,36 @@
 //! rewritten for each, and one way to bind values and read columns.
 //!
 //! Queries are written once (`store/queries/*.sql`) with named parameters
-//! (`:experiment`) and three macros for what the databases spell
+//! (`:experiment`) and five macros for what the databases spell
 //! differently:
 //!
 //! | macro | SQLite | PostgreSQL |
 //! |---|---|---|
-//! | `x IN_IDS(:ids)` | `x IN (SELECT value FROM json_each(:ids))` | `x = ANY($n)` |
+//! | `x IN_LIST(:ids)` (a list of ids or of texts) | `x IN (SELECT value FROM json_each(:ids))` | `x = ANY($n)` |
 //! | `EACH_ID(:ids)` (a row source with column `id`) | `(SELECT value AS id FROM json_each(:ids))` | `unnest($n::BIGINT[]) AS id` |
 //! | `HAS_KEY(obj, :key)` (a JSON object's text has the key) | `EXISTS (SELECT 1 FROM json_each(obj) WHERE key = :key)` | `obj::jsonb ? $n` |
+//! | `SKIP_LOCKED(t)` (after a query that picks rows of `t` to change) | nothing | `FOR UPDATE OF t SKIP LOCKED` |
+//! | `FOR_SHARE(t)` (rows of `t` that must not change until the commit) | nothing | `FOR SHARE OF t` |
+//!
+//! The row locks are PostgreSQL's: there, many workers write at once. A
+//! SQLite write transaction (`BEGIN IMMEDIATE`) holds the whole file, so
+//! its rows need none.
 //!
 //! PostgreSQL gets numbered placeholders in the order the names first
-//! appear. A value is a [`Param`]; a list of ids is bound as JSON text for
-//! SQLite and as a `BIGINT[]` for PostgreSQL. Columns are read by name
-//! through [`SqlRow`]. Statements whose SQL really differs (claims, the
-//! reaper, lease checks, bulk inserts) stay in `store/sqlite/` and
-//! `store/postgres/`.
+//! appear. A value is a [`Param`]; a list is bound as JSON text for SQLite
+//! and as an array for PostgreSQL. Columns are read by name through
+//! [`SqlRow`]. The one thing whose SQL really differs, adding rows in bulk
+//! (multi-row `VALUES` against `unnest`), is a method of [`Sql`] that each
+//! database implements in its own folder (`store/sqlite/bulk.rs`,
+//! `store/postgres/bulk.rs`).
 
 pub mod postgres;
 pub mod sqlite;
 
 use std::sync::OnceLock;
 
-use super::{Result, StoreError};
+use super::{NewJobs, Result, StoreError};
+use crate::records::Records;
 
 /// A value bound to a named parameter.
 #[derive(Clone, Copy, Debug)]
@@ -42,8 +50,10 @@ pub enum Param<'a> {
     OptText(Option<&'a str>),
     /// Bytes.
     Bytes(&'a [u8]),
-    /// A list of ids, for `IN_IDS` and `EACH_ID`.
+    /// A list of ids, for `IN_LIST` and `EACH_ID`.
     Ids(&'a [i64]),
+    /// A list of texts, for `IN_LIST`.
+    Texts(&'a [String]),
 }
 
 /// One row of a result, its columns read by name.
@@ -84,6 +94,29 @@ pub trait Sql {
 
     /// Runs a statement; returns how many rows it changed.
     fn execute(&mut self, query: &Query, params: &[(&str, Param<'_>)]) -> Result<u64>;
+
+    /// Adds `jobs` to experiment `experiment` at positions `first..`, in
+    /// grid order, in batches; returns how many. If `jobs` yields an
+    /// error, it comes back as [`StoreError::Input`].
+    fn insert_jobs(&mut self, experiment: i64, first: i64, jobs: &mut NewJobs<'_>) -> Result<i64>;
+
+    /// Adds `records` as records `at.first..` of an attempt, in batches.
+    fn insert_records(&mut self, at: RecordsAt, records: &Records) -> Result<()>;
+
+    /// Wakes the workers waiting for jobs when this transaction commits
+    /// (PostgreSQL's `NOTIFY`; a SQLite worker polls).
+    fn wake_workers(&mut self) -> Result<()>;
+}
+
+/// Where records go: records `first..` of attempt `attempt` of `job`.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordsAt {
+    /// The job.
+    pub job: i64,
+    /// The attempt.
+    pub attempt: i64,
+    /// The number of the first record.
+    pub first: usize,
 }
 
 impl dyn Sql + '_ {
@@ -229,10 +262,10 @@ fn without_comments(text: &str) -> String {
     out
 }
 
-/// Rewrites `IN_IDS(:x)`, `EACH_ID(:x)` and `HAS_KEY(obj, :x)`.
+/// Rewrites the macros of the module's table.
 fn expand_macros(text: &str, dialect: Dialect) -> String {
     let mut text = text.to_owned();
-    for name in ["IN_IDS", "EACH_ID", "HAS_KEY"] {
+    for name in ["IN_LIST", "EACH_ID", "HAS_KEY", "SKIP_LOCKED", "FOR_SHARE"] {
         while let Some(start) = text.find(&format!("{name}(")) {
             let open = start + name.len() + 1;
             let Some(close) = text[open..].find(')').map(|n| open + n) else {
@@ -240,10 +273,10 @@ fn expand_macros(text: &str, dialect: Dialect) -> String {
             };
             let args: Vec<&str> = text[open..close].split(',').map(str::trim).collect();
             let replacement = match (name, dialect, args.as_slice()) {
-                ("IN_IDS", Dialect::Sqlite, [ids]) => {
+                ("IN_LIST", Dialect::Sqlite, [ids]) => {
                     format!("IN (SELECT value FROM json_each({ids}))")
                 }
-                ("IN_IDS", Dialect::Postgres, [ids]) => format!("= ANY({ids})"),
+                ("IN_LIST", Dialect::Postgres, [ids]) => format!("= ANY({ids})"),
                 ("EACH_ID", Dialect::Sqlite, [ids]) => {
                     format!("(SELECT value AS id FROM json_each({ids}))")
                 }
@@ -254,6 +287,11 @@ fn expand_macros(text: &str, dialect: Dialect) -> String {
                 ("HAS_KEY", Dialect::Postgres, [object, key]) => {
                     format!("{object}::jsonb ? {key}")
                 }
+                ("SKIP_LOCKED" | "FOR_SHARE", Dialect::Sqlite, [_]) => String::new(),
+                ("SKIP_LOCKED", Dialect::Postgres, [table]) => {
+                    format!("FOR UPDATE OF {table} SKIP LOCKED")
+                }
+                ("FOR_SHARE", Dialect::Postgres, [table]) => format!("FOR SHARE OF {table}"),
                 _ => break,
             };
             text.replace_range(start..=close, &replacement);
@@ -277,7 +315,7 @@ mod tests {
     #[test]
     fn parameters_are_numbered_for_postgres_and_kept_for_sqlite() {
         let text =
-            "SELECT a::BIGINT, ':x' FROM t WHERE b = :first AND c IN_IDS(:ids) AND d = :first";
+            "SELECT a::BIGINT, ':x' FROM t WHERE b = :first AND c IN_LIST(:ids) AND d = :first";
         let (pg, names) = expand(text, Dialect::Postgres);
         assert_eq!(
             pg,
@@ -309,6 +347,20 @@ mod tests {
         assert_eq!(
             expand(text, Dialect::Sqlite).0,
             "SELECT id FROM (SELECT value AS id FROM json_each(:e)) WHERE EXISTS (SELECT 1 FROM json_each(r.metrics) WHERE key = :metric)\n"
+        );
+    }
+
+    #[test]
+    fn row_locks_are_postgres_only() {
+        let text =
+            "SELECT id FROM job j WHERE a = :a SKIP_LOCKED(j)\nSELECT 1 FROM job FOR_SHARE(job)";
+        assert_eq!(
+            expand(text, Dialect::Postgres).0,
+            "SELECT id FROM job j WHERE a = $1 FOR UPDATE OF j SKIP LOCKED\nSELECT 1 FROM job FOR SHARE OF job\n"
+        );
+        assert_eq!(
+            expand(text, Dialect::Sqlite).0,
+            "SELECT id FROM job j WHERE a = :a \nSELECT 1 FROM job \n"
         );
     }
 }

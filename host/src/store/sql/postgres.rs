@@ -8,9 +8,10 @@ use tokio::runtime::Runtime;
 use tokio_postgres::Row;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::{Param, Query, Sql, SqlRow, column_error};
-use crate::store::postgres::pg;
-use crate::store::{Result, StoreError};
+use super::{Param, Query, RecordsAt, Sql, SqlRow, column_error};
+use crate::records::Records;
+use crate::store::postgres::{bulk, pg};
+use crate::store::{NewJobs, Result, StoreError};
 
 /// Rows per round trip when a read streams.
 pub const FETCH_ROWS: i32 = 10_000;
@@ -68,6 +69,7 @@ fn typed(value: Param<'_>, ty: &Type) -> Box<dyn ToSql + Sync + Send> {
         Param::OptText(t) => Box::new(t.map(str::to_owned)),
         Param::Bytes(b) => Box::new(b.to_vec()),
         Param::Ids(ids) => Box::new(ids.to_vec()),
+        Param::Texts(texts) => Box::new(texts.to_vec()),
     }
 }
 
@@ -84,6 +86,26 @@ impl PgSql<'_, '_> {
             PgConn::Client(c) => c.prepare_cached(text).await.map_err(pg),
             PgConn::Transaction(t) => t.prepare_cached(text).await.map_err(pg),
         }
+    }
+
+    async fn execute_prepared(
+        &self,
+        stmt: &tokio_postgres::Statement,
+        values: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64> {
+        match &self.conn {
+            PgConn::Client(c) => c.execute(stmt, values).await.map_err(pg),
+            PgConn::Transaction(t) => t.execute(stmt, values).await.map_err(pg),
+        }
+    }
+
+    /// Runs PostgreSQL's own `text` with positional `values` (the bulk
+    /// inserts, whose arrays are no [`Param`]); how many rows it changed.
+    pub fn execute_values(&self, text: &str, values: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        self.rt.block_on(async {
+            let stmt = self.prepare(text).await?;
+            self.execute_prepared(&stmt, values).await
+        })
     }
 }
 
@@ -161,12 +183,21 @@ impl Sql for PgSql<'_, '_> {
         self.rt.block_on(async {
             let stmt = self.prepare(text).await?;
             let values = ordered(names, stmt.params(), params, query)?;
-            let values = refs(&values);
-            match &self.conn {
-                PgConn::Client(c) => c.execute(&stmt, &values).await.map_err(pg),
-                PgConn::Transaction(t) => t.execute(&stmt, &values).await.map_err(pg),
-            }
+            self.execute_prepared(&stmt, &refs(&values)).await
         })
+    }
+
+    fn insert_jobs(&mut self, experiment: i64, first: i64, jobs: &mut NewJobs<'_>) -> Result<i64> {
+        bulk::insert_jobs(self, experiment, first, jobs)
+    }
+
+    fn insert_records(&mut self, at: RecordsAt, records: &Records) -> Result<()> {
+        bulk::insert_records(self, at, records)
+    }
+
+    fn wake_workers(&mut self) -> Result<()> {
+        self.execute_values("NOTIFY djx_jobs", &[])?;
+        Ok(())
     }
 }
 

@@ -5,8 +5,10 @@
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Row, ToSql};
 
-use super::{Param, Query, Sql, SqlRow, column_error};
-use crate::store::{Result, StoreError};
+use super::{Param, Query, RecordsAt, Sql, SqlRow, column_error};
+use crate::records::Records;
+use crate::store::sqlite::bulk;
+use crate::store::{NewJobs, Result, StoreError};
 
 /// A SQLite connection (or a transaction, which derefs to one) as [`Sql`].
 pub struct SqliteSql<'c>(pub &'c Connection);
@@ -26,6 +28,9 @@ impl ToSql for Param<'_> {
             }
             Param::Bytes(b) => ToSqlOutput::from(b),
             Param::Ids(ids) => ToSqlOutput::from(serde_json::Value::from(ids.to_vec()).to_string()),
+            Param::Texts(texts) => {
+                ToSqlOutput::from(serde_json::Value::from(texts.to_vec()).to_string())
+            }
         })
     }
 }
@@ -87,6 +92,18 @@ impl Sql for SqliteSql<'_> {
         let mut stmt = self.0.prepare_cached(query.sqlite())?;
         bind(&mut stmt, params, query)?;
         Ok(stmt.raw_execute()? as u64)
+    }
+
+    fn insert_jobs(&mut self, experiment: i64, first: i64, jobs: &mut NewJobs<'_>) -> Result<i64> {
+        bulk::insert_jobs(self.0, experiment, first, jobs)
+    }
+
+    fn insert_records(&mut self, at: RecordsAt, records: &Records) -> Result<()> {
+        bulk::insert_records(self.0, at, records)
+    }
+
+    fn wake_workers(&mut self) -> Result<()> {
+        Ok(())
     }
 }
 

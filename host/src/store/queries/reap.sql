@@ -1,5 +1,6 @@
--- Puts back jobs whose lease expired, or whose owner is known dead; a job
--- lost more than `retries + 1` times fails instead.
+-- Puts back jobs of :experiments whose lease expired (:now_ms, unix ms),
+-- or whose owner is known dead (:dead_owners); a job lost more than
+-- `retries + 1` times fails instead.
 UPDATE job
 SET status = CASE
         WHEN lost + 1 > (SELECT retries FROM experiment e WHERE e.id = job.experiment_id) + 1
@@ -16,6 +17,6 @@ SET status = CASE
     lease_owner = NULL,
     lease_expires_ms = NULL
 WHERE status = 'ASSIGNED'
-  AND experiment_id IN (SELECT value FROM json_each(:experiments))
-  AND (lease_expires_ms < :now_ms OR lease_owner IN (SELECT value FROM json_each(:dead_owners)))
+  AND experiment_id IN_LIST(:experiments)
+  AND (lease_expires_ms < :now_ms OR lease_owner IN_LIST(:dead_owners))
 RETURNING id, attempt

@@ -1,5 +1,7 @@
 -- Claims up to :n unassigned jobs for :worker, in experiment and grid order.
--- Runs inside BEGIN IMMEDIATE, so two processes never claim the same job.
+-- On SQLite the write transaction holds the file; on PostgreSQL SKIP LOCKED
+-- lets many workers claim at once without waiting on each other or taking
+-- the same job.
 UPDATE job
 SET status = 'ASSIGNED',
     attempt = attempt + 1,
@@ -13,8 +15,9 @@ SET status = 'ASSIGNED',
 WHERE id IN (
     SELECT id FROM job
     WHERE status = 'UNASSIGNED'
-      AND experiment_id IN (SELECT value FROM json_each(:experiments))
+      AND experiment_id IN_LIST(:experiments)
     ORDER BY experiment_id, position
     LIMIT :n
+    SKIP_LOCKED(job)
 )
 RETURNING id, experiment_id, attempt, labels, parameter, job_key

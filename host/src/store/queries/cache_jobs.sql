@@ -8,5 +8,5 @@ SET status = 'FINISHED',
     duration_ms = 0,
     reason = NULL
 WHERE status = 'UNASSIGNED'
-  AND experiment_id IN (SELECT value FROM json_each(:experiments))
+  AND experiment_id IN_LIST(:experiments)
   AND EXISTS (SELECT 1 FROM attempt a WHERE a.job_id = job.id AND a.attempt = job.attempt + 1)

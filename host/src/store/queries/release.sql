@@ -6,5 +6,5 @@ SET status = 'UNASSIGNED',
     started_at = NULL
 WHERE lease_owner = :worker
   AND status = 'ASSIGNED'
-  AND id IN (SELECT value FROM json_each(:jobs))
+  AND id IN_LIST(:jobs)
 RETURNING id, attempt

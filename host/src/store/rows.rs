@@ -57,24 +57,34 @@ pub fn record(r: &dyn SqlRow) -> Result<RecordRow> {
 
 /// A job just claimed (`claim.sql`).
 pub fn claimed_job(r: &dyn SqlRow) -> Result<ClaimedJob> {
+    let (labels, parameter) = labels_and_parameter(r)?;
     Ok(ClaimedJob {
         id: r.int("id")?,
         experiment_id: r.int("experiment_id")?,
         attempt: r.int("attempt")?,
-        labels: serde_json::from_str(r.text("labels")?).map_err(corrupt("job labels"))?,
-        parameter: serde_json::from_str(r.text("parameter")?).map_err(corrupt("job parameters"))?,
+        labels,
+        parameter,
         key: optional_digest(r.opt_text("job_key")?, "job key")?,
     })
 }
 
+/// A job's labels and parameters.
+fn labels_and_parameter(r: &dyn SqlRow) -> Result<(Value, Value)> {
+    Ok((
+        serde_json::from_str(r.text("labels")?).map_err(corrupt("job labels"))?,
+        serde_json::from_str(r.text("parameter")?).map_err(corrupt("job parameters"))?,
+    ))
+}
+
 /// A job (`job_columns.sql`, `job_states.sql`).
 pub fn job(r: &dyn SqlRow) -> Result<JobRow> {
+    let (labels, parameter) = labels_and_parameter(r)?;
     Ok(JobRow {
         id: r.int("id")?,
         experiment_id: r.int("experiment_id")?,
         position: r.int("position")?,
-        labels: serde_json::from_str(r.text("labels")?).map_err(corrupt("job labels"))?,
-        parameter: serde_json::from_str(r.text("parameter")?).map_err(corrupt("job parameters"))?,
+        labels,
+        parameter,
         status: status(r.text("status")?)?,
         attempt: r.int("attempt")?,
         lost: r.int("lost")?,

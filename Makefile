@@ -24,7 +24,7 @@ PANDAS := pandas==2.3.3 pyarrow==22.0.0
 # Names what is installed, so a change reinstalls.
 PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSION)-pandas-2.3.3-pyarrow-22.0.0
 
-.PHONY: iris iris-python test bench wasm-target python-tools browser
+.PHONY: iris iris-python test bench wasm-target python-tools browser c-tools
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -61,13 +61,22 @@ browser:
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "make: no chromium/chromedriver and no root: the browser tests will be skipped"; fi
 
+# The C job of the WASI-program tests: Debian's clang for wasm32-wasi.
+C_PACKAGES = clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32
+c-tools:
+	@if command -v clang-19 >/dev/null && [ -e /usr/lib/wasm32-wasi/crt1-command.o ]; then :; \
+	elif ! command -v apt-get >/dev/null; then echo "make: no clang-19 for wasm32-wasi and no apt-get: the C job tests will fail"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(C_PACKAGES) >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(C_PACKAGES) >/dev/null; \
+	else echo "make: no clang-19 for wasm32-wasi and no root: the C job tests will fail (install $(C_PACKAGES))"; fi
+
 # The PostgreSQL restart test restarts the shared server, so it runs alone.
 # (No `-p djx-host` there: the same packages as the first `cargo test`, so
 # the same features, and nothing is compiled again.)
 # The TLS tests use a second server that takes only TLS; the Slurm tests a
 # single-node cluster, which needs root (without it they say SKIPPED, and fail
 # in CI).
-test: wasm-target python-tools browser
+test: wasm-target python-tools browser c-tools
 	url=$$(tests/pg/server.sh start) && \
 	tls=$$(tests/pg/server.sh start-tls) && \
 	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \

@@ -16,6 +16,11 @@ pub struct InvalidDigest {
 }
 
 impl Digest {
+    /// A digest of the given bytes (from a keyed or derived hash).
+    pub fn from_bytes(bytes: [u8; 32]) -> Digest {
+        Digest(bytes)
+    }
+
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Digest {
         Digest(*blake3::hash(bytes).as_bytes())

@@ -10,6 +10,7 @@
 //! A load touches its entry's time, so [`CompileCache::prune`] can remove
 //! the entries unused for the longest time.
 
+use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -44,13 +45,14 @@ impl CompileCache {
         hasher.finalize().to_hex().to_string()
     }
 
-    /// Loads the compiled form of `wasm` (whose digest is `module`), compiling
-    /// and caching it when absent or unusable. Returns whether it was a hit.
-    pub fn load(
+    /// Loads the compiled form of the component that `module` names,
+    /// compiling and caching it when absent or unusable; `wasm` makes the
+    /// component's bytes, only on a miss. Returns whether it was a hit.
+    pub fn load<'w>(
         &self,
         engine: &JobEngine,
         module: &Digest,
-        wasm: &[u8],
+        wasm: &dyn Fn() -> wasmtime::Result<Cow<'w, [u8]>>,
     ) -> wasmtime::Result<(Component, bool)> {
         let key = Self::key(engine, module);
         let cwasm = self.dir.join(format!("{key}.cwasm"));
@@ -68,6 +70,7 @@ impl CompileCache {
                 return Ok((component, true));
             }
         }
+        let wasm = &*wasm()?;
         let component = if engine.rewrites_nans() {
             match canonicalize_nans(wasm) {
                 Ok(rewritten) => Component::new(engine.engine(), &rewritten)?,

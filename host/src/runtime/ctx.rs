@@ -20,6 +20,7 @@ use crate::runtime::limits::Limits;
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
 use crate::runtime::pinned_fs::FsPins;
+use crate::runtime::protocol::RecordTail;
 use crate::runtime::record_sink::Stream;
 
 /// What the djx interfaces of one job read and write.
@@ -64,6 +65,8 @@ pub struct JobState {
     pub(crate) limiter: MemoryLimiter,
     /// What djx's deterministic file system functions keep.
     pub(crate) fs: FsPins,
+    /// A WASI program's records file, read as it grows.
+    pub(crate) tail: Option<RecordTail>,
 }
 
 impl JobCtx {
@@ -103,5 +106,30 @@ impl JobState {
             ctx: &mut self.job,
             table: &mut self.table,
         }
+    }
+
+    /// Records the lines a WASI program has added to its records file
+    /// (all of them, ended or not, at the `end`).
+    pub(crate) fn read_records(&mut self, end: bool) -> wasmtime::Result<()> {
+        let Some(tail) = self.tail.as_mut() else {
+            return Ok(());
+        };
+        let mut view = JobView {
+            ctx: &mut self.job,
+            table: &mut self.table,
+        };
+        tail.read(&mut view, end)
+    }
+
+    /// Stores the artifacts a WASI program left without naming them.
+    pub(crate) fn store_left_artifacts(&mut self) -> wasmtime::Result<()> {
+        let Some(tail) = self.tail.as_mut() else {
+            return Ok(());
+        };
+        let mut view = JobView {
+            ctx: &mut self.job,
+            table: &mut self.table,
+        };
+        crate::runtime::protocol::store_left_artifacts(&mut view, tail)
     }
 }

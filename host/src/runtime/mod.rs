@@ -35,6 +35,8 @@ pub mod log;
 pub mod memory;
 pub mod nan_canon;
 pub mod pinned_fs;
+pub mod program;
+pub mod protocol;
 pub mod random;
 pub mod record_sink;
 pub mod run;
@@ -55,7 +57,6 @@ use wasmtime::component::Linker;
 
 use crate::content::artifacts::ArtifactStore;
 use crate::content::digest::Digest;
-use crate::runtime::bindings::JobPre;
 use crate::runtime::compile_cache::CompileCache;
 use crate::runtime::ctx::JobState;
 use crate::runtime::ticker::EpochTicker;
@@ -72,15 +73,16 @@ pub enum LoadError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The bytes are not a WebAssembly component.
-    #[error("{what} is not a WebAssembly component: {message}")]
+    /// The bytes are not a module djx can run.
+    #[error("{what} cannot run as a djx job: {message}")]
     NotComponent {
         /// The module's name or path.
         what: String,
         /// What wasmtime said.
         message: String,
     },
-    /// The component does not implement the `djx:job` world.
+    /// The component neither implements the `djx:job` world nor is a WASI
+    /// program.
     #[error("{what} does not implement the djx:job@0.1.0 world `job`: {message}")]
     WrongWorld {
         /// The module's name or path.
@@ -97,7 +99,14 @@ pub struct Module {
     pub digest: Digest,
     /// Whether the compiled form came from the compile cache.
     pub cache_hit: bool,
-    pre: JobPre<JobState>,
+    entry: program::Entry,
+}
+
+impl Module {
+    /// Whether it is a WASI program, speaking the job protocol.
+    pub fn is_wasi_program(&self) -> bool {
+        matches!(self.entry, program::Entry::Command(_))
+    }
 }
 
 /// The job runtime: one engine, its linker, the compile cache and the epoch
@@ -147,41 +156,36 @@ impl Runtime {
         self.load(&path.display().to_string(), &wasm)
     }
 
-    /// Compiles (or loads from cache) and type-checks module bytes. `what`
-    /// names the module in errors.
+    /// Compiles (or loads from cache) and type-checks module bytes: a
+    /// component of the `djx:job` world, or a WASI program (see
+    /// [`program`]). `what` names the module in errors.
     pub fn load(&self, what: &str, wasm: &[u8]) -> Result<Module, LoadError> {
-        if !wasmparser_is_component(wasm) {
-            return Err(LoadError::NotComponent {
-                what: what.to_owned(),
-                message: if wasm.starts_with(b"\0asm") {
-                    "it is a core WebAssembly module; build for wasm32-wasip2 to get a component"
-                        .into()
-                } else {
-                    "it does not start with the WebAssembly magic bytes".into()
-                },
-            });
-        }
-        let digest = Digest::of(wasm);
-        let (component, cache_hit) =
-            self.cache
-                .load(&self.engine, &digest, wasm)
-                .map_err(|e| LoadError::NotComponent {
-                    what: what.to_owned(),
-                    message: format!("{e:#}"),
-                })?;
-        let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
+        let not_module = |message: String| LoadError::NotComponent {
             what: what.to_owned(),
-            message: format!("{e:#}"),
+            message,
+        };
+        let kind = program::kind(wasm).map_err(|m| not_module(m.to_owned()))?;
+        let digest = Digest::of(wasm);
+        let identity = program::compiled_identity(&digest, kind);
+        let (component, cache_hit) = self
+            .cache
+            .load(&self.engine, &identity, &|| {
+                program::as_component(wasm, kind)
+            })
+            .map_err(|e| not_module(format!("{e:#}")))?;
+        let wrong_world = |message: String| LoadError::WrongWorld {
+            what: what.to_owned(),
+            message,
         };
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(wrong_world)?;
-        let pre = JobPre::new(instance_pre).map_err(wrong_world)?;
+            .map_err(|e| wrong_world(format!("{e:#}")))?;
+        let entry = program::Entry::of(instance_pre).map_err(wrong_world)?;
         Ok(Module {
             digest,
             cache_hit,
-            pre,
+            entry,
         })
     }
 
@@ -201,11 +205,6 @@ impl Runtime {
     ) -> JobOutcome {
         run::run_job(self, module, input, artifacts, hooks)
     }
-}
-
-/// Whether `wasm` has the component-model preamble (version 0x0d, layer 1).
-fn wasmparser_is_component(wasm: &[u8]) -> bool {
-    wasm.len() >= 8 && wasm[0..4] == *b"\0asm" && wasm[6..8] == [1, 0]
 }
 
 /// The seed of a job's clocks and random sources, derived from its job key

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::Map;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime_wasi::I32Exit;
 
 use crate::content::artifacts::ArtifactStore;
 use crate::content::canonical;
@@ -19,6 +20,8 @@ use crate::runtime::limits::{LimitExceeded, LimitKind, format_duration};
 use crate::runtime::log::JobLog;
 use crate::runtime::memory::MemoryLimiter;
 use crate::runtime::pinned_fs::FsPins;
+use crate::runtime::program::Entry;
+use crate::runtime::protocol::{ProtocolDirs, ProtocolError, RecordTail};
 use crate::runtime::record_sink::{RunHooks, Stream};
 use crate::runtime::{Module, Runtime, sandbox};
 
@@ -59,7 +62,20 @@ pub(crate) fn run_job(
             ));
         }
     };
-    let wasi = match sandbox::wasi_ctx(input, scratch.path(), &log) {
+    let protocol = if module.is_wasi_program() {
+        match ProtocolDirs::new(
+            &runtime.scratch,
+            &canonical::to_string(&input.params),
+            &canonical::to_string(&input.labels),
+            &input.datasets,
+        ) {
+            Ok(dirs) => Some(dirs),
+            Err(e) => return host_failure(format!("setting up the job protocol's files: {e}")),
+        }
+    } else {
+        None
+    };
+    let wasi = match sandbox::wasi_ctx(input, scratch.path(), protocol.as_ref(), &log) {
         Ok(wasi) => wasi,
         Err(e) => return host_failure(format!("{e:#}")),
     };
@@ -87,33 +103,17 @@ pub(crate) fn run_job(
         },
         limiter: MemoryLimiter::new(input.limits.memory),
         fs: FsPins::default(),
+        tail: protocol
+            .as_ref()
+            .map(|dirs| RecordTail::new(dirs.records(), dirs.artifacts())),
     };
     let mut store = Store::new(runtime.engine.engine(), state);
     store.limiter(|state| &mut state.limiter);
-    // Every epoch tick the job checks its deadline and the cancel flag; the
-    // check costs nothing between ticks.
-    let deadline = started + input.limits.timeout;
-    let timeout = input.limits.timeout;
-    store.set_epoch_deadline(1);
-    store.epoch_deadline_callback(move |_| {
-        if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return Err(wasmtime::Error::new(Cancelled));
-        }
-        if Instant::now() >= deadline {
-            return Err(wasmtime::Error::new(LimitExceeded {
-                kind: LimitKind::Timeout,
-                limit: format_duration(timeout),
-                detail: "the job was still running; it was stopped".into(),
-            }));
-        }
-        Ok(UpdateDeadline::Continue(1))
-    });
+    watch(&mut store, started, input, cancel);
 
-    let result = module
-        .pre
-        .instantiate(&mut store)
-        .and_then(|job| job.call_run(&mut store));
+    let result = enter(&module.entry, &mut store);
     let duration = started.elapsed();
+    let wasi_program = module.is_wasi_program();
     let state = store.into_data();
     let mut outcome = JobOutcome {
         failure: None,
@@ -125,10 +125,80 @@ pub(crate) fn run_job(
     };
     outcome.failure = match result {
         Ok(Ok(())) => None,
+        Ok(Err(message)) if wasi_program => Some(Failure::Guest(with_stderr(&outcome, message))),
         Ok(Err(message)) => Some(Failure::Guest(message)),
         Err(error) => Some(classify(&error, &outcome)),
     };
     outcome
+}
+
+/// Every epoch tick the job checks its deadline and the cancel flag (the
+/// check costs nothing between ticks), and a WASI program's new records
+/// are read.
+fn watch(
+    store: &mut Store<JobState>,
+    started: Instant,
+    input: &JobInput,
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+) {
+    let deadline = started + input.limits.timeout;
+    let timeout = input.limits.timeout;
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |mut ctx| {
+        if cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(wasmtime::Error::new(Cancelled));
+        }
+        if Instant::now() >= deadline {
+            return Err(wasmtime::Error::new(LimitExceeded {
+                kind: LimitKind::Timeout,
+                limit: format_duration(timeout),
+                detail: "the job was still running; it was stopped".into(),
+            }));
+        }
+        ctx.data_mut().read_records(false)?;
+        Ok(UpdateDeadline::Continue(1))
+    });
+}
+
+/// Runs the module to its end: `Ok(Err(message))` is the job's own
+/// failure, `Err` a trap, a broken limit or a host fault.
+fn enter(entry: &Entry, store: &mut Store<JobState>) -> wasmtime::Result<Result<(), String>> {
+    let job = match entry {
+        Entry::Job(pre) => return pre.instantiate(&mut *store)?.call_run(&mut *store),
+        Entry::Command(pre) => pre,
+    };
+    let ran = job
+        .instantiate(&mut *store)
+        .and_then(|command| command.wasi_cli_run().call_run(&mut *store));
+    let status = match ran {
+        Ok(Ok(())) => 0,
+        Ok(Err(())) => 1,
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(exit) => exit.0,
+            None => return Err(e),
+        },
+    };
+    // The records written before the end count, whatever the status.
+    store.data_mut().read_records(true)?;
+    match status {
+        0 => {}
+        // WASI preview 2 (and the preview-1 adapter) tell failure, not
+        // which status.
+        1 => return Ok(Err("the program exited with a non-zero status".into())),
+        _ => return Ok(Err(format!("the program exited with status {status}"))),
+    }
+    store.data_mut().store_left_artifacts()?;
+    Ok(Ok(()))
+}
+
+/// `message` with the last lines of the job's stderr, if it wrote any.
+fn with_stderr(outcome: &JobOutcome, message: String) -> String {
+    let tail = outcome.stderr_tail(STDERR_TAIL_LINES);
+    if tail.is_empty() {
+        message
+    } else {
+        format!("{message}\nstderr:\n{tail}")
+    }
 }
 
 /// Turns a trap or host error into a failure that says why.
@@ -137,6 +207,9 @@ fn classify(error: &wasmtime::Error, outcome: &JobOutcome) -> Failure {
         if cause.downcast_ref::<Cancelled>().is_some() {
             return Failure::Cancelled;
         }
+        if let Some(protocol) = cause.downcast_ref::<ProtocolError>() {
+            return Failure::Guest(protocol.to_string());
+        }
         if let Some(limit) = cause.downcast_ref::<LimitExceeded>() {
             return Failure::Limit {
                 kind: limit.kind,
@@ -144,19 +217,12 @@ fn classify(error: &wasmtime::Error, outcome: &JobOutcome) -> Failure {
             };
         }
     }
-    let with_stderr = |message: String| {
-        let tail = outcome.stderr_tail(STDERR_TAIL_LINES);
-        if tail.is_empty() {
-            message
-        } else {
-            format!("{message}\nstderr:\n{tail}")
-        }
-    };
     match error.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => Failure::Trap(with_stderr(
+            outcome,
             "stack overflow: the guest recursed deeper than the wasm stack allows".into(),
         )),
-        Some(trap) => Failure::Trap(with_stderr(trap.to_string())),
+        Some(trap) => Failure::Trap(with_stderr(outcome, trap.to_string())),
         None => Failure::Host(format!("{error:#}")),
     }
 }

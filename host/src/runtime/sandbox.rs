@@ -4,7 +4,9 @@
 //! writable scratch directory at `/tmp`, deterministic clocks and random
 //! sources seeded from the job, and stdout/stderr captured into its log.
 //! It gets no network (TCP, UDP and name lookup are all off), no
-//! environment variables, no arguments and no stdin.
+//! environment variables, no arguments and no stdin. A WASI program gets
+//! the job protocol's directories, its `DJX_*` variables and the argument
+//! list `["job"]` as well ([`protocol`](super::protocol)).
 
 use std::path::Path;
 
@@ -13,13 +15,20 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder};
 use crate::runtime::clock::{DeterministicMonotonicClock, DeterministicWallClock};
 use crate::runtime::job::JobInput;
 use crate::runtime::log::{JobLog, Stream};
+use crate::runtime::protocol::{self, ProtocolDirs};
 use crate::runtime::random::SeededRandom;
 
 /// Most bytes one `get-random-bytes` call may ask for.
 const MAX_RANDOM_BYTES: u64 = 1 << 20;
 
-/// Builds the WASI context for `input`, with `scratch` as `/tmp`.
-pub fn wasi_ctx(input: &JobInput, scratch: &Path, log: &JobLog) -> wasmtime::Result<WasiCtx> {
+/// Builds the WASI context for `input`, with `scratch` as `/tmp`, and the
+/// job protocol's directories for a WASI program.
+pub fn wasi_ctx(
+    input: &JobInput,
+    scratch: &Path,
+    protocol: Option<&ProtocolDirs<'_>>,
+    log: &JobLog,
+) -> wasmtime::Result<WasiCtx> {
     let mut builder = WasiCtxBuilder::new();
     // Blocking file I/O on the job's own thread: about half the per-job cost
     // of going through tokio's spawn_blocking. It must be set before the
@@ -59,5 +68,14 @@ pub fn wasi_ctx(input: &JobInput, scratch: &Path, log: &JobLog) -> wasmtime::Res
     builder
         .preopened_dir(scratch, "/tmp", FsPerms::ReadWrite)
         .map_err(|e| e.context("preopening the scratch directory"))?;
+    if let Some(dirs) = protocol {
+        builder
+            .preopened_dir(dirs.input(), protocol::IN_DIR, FsPerms::ReadOnly)
+            .map_err(|e| e.context("preopening the job protocol's inputs"))?
+            .preopened_dir(dirs.output(), protocol::OUT_DIR, FsPerms::ReadWrite)
+            .map_err(|e| e.context("preopening the job protocol's outputs"))?
+            .envs(&ProtocolDirs::env())
+            .args(&["job"]);
+    }
     Ok(builder.build())
 }

@@ -49,34 +49,43 @@ fn guest_visible_errors_come_back_as_results() {
 }
 
 #[test]
-pub fn not_a_job() {
+fn a_component_of_another_world_is_refused() {
     let t = TestDir::new();
-    let out = run(t.djx().arg("exec").arg(djx_fixtures::NOT_A_JOB));
+    // A valid component with no exports: neither the djx:job world nor a
+    // WASI program.
+    std::fs::write(t.path().join("empty.wasm"), b"\0asm\x0d\0\x01\0").expect("write");
+    let out = run(t.djx().args(["exec", "empty.wasm"]));
     assert_exit(&out, 2);
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("does not implement the djx:job@0.1.0 world"),
-        "{}",
-        stderr(&out)
+        err.contains("does not implement the djx:job@0.1.0 world")
+            && err.contains("nor is it a WASI program (a `wasi:cli/command`)"),
+        "{err}"
     );
 }
 
 #[test]
-fn a_file_that_is_not_a_component_is_refused() {
+fn a_file_that_is_no_job_module_is_refused() {
     let t = TestDir::new();
-    // A core module (no component preamble) and a text file.
+    // A core module that is no WASI program (no memory, no `_start`) and a
+    // text file.
     std::fs::write(t.path().join("core.wasm"), b"\0asm\x01\0\0\0").expect("write");
     std::fs::write(t.path().join("text.wasm"), b"hello").expect("write");
     let out = run(t.djx().args(["exec", "core.wasm"]));
     assert_exit(&out, 2);
     assert!(
-        stderr(&out).contains("core WebAssembly module"),
+        stderr(&out).contains(
+            "core.wasm cannot run as a djx job: a core module is run as a WASI preview-1 program, and this one cannot be"
+        ),
         "{}",
         stderr(&out)
     );
     let out = run(t.djx().args(["exec", "text.wasm"]));
     assert_exit(&out, 2);
     assert!(
-        stderr(&out).contains("is not a WebAssembly component"),
+        stderr(&out).contains(
+            "text.wasm cannot run as a djx job: it does not start with the WebAssembly magic bytes"
+        ),
         "{}",
         stderr(&out)
     );

@@ -24,6 +24,7 @@ mod spec_golden;
 mod sweeps;
 mod tls;
 mod ui;
+mod wasi_programs;
 mod what_guests_see;
 
 /// Every guest in `tests/guests` must have a test of the same name.
@@ -33,11 +34,12 @@ mod every_guest_has_a_test {
     pub use super::exec::{bookkeeping, noop, roundtrip};
     pub use super::experiments::firehose;
     pub use super::experiments::sqlite::two_runs_on_one_store_never_run_a_job_twice as steps;
-    pub use super::failures::{fail, not_a_job};
+    pub use super::failures::fail;
     pub use super::limits::limits;
     pub use super::reproducibility::flops;
     pub use super::sandbox::sandbox;
     pub use super::sweeps::sqlite::halving_promotes_the_best_configurations as score;
+    pub use super::wasi_programs::command;
     pub use super::what_guests_see::sees;
 
     macro_rules! assert_test_exists {

@@ -64,26 +64,45 @@ impl Host for JobView<'_> {
         let Some(relative) = path.strip_prefix("/tmp/") else {
             return Ok(Err(format!("save-file: {path:?} is not inside /tmp")));
         };
-        // cap-std resolves the path inside the scratch directory only: `..`
-        // and symlinks cannot leave it.
-        let scratch =
-            cap_std::fs::Dir::open_ambient_dir(&self.ctx.scratch, cap_std::ambient_authority())
-                .map_err(fault)?;
-        let mut file = match scratch.open(relative) {
+        let scratch = self.ctx.scratch.clone();
+        Ok(self
+            .ctx
+            .store_file(&name, &scratch, relative)?
+            .map(|digest| digest.to_hex())
+            .map_err(|e| format!("save-file: {path:?}: {e}")))
+    }
+}
+
+impl JobCtx {
+    /// Stores the regular file at `relative` under the host directory
+    /// `dir` as artifact `name`. cap-std resolves the path inside `dir`
+    /// only: `..` and symbolic links cannot leave it. A file the job
+    /// cannot name comes back as `Err`; a broken limit or a host fault
+    /// traps.
+    pub fn store_file(
+        &mut self,
+        name: &str,
+        dir: &std::path::Path,
+        relative: &str,
+    ) -> wasmtime::Result<Result<Digest, String>> {
+        let dir =
+            cap_std::fs::Dir::open_ambient_dir(dir, cap_std::ambient_authority()).map_err(fault)?;
+        let mut file = match dir.open(relative) {
             Ok(file) => file,
-            Err(e) => return Ok(Err(format!("save-file: cannot open {path:?}: {e}"))),
+            Err(e) => return Ok(Err(format!("cannot open {relative:?}: {e}"))),
         };
         let size = match file.metadata() {
             Ok(meta) if meta.is_file() => meta.len(),
-            Ok(_) => return Ok(Err(format!("save-file: {path:?} is not a regular file"))),
-            Err(e) => return Ok(Err(format!("save-file: {path:?}: {e}"))),
+            Ok(_) => return Ok(Err(format!("{relative:?} is not a regular file"))),
+            Err(e) => return Ok(Err(format!("{relative:?}: {e}"))),
         };
-        self.ctx.charge_artifact_bytes(&name, size)?;
-        let mut writer = self.ctx.artifact_store.writer().map_err(fault)?;
+        self.charge_artifact_bytes(name, size)?;
+        let mut writer = self.artifact_store.writer().map_err(fault)?;
         let mut limited = io::Read::take(&mut file, size);
         writer.copy_from(&mut limited).map_err(fault)?;
         let (digest, size) = writer.finish().map_err(fault)?;
-        Ok(Ok(self.ctx.stored(name, digest, size)))
+        self.stored(name.to_owned(), digest, size);
+        Ok(Ok(digest))
     }
 }
 

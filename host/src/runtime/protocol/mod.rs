@@ -1,0 +1,117 @@
+//! djx's job protocol, version 1: how a WASI program that links no djx
+//! SDK is a job. It is a contract, versioned with the WIT (`wit/`), and
+//! spelled out in the README ("Any language: the job protocol").
+//!
+//! Besides the sandbox every job has (datasets read-only under
+//! `/data/<name>`, a private `/tmp`, no network, deterministic clocks and
+//! random sources), a WASI program gets:
+//!
+//! | path (environment variable) | what |
+//! |---|---|
+//! | `/djx/in/params.json` (`DJX_PARAMS`) | the job's parameters, canonical JSON |
+//! | `/djx/in/labels.json` (`DJX_LABELS`) | its labels, canonical JSON |
+//! | `/djx/in/datasets.json` (`DJX_DATASETS`) | its datasets: `[{"name", "path", "digest"}]`, by name |
+//! | `/djx/out/records.jsonl` (`DJX_RECORDS`) | where it appends its records, one JSON object a line |
+//! | `/djx/out/artifacts/` (`DJX_ARTIFACTS`) | where it writes its artifacts |
+//!
+//! `DJX_PROTOCOL` is `1`, and the environment holds nothing else. `/djx/in`
+//! is read-only. stdout and stderr are the job's log; exit status 0 is a
+//! finished job, any other a failed one (with the tail of stderr).
+//!
+//! A record line is `{"event": "...", "context": {...}, "metrics": {...},
+//! "artifacts": {...}}`: `event` a string; `context` an object; `metrics`
+//! an object of numbers (or the strings `"NaN"`, `"Infinity"`,
+//! `"-Infinity"`); `artifacts` an object naming, for each reference, a
+//! file under `/djx/out/artifacts/` (relative, or the full path). Only
+//! `event` is required; any other key is an error. The host reads the lines
+//! as they are written (every epoch tick) and when the program exits,
+//! applying the record limits; a line that does not parse fails the job,
+//! naming the line. A file a record names is stored (content-addressed)
+//! when the record is read; every other regular file left under
+//! `/djx/out/artifacts/` is stored when the program exits 0, named by its
+//! path there, in path order.
+
+mod lines;
+mod outputs;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+pub use self::lines::{ProtocolError, RecordTail};
+pub use self::outputs::store_left_artifacts;
+use crate::runtime::job::DatasetMount;
+use crate::runtime::scratch::{Scratch, ScratchPool};
+
+/// The protocol's version, in `DJX_PROTOCOL`.
+pub const VERSION: &str = "1";
+/// The read-only inputs inside the sandbox.
+pub const IN_DIR: &str = "/djx/in";
+/// The outputs inside the sandbox.
+pub const OUT_DIR: &str = "/djx/out";
+/// The records file, under [`OUT_DIR`].
+pub const RECORDS_FILE: &str = "records.jsonl";
+/// The artifacts directory, under [`OUT_DIR`].
+pub const ARTIFACTS_DIR: &str = "artifacts";
+
+/// The two host directories of one WASI program's run.
+pub struct ProtocolDirs<'a> {
+    input: Scratch<'a>,
+    output: Scratch<'a>,
+}
+
+impl<'a> ProtocolDirs<'a> {
+    /// Takes two directories from `pool` and writes the inputs.
+    pub fn new(
+        pool: &'a ScratchPool,
+        params_json: &str,
+        labels_json: &str,
+        datasets: &[DatasetMount],
+    ) -> std::io::Result<ProtocolDirs<'a>> {
+        let (input, output) = (pool.take()?, pool.take()?);
+        let listed: Vec<Value> = datasets
+            .iter()
+            .map(|d| json!({"name": d.name, "path": d.guest_path(), "digest": d.digest.to_hex()}))
+            .collect();
+        std::fs::write(input.path().join("params.json"), params_json)?;
+        std::fs::write(input.path().join("labels.json"), labels_json)?;
+        std::fs::write(
+            input.path().join("datasets.json"),
+            Value::Array(listed).to_string(),
+        )?;
+        std::fs::create_dir(output.path().join(ARTIFACTS_DIR))?;
+        Ok(ProtocolDirs { input, output })
+    }
+
+    /// The host directory that is [`IN_DIR`].
+    pub fn input(&self) -> &Path {
+        self.input.path()
+    }
+
+    /// The host directory that is [`OUT_DIR`].
+    pub fn output(&self) -> &Path {
+        self.output.path()
+    }
+
+    /// The host path of the records file.
+    pub fn records(&self) -> PathBuf {
+        self.output().join(RECORDS_FILE)
+    }
+
+    /// The host path of the artifacts directory.
+    pub fn artifacts(&self) -> PathBuf {
+        self.output().join(ARTIFACTS_DIR)
+    }
+
+    /// The environment of the program.
+    pub fn env() -> [(&'static str, String); 6] {
+        [
+            ("DJX_PROTOCOL", VERSION.to_owned()),
+            ("DJX_PARAMS", format!("{IN_DIR}/params.json")),
+            ("DJX_LABELS", format!("{IN_DIR}/labels.json")),
+            ("DJX_DATASETS", format!("{IN_DIR}/datasets.json")),
+            ("DJX_RECORDS", format!("{OUT_DIR}/{RECORDS_FILE}")),
+            ("DJX_ARTIFACTS", format!("{OUT_DIR}/{ARTIFACTS_DIR}")),
+        ]
+    }
+}

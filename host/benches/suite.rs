@@ -15,7 +15,7 @@
 //! | P1 | `djx add` + `djx run --workers 2` of N jobs that each record 10 metrics with 5 labels/params and store a 1 KiB artifact, embedded SQLite | ≥ 3,000 jobs/s |
 //! | P2 | one job records 1,000,000 points (`step` context, `loss` metric): `djx run` until committed | ≥ 1,000,000 points/s, < 200 MiB |
 //! | P3 | one compute job under djx (wasm, each determinism profile) vs the same Rust natively: the tuned iris random-forest cross-validation (`djx_kernels::forest`, the `forest` guest), and an n-body float kernel | wasm ≤ 1.3× native |
-//! | P4 | instantiate + call a no-op job from a cached component (library, in process) | p50 ≤ 50 µs |
+//! | P4 | instantiate + call a no-op job from a cached component (library, in process); and a WASI program that reads its parameters and exits | p50 ≤ 50 µs; the WASI program ≤ 250 µs |
 //! | P5 | `djx records <exp> --format csv -o FILE` of P1's experiment | ≤ 0.5 s |
 //! | P6 | PostgreSQL: P1's jobs run by 2 `djx run --workers 1` processes vs 1; and P1 itself on PostgreSQL | ≥ 1.7× |
 //! | W1 | `djx ui` on P1's store: the experiment page of N jobs, drawn completely in headless Chromium | ≤ 1 s |
@@ -473,12 +473,16 @@ fn ui_curve(b: &browser::Session, w3: &mut Row, w3_kept: &mut Row) {
     let _ = ui.wait();
 }
 
-/// P4 for one run: the median of many no-op jobs, in microseconds.
-fn sandbox_overhead(rt: &Runtime, store: &ArtifactStore, calls: usize) -> f64 {
-    let module = rt
-        .load_file(djx_fixtures::NOOP.as_ref())
-        .expect("load noop");
-    let params = json!({});
+/// P4 for one run: the median of many no-op jobs of `module` with
+/// `params`, in microseconds.
+fn sandbox_overhead(
+    rt: &Runtime,
+    store: &ArtifactStore,
+    calls: usize,
+    module: &str,
+    params: serde_json::Value,
+) -> f64 {
+    let module = rt.load_file(module.as_ref()).expect("load the no-op job");
     let input = JobInput {
         seed: job_seed(&module.digest), // any digest serves as a key here
         params,
@@ -660,9 +664,16 @@ fn main() {
         scratch.path().join("tmp"),
     )
     .expect("runtime");
+    // WASI programs' files churn their own directory, not the no-op's.
+    let rt_wasi = Runtime::new(
+        Determinism::Native,
+        scratch.path().join("cache"),
+        scratch.path().join("tmp-wasi"),
+    )
+    .expect("runtime");
     let store = ArtifactStore::open(scratch.path().join("artifacts")).expect("store");
     // Warm the compile cache and the CPU.
-    sandbox_overhead(&rt, &store, 200);
+    sandbox_overhead(&rt, &store, 200, djx_fixtures::NOOP, json!({}));
     let compute = wanted("P3").then(|| {
         (
             ComputeJobs::new(Determinism::Native, &scratch.path().join("native")),
@@ -702,6 +713,12 @@ fn main() {
         "",
     );
     let mut p4_ratio = Row::new("P4", "djx / the limit", "×", "≤ 1.5×");
+    let mut p4_wasi = Row::new(
+        "P4",
+        "a WASI program (job protocol; Rust std, wasi:cli/command) that reads its parameters and exits (p50 of 2,000)",
+        "µs",
+        "≤ 250 µs",
+    );
     let mut p5 = Row::new(
         "P5",
         format!("records --format csv of {jobs} jobs"),
@@ -797,11 +814,14 @@ fn main() {
             firehose(&mut p2, &mut p2_limit, &mut p2_fraction);
         }
         if wanted("P4") {
-            let djx = sandbox_overhead(&rt, &store, 2000);
+            let djx = sandbox_overhead(&rt, &store, 2000, djx_fixtures::NOOP, json!({}));
             let bare = baselines::wasmtime_noop_us(djx_fixtures::NOOP.as_ref(), 2000);
+            let noop = json!({"noop": true});
+            let wasi = sandbox_overhead(&rt_wasi, &store, 2000, djx_fixtures::COMMAND, noop);
             p4.add(djx, 0);
             p4_limit.add(bare, 0);
             p4_ratio.add(djx / bare, 0);
+            p4_wasi.add(wasi, 0);
         }
         if let Some((native, portable)) = &compute {
             // P3 times compute, not I/O: let the kernel write back what P1
@@ -866,8 +886,8 @@ fn main() {
         .into_iter()
         .chain(p3.iter().flatten())
         .chain([
-            &p4, &p4_limit, &p4_ratio, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2, &w2_cold,
-            &w3, &w3_kept,
+            &p4, &p4_limit, &p4_ratio, &p4_wasi, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2,
+            &w2_cold, &w3, &w3_kept,
         ])
         .chain(scale.iter().flat_map(|s| s.rows()))
     {

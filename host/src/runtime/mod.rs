@@ -116,6 +116,7 @@ pub struct Runtime {
     linker: Linker<JobState>,
     cache: CompileCache,
     scratch: scratch::ScratchPool,
+    inputs: protocol::InputPool,
     _ticker: EpochTicker,
 }
 
@@ -138,6 +139,7 @@ impl Runtime {
             linker,
             cache: CompileCache::new(cache_dir),
             scratch: scratch::ScratchPool::new(scratch_root),
+            inputs: protocol::InputPool::default(),
             _ticker: ticker,
         })
     }

@@ -64,6 +64,7 @@ pub(crate) fn run_job(
     };
     let protocol = if module.is_wasi_program() {
         match ProtocolDirs::new(
+            &runtime.inputs,
             &runtime.scratch,
             &canonical::to_string(&input.params),
             &canonical::to_string(&input.labels),

@@ -74,6 +74,12 @@ pub fn wasi_ctx(
             .map_err(|e| e.context("preopening the job protocol's inputs"))?
             .preopened_dir(dirs.output(), protocol::OUT_DIR, FsPerms::ReadWrite)
             .map_err(|e| e.context("preopening the job protocol's outputs"))?
+            .preopened_dir(
+                dirs.artifacts(),
+                format!("{}/{}", protocol::OUT_DIR, protocol::ARTIFACTS_DIR),
+                FsPerms::ReadWrite,
+            )
+            .map_err(|e| e.context("preopening the job protocol's artifacts"))?
             .envs(&ProtocolDirs::env())
             .args(&["job"]);
     }

@@ -35,13 +35,16 @@ mod lines;
 mod outputs;
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
+use tempfile::TempDir;
 
 pub use self::lines::{ProtocolError, RecordTail};
 pub use self::outputs::store_left_artifacts;
 use crate::runtime::job::DatasetMount;
 use crate::runtime::scratch::{Scratch, ScratchPool};
+use crate::sync::Unpoisoned;
 
 /// The protocol's version, in `DJX_PROTOCOL`.
 pub const VERSION: &str = "1";
@@ -54,33 +57,106 @@ pub const RECORDS_FILE: &str = "records.jsonl";
 /// The artifacts directory, under [`OUT_DIR`].
 pub const ARTIFACTS_DIR: &str = "artifacts";
 
-/// The two host directories of one WASI program's run.
+/// The host directories of one WASI program's run. The artifacts
+/// directory is a preopen of its own (at `/djx/out/artifacts`, the longest
+/// matching preopen wins), so that no job pays for making and removing a
+/// directory: pooled directories are emptied, not removed.
 pub struct ProtocolDirs<'a> {
-    input: Scratch<'a>,
+    input: Input<'a>,
     output: Scratch<'a>,
+    artifacts: Scratch<'a>,
+}
+
+/// Input directories, reused: a job's three files are written over the
+/// last job's (truncated, not removed), because creating a file where one
+/// was just removed makes ext4 search for recently deleted inodes, which
+/// cost more than the rest of a short job. The guest sees them read-only.
+#[derive(Default)]
+pub struct InputPool {
+    free: Mutex<Vec<TempDir>>,
+}
+
+/// An input directory, back to its pool when dropped.
+struct Input<'a> {
+    pool: &'a InputPool,
+    dir: Option<TempDir>,
+}
+
+impl Input<'_> {
+    fn path(&self) -> &Path {
+        self.dir.as_ref().map_or(Path::new(""), TempDir::path)
+    }
+}
+
+impl Drop for Input<'_> {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            self.pool.free.lock_unpoisoned().push(dir);
+        }
+    }
+}
+
+/// Writes `text` over the file at `path` in place, then cuts it to
+/// length. Never truncated to zero first: ext4 takes that for a file being
+/// replaced and writes its blocks out at the close.
+fn overwrite(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.set_len(text.len() as u64)
+}
+
+impl InputPool {
+    /// A directory under `root`: a pooled one, or a new one.
+    fn take(&self, root: &Path) -> std::io::Result<Input<'_>> {
+        let pooled = self.free.lock_unpoisoned().pop();
+        let dir = match pooled {
+            Some(dir) => dir,
+            None => {
+                std::fs::create_dir_all(root)?;
+                tempfile::Builder::new()
+                    .prefix("djx-in-")
+                    .tempdir_in(root)?
+            }
+        };
+        Ok(Input {
+            pool: self,
+            dir: Some(dir),
+        })
+    }
 }
 
 impl<'a> ProtocolDirs<'a> {
-    /// Takes two directories from `pool` and writes the inputs.
+    /// Takes an input directory from `inputs` and two from `pool`, and
+    /// writes the inputs.
     pub fn new(
+        inputs: &'a InputPool,
         pool: &'a ScratchPool,
         params_json: &str,
         labels_json: &str,
         datasets: &[DatasetMount],
     ) -> std::io::Result<ProtocolDirs<'a>> {
-        let (input, output) = (pool.take()?, pool.take()?);
+        let input = inputs.take(pool.root())?;
+        let (output, artifacts) = (pool.take()?, pool.take()?);
         let listed: Vec<Value> = datasets
             .iter()
             .map(|d| json!({"name": d.name, "path": d.guest_path(), "digest": d.digest.to_hex()}))
             .collect();
-        std::fs::write(input.path().join("params.json"), params_json)?;
-        std::fs::write(input.path().join("labels.json"), labels_json)?;
-        std::fs::write(
-            input.path().join("datasets.json"),
-            Value::Array(listed).to_string(),
+        overwrite(&input.path().join("params.json"), params_json)?;
+        overwrite(&input.path().join("labels.json"), labels_json)?;
+        overwrite(
+            &input.path().join("datasets.json"),
+            &Value::Array(listed).to_string(),
         )?;
-        std::fs::create_dir(output.path().join(ARTIFACTS_DIR))?;
-        Ok(ProtocolDirs { input, output })
+        Ok(ProtocolDirs {
+            input,
+            output,
+            artifacts,
+        })
     }
 
     /// The host directory that is [`IN_DIR`].
@@ -98,9 +174,9 @@ impl<'a> ProtocolDirs<'a> {
         self.output().join(RECORDS_FILE)
     }
 
-    /// The host path of the artifacts directory.
+    /// The host directory that is the artifacts directory.
     pub fn artifacts(&self) -> PathBuf {
-        self.output().join(ARTIFACTS_DIR)
+        self.artifacts.path().to_path_buf()
     }
 
     /// The environment of the program.

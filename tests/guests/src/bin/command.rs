@@ -2,8 +2,9 @@
 //! that speaks djx's job protocol (README, "Any language: the job
 //! protocol") through the standard library alone.
 //!
-//! Parameters: `greeting` (a string, recorded back) and `tcp` (an address
-//! it tries to connect to, to show that the sandbox refuses it).
+//! Parameters: `greeting` (a string, recorded back), `tcp` (an address
+//! it tries to connect to, to show that the sandbox refuses it), and
+//! `noop` (true: exit right after reading the parameters; benchmark P4).
 
 use std::io::Write as _;
 
@@ -12,6 +13,9 @@ fn main() {
     let params: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(var("DJX_PARAMS")).expect("params"))
             .expect("params are JSON");
+    if params["noop"] == true {
+        return;
+    }
     let datasets: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(var("DJX_DATASETS")).expect("datasets"))
             .expect("datasets are JSON");

@@ -4,6 +4,9 @@
  *
  *     clang-19 --target=wasm32-wasi -O2 -o protocol_job.wasm protocol_job.c
  *
+ * or, as a reactor (`run` exported, no `_start`), with
+ * `-mexec-model=reactor -DDJX_REACTOR`.
+ *
  * It reads its parameters from $DJX_PARAMS, finds the `iris` dataset in
  * $DJX_DATASETS, appends records to $DJX_RECORDS and writes artifacts
  * under $DJX_ARTIFACTS. The parameter `mode` picks what it does: `mean`
@@ -109,7 +112,7 @@ static int mean_of_first_column(void) {
     return 0;
 }
 
-int main(void) {
+static int job_main(void) {
     char *params = slurp(getenv("DJX_PARAMS"));
     char mode[64];
     json_string(params, "mode", mode, sizeof mode);
@@ -171,3 +174,12 @@ int main(void) {
     fprintf(stderr, "unknown mode \"%s\"\n", mode);
     return 2;
 }
+
+#ifdef DJX_REACTOR
+/* Built as a preview-1 reactor (`-mexec-model=reactor -DDJX_REACTOR`), as
+ * a WASI CPython is: no `_start`; djx calls the exported `run`, whose
+ * result is the exit status. */
+__attribute__((export_name("run"))) int run(void) { return job_main(); }
+#else
+int main(void) { return job_main(); }
+#endif

@@ -113,6 +113,9 @@ impl JobEngine {
             // every u128 multiply in a guest is a call to compiler-rt's
             // `__multi3` (the iris job's random numbers and exact scores).
             .wasm_wide_arithmetic(true)
+            // Exception handling (a WASI CPython's setjmp/longjmp): it
+            // needs the GC feature, for exception objects.
+            .wasm_exceptions(true)
             .cranelift_opt_level(OptLevel::Speed)
             // The portable profile canonicalises by rewriting the component
             // before compilation (`rewrites_nans`), not after every operation.
@@ -129,7 +132,7 @@ impl JobEngine {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let fingerprint = format!(
-            "wasmtime={WASMTIME_VERSION};arch={};component-model;epoch-interruption;wide-arithmetic;opt=speed;nan-canonicalization={};relaxed-simd-deterministic;compat={:016x}",
+            "wasmtime={WASMTIME_VERSION};arch={};component-model;epoch-interruption;wide-arithmetic;exceptions;opt=speed;nan-canonicalization={};relaxed-simd-deterministic;compat={:016x}",
             std::env::consts::ARCH,
             profile.nan_canonicalizer.as_deref().unwrap_or("none"),
             hasher.finish(),

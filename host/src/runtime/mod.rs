@@ -105,7 +105,10 @@ pub struct Module {
 impl Module {
     /// Whether it is a WASI program, speaking the job protocol.
     pub fn is_wasi_program(&self) -> bool {
-        matches!(self.entry, program::Entry::Command(_))
+        matches!(
+            self.entry,
+            program::Entry::Command(_) | program::Entry::Reactor(_)
+        )
     }
 }
 
@@ -131,6 +134,10 @@ impl Runtime {
         let engine = JobEngine::new(determinism)?;
         let mut linker = Linker::new(engine.engine());
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // A WASI CPython's callback door to its own runner: refused.
+        linker
+            .instance("host")?
+            .func_wrap("call", |_, _: (i32, i32, i32, i32)| Ok((-1i32,)))?;
         host::add_to_linker(&mut linker)?;
         pinned_fs::add_to_linker(&mut linker)?;
         let ticker = EpochTicker::start(engine.engine().clone());

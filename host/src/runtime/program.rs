@@ -1,9 +1,10 @@
 //! What a job module is, and how it is entered: a component of the
 //! `djx:job` world (its `run` export), or a WASI program, which speaks the
 //! job protocol ([`protocol`](super::protocol)): a `wasi:cli/command`
-//! component, or a preview-1 core module (`clang --target=wasm32-wasi`,
-//! a WASI build of CPython), made a component with the preview-1 command
-//! adapter of djx's wasmtime release.
+//! component, or a preview-1 core module made a component with the
+//! preview-1 adapter of djx's wasmtime release: the command adapter for a
+//! module with `_start` (`clang --target=wasm32-wasi`), the reactor adapter
+//! for one that exports `run` instead (a WASI build of CPython).
 
 use std::borrow::Cow;
 
@@ -53,10 +54,67 @@ pub fn compiled_identity(digest: &Digest, kind: Kind) -> Digest {
     }
 }
 
+/// The world of a preview-1 *reactor* program (a WASI CPython: it exports
+/// `_initialize` and `run`, not `_start`): `run` returns the exit status;
+/// `host.call`, its runner's callback door, is refused by djx.
+const REACTOR_WIT: &str = "package djx:program;
+
+world reactor {
+    import host: interface {
+        call: func(a: s32, b: s32, c: s32, d: s32) -> s32;
+    }
+    export run: func() -> s32;
+}
+";
+
+/// Whether the core module `wasm` exports a function named `name`.
+fn exports_func(wasm: &[u8], name: &str) -> bool {
+    let is_it = |export: &wasmparser::Export<'_>| {
+        export.name == name && export.kind == wasmparser::ExternalKind::Func
+    };
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .any(|payload| match payload {
+            Ok(wasmparser::Payload::ExportSection(exports)) => {
+                exports.into_iter().any(|e| e.is_ok_and(|e| is_it(&e)))
+            }
+            _ => false,
+        })
+}
+
+/// A reactor module with the reactor world's metadata, and the adapter.
+fn as_reactor(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut resolve = wit_parser::Resolve::default();
+    let package = resolve.push_str("reactor.wit", REACTOR_WIT)?;
+    let world = resolve.select_world(&[package], Some("reactor"))?;
+    let mut module = wasm.to_vec();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )?;
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&module)?
+        .adapter(
+            WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
+            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+        )?
+        .encode()
+}
+
 /// `wasm` as a component: a core module gets the preview-1 command adapter.
 pub fn as_component(wasm: &[u8], kind: Kind) -> wasmtime::Result<Cow<'_, [u8]>> {
     match kind {
         Kind::Component => Ok(Cow::Borrowed(wasm)),
+        Kind::CoreModule if !exports_func(wasm, "_start") && exports_func(wasm, "run") => {
+            as_reactor(wasm).map(Cow::Owned).map_err(|e| {
+                wasmtime::Error::msg(format!(
+                    "a preview-1 reactor program cannot be adapted: {e:#}"
+                ))
+            })
+        }
         Kind::CoreModule => {
             let adapted = wit_component::ComponentEncoder::default()
                 .validate(true)
@@ -86,6 +144,8 @@ pub enum Entry {
     Job(JobPre<JobState>),
     /// A WASI program's `wasi:cli/run`.
     Command(CommandPre<JobState>),
+    /// A preview-1 reactor program's `run`, which returns its exit status.
+    Reactor(InstancePre<JobState>),
 }
 
 impl Entry {
@@ -97,6 +157,15 @@ impl Entry {
             Ok(job) => return Ok(Entry::Job(job)),
             Err(e) => e,
         };
+        if pre.component().get_export_index(None, "run").is_some()
+            && pre
+                .component()
+                .get_export_index(None, "wasi:cli/run@0.2.6")
+                .is_none()
+            && CommandPre::new(pre.clone()).is_err()
+        {
+            return Ok(Entry::Reactor(pre));
+        }
         CommandPre::new(pre).map(Entry::Command).map_err(|command| {
             format!("{job:#}; nor is it a WASI program (a `wasi:cli/command`): {command:#}")
         })

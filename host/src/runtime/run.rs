@@ -164,13 +164,17 @@ fn watch(
 /// Runs the module to its end: `Ok(Err(message))` is the job's own
 /// failure, `Err` a trap, a broken limit or a host fault.
 fn enter(entry: &Entry, store: &mut Store<JobState>) -> wasmtime::Result<Result<(), String>> {
-    let job = match entry {
+    let ran = match entry {
         Entry::Job(pre) => return pre.instantiate(&mut *store)?.call_run(&mut *store),
-        Entry::Command(pre) => pre,
+        Entry::Command(pre) => pre
+            .instantiate(&mut *store)
+            .and_then(|command| command.wasi_cli_run().call_run(&mut *store)),
+        Entry::Reactor(pre) => pre.instantiate(&mut *store).and_then(|instance| {
+            let run = instance.get_typed_func::<(), (i32,)>(&mut *store, "run")?;
+            let (status,) = run.call(&mut *store, ())?;
+            Ok(if status == 0 { Ok(()) } else { Err(()) })
+        }),
     };
-    let ran = job
-        .instantiate(&mut *store)
-        .and_then(|command| command.wasi_cli_run().call_run(&mut *store));
     let status = match ran {
         Ok(Ok(())) => 0,
         Ok(Err(())) => 1,
@@ -217,6 +221,12 @@ fn classify(error: &wasmtime::Error, outcome: &JobOutcome) -> Failure {
                 message: limit.to_string(),
             };
         }
+    }
+    if error.downcast_ref::<wasmtime::ThrownException>().is_some() {
+        return Failure::Trap(with_stderr(
+            outcome,
+            "an uncaught WebAssembly exception reached the host".into(),
+        ));
     }
     match error.downcast_ref::<Trap>() {
         Some(Trap::StackOverflow) => Failure::Trap(with_stderr(

@@ -11,11 +11,19 @@ use crate::support::*;
 /// Builds `tests/c/protocol_job.c` with clang-19 for wasm32-wasi into the
 /// test dir; returns the module's path.
 fn c_job(t: &TestDir) -> PathBuf {
+    build_c(t, "protocol_job.wasm", &[])
+}
+
+/// Builds `tests/c/protocol_job.c` into `name` in the test dir with the
+/// extra `flags`.
+fn build_c(t: &TestDir, name: &str, flags: &[&str]) -> PathBuf {
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/c/protocol_job.c");
-    let module = t.path().join("protocol_job.wasm");
+    let module = t.path().join(name);
     let clang = std::env::var("DJX_TEST_CLANG").unwrap_or_else(|_| "clang-19".into());
     let out = Command::new(&clang)
-        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror", "-o"])
+        .args(["--target=wasm32-wasi", "-O2", "-Wall", "-Werror"])
+        .args(flags)
+        .arg("-o")
         .arg(&module)
         .arg(&source)
         .output()
@@ -267,4 +275,108 @@ fn a_c_job_in_an_experiment_runs_verifies_and_is_cached(backend: Backend) {
     let second = yml("second");
     let out = djx_ok(&t, &["run", second.to_str().expect("utf-8")]);
     assert!(out.contains("run-cache"), "{out}");
+}
+
+#[test]
+fn a_reactor_program_runs_through_its_run_export() {
+    // A WASI CPython is a preview-1 reactor: `_initialize` and `run`, no
+    // `_start`. The C job built the same way gives the same records.
+    let t = TestDir::new();
+    t.iris_dir("data");
+    let command = c_job(&t);
+    let reactor = build_c(
+        &t,
+        "reactor_job.wasm",
+        &["-mexec-model=reactor", "-DDJX_REACTOR"],
+    );
+    let as_command = exec_c(&t, &command, "mean", &[]);
+    let as_reactor = exec_c(&t, &reactor, "mean", &[]);
+    assert_exit(&as_reactor, 0);
+    assert_eq!(json_lines(&as_reactor), json_lines(&as_command));
+    let failed = exec_c(&t, &reactor, "exit", &[]);
+    assert_exit(&failed, 1);
+    assert!(
+        stderr(&failed).contains(
+            "the program exited with a non-zero status\nstderr:\nthe model did not converge"
+        ),
+        "{}",
+        stderr(&failed)
+    );
+}
+
+/// A preview-1 command module whose `_start` throws a WebAssembly
+/// exception, caught by its own `try_table` when `catch` is true.
+fn throwing_module(catch: bool) -> Vec<u8> {
+    use std::borrow::Cow;
+    use wasm_encoder::{
+        BlockType, Catch, CodeSection, ExportKind, ExportSection, Function, FunctionSection,
+        Instruction, MemorySection, MemoryType, Module, TagKind, TagSection, TagType, TypeSection,
+    };
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    module.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    module.section(&functions);
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: 1,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    module.section(&memories);
+    let mut tags = TagSection::new();
+    tags.tag(TagType {
+        kind: TagKind::Exception,
+        func_type_idx: 0,
+    });
+    module.section(&tags);
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    exports.export("_start", ExportKind::Func, 0);
+    module.section(&exports);
+    let mut body = Function::new([]);
+    if catch {
+        body.instruction(&Instruction::Block(BlockType::Empty));
+        body.instruction(&Instruction::TryTable(
+            BlockType::Empty,
+            Cow::Owned(vec![Catch::One { tag: 0, label: 0 }]),
+        ));
+        body.instruction(&Instruction::Throw(0));
+        body.instruction(&Instruction::End);
+        body.instruction(&Instruction::Unreachable);
+        body.instruction(&Instruction::End);
+    } else {
+        body.instruction(&Instruction::Throw(0));
+    }
+    body.instruction(&Instruction::End);
+    let mut code = CodeSection::new();
+    code.function(&body);
+    module.section(&code);
+    module.finish()
+}
+
+#[test]
+fn exceptions_are_caught_and_an_uncaught_one_fails_the_job() {
+    let t = TestDir::new();
+    std::fs::write(t.path().join("caught.wasm"), throwing_module(true)).expect("write");
+    std::fs::write(t.path().join("uncaught.wasm"), throwing_module(false)).expect("write");
+    for determinism in ["native", "portable"] {
+        let out = run(t
+            .djx()
+            .args(["exec", "caught.wasm", "--determinism", determinism]));
+        assert_exit(&out, 0);
+        let out = run(t
+            .djx()
+            .args(["exec", "uncaught.wasm", "--determinism", determinism]));
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("guest trapped: an uncaught WebAssembly exception"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

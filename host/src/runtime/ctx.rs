@@ -108,9 +108,12 @@ impl JobState {
         }
     }
 
-    /// Records the lines a WASI program has added to its records file
-    /// (all of them, ended or not, at the `end`).
-    pub(crate) fn read_records(&mut self, end: bool) -> wasmtime::Result<()> {
+    /// Calls `f` with a WASI program's records tail and the djx view;
+    /// nothing for a component of the `djx:job` world.
+    fn with_tail(
+        &mut self,
+        f: impl FnOnce(&mut RecordTail, &mut JobView<'_>) -> wasmtime::Result<()>,
+    ) -> wasmtime::Result<()> {
         let Some(tail) = self.tail.as_mut() else {
             return Ok(());
         };
@@ -118,18 +121,17 @@ impl JobState {
             ctx: &mut self.job,
             table: &mut self.table,
         };
-        tail.read(&mut view, end)
+        f(tail, &mut view)
+    }
+
+    /// Records the lines a WASI program has added to its records file
+    /// (all of them, ended or not, at the `end`).
+    pub(crate) fn read_records(&mut self, end: bool) -> wasmtime::Result<()> {
+        self.with_tail(|tail, view| tail.read(view, end))
     }
 
     /// Stores the artifacts a WASI program left without naming them.
     pub(crate) fn store_left_artifacts(&mut self) -> wasmtime::Result<()> {
-        let Some(tail) = self.tail.as_mut() else {
-            return Ok(());
-        };
-        let mut view = JobView {
-            ctx: &mut self.job,
-            table: &mut self.table,
-        };
-        crate::runtime::protocol::store_left_artifacts(&mut view, tail)
+        self.with_tail(|tail, view| crate::runtime::protocol::store_left_artifacts(view, tail))
     }
 }

@@ -119,7 +119,7 @@ pub struct Runtime {
     linker: Linker<JobState>,
     cache: CompileCache,
     scratch: scratch::ScratchPool,
-    inputs: protocol::InputPool,
+    inputs: scratch::ScratchPool,
     _ticker: EpochTicker,
 }
 
@@ -145,8 +145,8 @@ impl Runtime {
             engine,
             linker,
             cache: CompileCache::new(cache_dir),
+            inputs: scratch::ScratchPool::reused(scratch_root.clone()),
             scratch: scratch::ScratchPool::new(scratch_root),
-            inputs: protocol::InputPool::default(),
             _ticker: ticker,
         })
     }

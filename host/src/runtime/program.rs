@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
+    WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
 };
 use wasmtime::component::InstancePre;
 use wasmtime_wasi::p2::bindings::sync::CommandPre;
@@ -40,8 +41,9 @@ pub fn kind(wasm: &[u8]) -> Result<Kind, &'static str> {
 }
 
 /// What names the compiled form of a module of `digest`: the digest
-/// itself for a component; for a core module, the digest with the
-/// adapter's, so that a djx with another adapter compiles anew.
+/// itself for a component; for a core module, the digest with everything
+/// its adaptation adds (both adapters and the reactor world), so that a djx
+/// that adapts otherwise compiles anew.
 pub fn compiled_identity(digest: &Digest, kind: Kind) -> Digest {
     match kind {
         Kind::Component => *digest,
@@ -49,6 +51,8 @@ pub fn compiled_identity(digest: &Digest, kind: Kind) -> Digest {
             let mut hasher = blake3::Hasher::new_derive_key("djx adapted core module v1");
             hasher.update(digest.as_bytes());
             hasher.update(WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER);
+            hasher.update(WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER);
+            hasher.update(REACTOR_WIT.as_bytes());
             Digest::from_bytes(*hasher.finalize().as_bytes())
         }
     }
@@ -67,23 +71,28 @@ world reactor {
 }
 ";
 
-/// Whether the core module `wasm` exports a function named `name`.
-fn exports_func(wasm: &[u8], name: &str) -> bool {
-    let is_it = |export: &wasmparser::Export<'_>| {
-        export.name == name && export.kind == wasmparser::ExternalKind::Func
-    };
-    wasmparser::Parser::new(0)
-        .parse_all(wasm)
-        .any(|payload| match payload {
-            Ok(wasmparser::Payload::ExportSection(exports)) => {
-                exports.into_iter().any(|e| e.is_ok_and(|e| is_it(&e)))
-            }
-            _ => false,
-        })
+/// Whether the core module `wasm` is a reactor: it exports a function
+/// `run` and none named `_start`. Parsing stops at the export section,
+/// before the code.
+fn is_reactor(wasm: &[u8]) -> bool {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        let Ok(wasmparser::Payload::ExportSection(exports)) = payload else {
+            continue;
+        };
+        let funcs: Vec<&str> = exports
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.kind == wasmparser::ExternalKind::Func)
+            .map(|e| e.name)
+            .collect();
+        return funcs.contains(&"run") && !funcs.contains(&"_start");
+    }
+    false
 }
 
-/// A reactor module with the reactor world's metadata, and the adapter.
-fn as_reactor(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
+/// `wasm` with the reactor world's metadata, which names what the reactor
+/// adapter exports and imports.
+fn with_reactor_world(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut resolve = wit_parser::Resolve::default();
     let package = resolve.push_str("reactor.wit", REACTOR_WIT)?;
     let world = resolve.select_world(&[package], Some("reactor"))?;
@@ -94,47 +103,38 @@ fn as_reactor(wasm: &[u8]) -> anyhow::Result<Vec<u8>> {
         world,
         wit_component::StringEncoding::UTF8,
     )?;
-    wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(&module)?
-        .adapter(
-            WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
-            wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        )?
-        .encode()
+    Ok(module)
 }
 
-/// `wasm` as a component: a core module gets the preview-1 command adapter.
+/// `wasm` as a component: a core module gets the preview-1 command
+/// adapter, or the reactor adapter (and the reactor world) if it is a
+/// reactor.
 pub fn as_component(wasm: &[u8], kind: Kind) -> wasmtime::Result<Cow<'_, [u8]>> {
-    match kind {
-        Kind::Component => Ok(Cow::Borrowed(wasm)),
-        Kind::CoreModule if !exports_func(wasm, "_start") && exports_func(wasm, "run") => {
-            as_reactor(wasm).map(Cow::Owned).map_err(|e| {
-                wasmtime::Error::msg(format!(
-                    "a preview-1 reactor program cannot be adapted: {e:#}"
-                ))
-            })
-        }
-        Kind::CoreModule => {
-            let adapted = wit_component::ComponentEncoder::default()
-                .validate(true)
-                .module(wasm)
-                .and_then(|encoder| {
-                    encoder.adapter(
-                        WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
-                        WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
-                    )
-                })
-                .and_then(|mut encoder| encoder.encode())
-                .map_err(|e| {
-                    wasmtime::Error::msg(format!(
-                        "a core module is run as a WASI preview-1 program, and this one \
-                         cannot be: {e:#}"
-                    ))
-                })?;
-            Ok(Cow::Owned(adapted))
-        }
+    if kind == Kind::Component {
+        return Ok(Cow::Borrowed(wasm));
     }
+    let reactor = is_reactor(wasm);
+    let adapted = if reactor {
+        with_reactor_world(wasm)
+            .and_then(|module| adapt(&module, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER))
+    } else {
+        adapt(wasm, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER)
+    };
+    adapted.map(Cow::Owned).map_err(|e| {
+        let what = if reactor { "reactor" } else { "program" };
+        wasmtime::Error::msg(format!(
+            "a core module is run as a WASI preview-1 {what}, and this one cannot be: {e:#}"
+        ))
+    })
+}
+
+/// The component of core module `module` with the preview-1 `adapter`.
+fn adapt(module: &[u8], adapter: &[u8]) -> anyhow::Result<Vec<u8>> {
+    wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(module)?
+        .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, adapter)?
+        .encode()
 }
 
 /// How a job module is entered.
@@ -150,24 +150,22 @@ pub enum Entry {
 
 impl Entry {
     /// The entry of a component linked as `pre`: the `djx:job` world if it
-    /// exports it, else a WASI command. The error says what is missing of
-    /// each.
+    /// exports it, else a WASI command, else a reactor's `run`. The error
+    /// says what is missing of each.
     pub fn of(pre: InstancePre<JobState>) -> Result<Entry, String> {
         let job = match JobPre::new(pre.clone()) {
             Ok(job) => return Ok(Entry::Job(job)),
             Err(e) => e,
         };
-        if pre.component().get_export_index(None, "run").is_some()
-            && pre
-                .component()
-                .get_export_index(None, "wasi:cli/run@0.2.6")
-                .is_none()
-            && CommandPre::new(pre.clone()).is_err()
-        {
+        let command = match CommandPre::new(pre.clone()) {
+            Ok(command) => return Ok(Entry::Command(command)),
+            Err(e) => e,
+        };
+        if pre.component().get_export_index(None, "run").is_some() {
             return Ok(Entry::Reactor(pre));
         }
-        CommandPre::new(pre).map(Entry::Command).map_err(|command| {
-            format!("{job:#}; nor is it a WASI program (a `wasi:cli/command`): {command:#}")
-        })
+        Err(format!(
+            "{job:#}; nor is it a WASI program (a `wasi:cli/command`): {command:#}"
+        ))
     }
 }

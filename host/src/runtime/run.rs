@@ -62,12 +62,15 @@ pub(crate) fn run_job(
             ));
         }
     };
-    let protocol = if module.is_wasi_program() {
+    let params_json = canonical::to_string(&input.params);
+    let labels_json = canonical::to_string(&input.labels);
+    let wasi_program = module.is_wasi_program();
+    let protocol = if wasi_program {
         match ProtocolDirs::new(
             &runtime.inputs,
             &runtime.scratch,
-            &canonical::to_string(&input.params),
-            &canonical::to_string(&input.labels),
+            &params_json,
+            &labels_json,
             &input.datasets,
         ) {
             Ok(dirs) => Some(dirs),
@@ -86,8 +89,8 @@ pub(crate) fn run_job(
         wasi,
         table: ResourceTable::new(),
         job: JobCtx {
-            params_json: canonical::to_string(&input.params),
-            labels_json: canonical::to_string(&input.labels),
+            params_json,
+            labels_json,
             datasets,
             limits: input.limits.clone(),
             artifact_store: artifacts.clone(),
@@ -114,7 +117,6 @@ pub(crate) fn run_job(
 
     let result = enter(&module.entry, &mut store);
     let duration = started.elapsed();
-    let wasi_program = module.is_wasi_program();
     let state = store.into_data();
     let mut outcome = JobOutcome {
         failure: None,

@@ -18,6 +18,9 @@ use tempfile::TempDir;
 pub struct ScratchPool {
     root: PathBuf,
     free: Mutex<Vec<TempDir>>,
+    /// Whether a directory keeps its files when it goes back (see
+    /// [`ScratchPool::reused`]).
+    keeps_files: bool,
 }
 
 /// A job's scratch directory; back to the pool, emptied, when dropped.
@@ -32,6 +35,19 @@ impl ScratchPool {
         ScratchPool {
             root,
             free: Mutex::default(),
+            keeps_files: false,
+        }
+    }
+
+    /// A pool whose directories go back as they are, for files the host
+    /// writes over in place at every use (a WASI program's inputs):
+    /// creating a file where one was just removed makes ext4 search for
+    /// recently deleted inodes, which costs more than the rest of a short
+    /// job.
+    pub fn reused(root: PathBuf) -> ScratchPool {
+        ScratchPool {
+            keeps_files: true,
+            ..ScratchPool::new(root)
         }
     }
 
@@ -92,7 +108,7 @@ impl Drop for Scratch<'_> {
     fn drop(&mut self) {
         let Some(dir) = self.dir.take() else { return };
         // A directory that cannot be emptied is dropped (removed) instead.
-        if empty(dir.path()).is_ok() {
+        if self.pool.keeps_files || empty(dir.path()).is_ok() {
             self.pool.free.lock_unpoisoned().push(dir);
         }
     }

@@ -35,16 +35,13 @@ mod lines;
 mod outputs;
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
 pub use self::lines::{ProtocolError, RecordTail};
 pub use self::outputs::store_left_artifacts;
 use crate::runtime::job::DatasetMount;
 use crate::runtime::scratch::{Scratch, ScratchPool};
-use crate::sync::Unpoisoned;
 
 /// The protocol's version, in `DJX_PROTOCOL`.
 pub const VERSION: &str = "1";
@@ -62,38 +59,9 @@ pub const ARTIFACTS_DIR: &str = "artifacts";
 /// matching preopen wins), so that no job pays for making and removing a
 /// directory: pooled directories are emptied, not removed.
 pub struct ProtocolDirs<'a> {
-    input: Input<'a>,
+    input: Scratch<'a>,
     output: Scratch<'a>,
     artifacts: Scratch<'a>,
-}
-
-/// Input directories, reused: a job's three files are written over the
-/// last job's (truncated, not removed), because creating a file where one
-/// was just removed makes ext4 search for recently deleted inodes, which
-/// cost more than the rest of a short job. The guest sees them read-only.
-#[derive(Default)]
-pub struct InputPool {
-    free: Mutex<Vec<TempDir>>,
-}
-
-/// An input directory, back to its pool when dropped.
-struct Input<'a> {
-    pool: &'a InputPool,
-    dir: Option<TempDir>,
-}
-
-impl Input<'_> {
-    fn path(&self) -> &Path {
-        self.dir.as_ref().map_or(Path::new(""), TempDir::path)
-    }
-}
-
-impl Drop for Input<'_> {
-    fn drop(&mut self) {
-        if let Some(dir) = self.dir.take() {
-            self.pool.free.lock_unpoisoned().push(dir);
-        }
-    }
 }
 
 /// Writes `text` over the file at `path` in place, then cuts it to
@@ -110,37 +78,18 @@ fn overwrite(path: &Path, text: &str) -> std::io::Result<()> {
     file.set_len(text.len() as u64)
 }
 
-impl InputPool {
-    /// A directory under `root`: a pooled one, or a new one.
-    fn take(&self, root: &Path) -> std::io::Result<Input<'_>> {
-        let pooled = self.free.lock_unpoisoned().pop();
-        let dir = match pooled {
-            Some(dir) => dir,
-            None => {
-                std::fs::create_dir_all(root)?;
-                tempfile::Builder::new()
-                    .prefix("djx-in-")
-                    .tempdir_in(root)?
-            }
-        };
-        Ok(Input {
-            pool: self,
-            dir: Some(dir),
-        })
-    }
-}
-
 impl<'a> ProtocolDirs<'a> {
-    /// Takes an input directory from `inputs` and two from `pool`, and
-    /// writes the inputs.
+    /// Takes an input directory from `inputs` (a pool of
+    /// [reused](ScratchPool::reused) directories) and two from `pool`, and
+    /// writes the inputs over the last job's.
     pub fn new(
-        inputs: &'a InputPool,
+        inputs: &'a ScratchPool,
         pool: &'a ScratchPool,
         params_json: &str,
         labels_json: &str,
         datasets: &[DatasetMount],
     ) -> std::io::Result<ProtocolDirs<'a>> {
-        let input = inputs.take(pool.root())?;
+        let input = inputs.take()?;
         let (output, artifacts) = (pool.take()?, pool.take()?);
         let listed: Vec<Value> = datasets
             .iter()

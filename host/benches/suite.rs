@@ -488,6 +488,7 @@ fn sandbox_overhead(
         params,
         labels: json!({}),
         datasets: vec![],
+        invocation: Default::default(),
         limits: Limits::default(),
     };
     let samples: Vec<f64> = (0..calls)
@@ -573,6 +574,7 @@ impl ComputeJobs {
             params,
             labels: json!({}),
             datasets,
+            invocation: Default::default(),
             limits: Limits::default(),
         };
         let mount = DatasetMount {

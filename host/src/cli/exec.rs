@@ -130,6 +130,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<()> {
         params,
         labels,
         datasets,
+        invocation: Default::default(),
         limits,
     };
     let outcome = runtime.run(&module, &input, &store);

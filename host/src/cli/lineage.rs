@@ -58,7 +58,7 @@ fn print_job(u: &JobUse) {
     }
     println!("    module     {}", u.module);
     for d in &u.datasets {
-        println!("    dataset    {} {}", d.name, d.digest);
+        println!("    {:<10} {} {}", d.role(), d.name, d.digest);
     }
     println!("    parameter  {}", compact(&u.parameter));
     println!("    labels     {}", compact(&u.labels));

@@ -85,13 +85,20 @@ fn print_inputs(locked: &LockedExperiment) {
     println!("  module   {}", locked.module_digest);
     for d in &locked.datasets {
         println!(
-            "  dataset  {} {} {}",
+            "  {:<8} {} {} {}",
+            d.role(),
             d.name,
             d.digest,
             d.file
                 .as_deref()
                 .map_or("(directory)".to_owned(), |f| format!("({f})"))
         );
+    }
+    for arg in &locked.invocation.args {
+        println!("  arg      {arg}");
+    }
+    for (name, value) in &locked.invocation.env {
+        println!("  env      {name}={value}");
     }
     println!("  limits   {}", locked.limits);
     println!("  engine   {}", locked.engine);

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::content::canonical;
 use crate::content::digest::Digest;
 use crate::experiment::locked::LockedExperiment;
-use crate::runtime::{EngineProfile, Limits};
+use crate::runtime::{EngineProfile, Invocation, Limits};
 use crate::store::DatasetRef;
 
 /// The version of the locked form; part of every key, so a change to the
@@ -38,6 +38,10 @@ pub struct LockedJob<'a> {
     pub limits: &'a Limits,
     /// The engine settings that can change results.
     pub engine: &'a EngineProfile,
+    /// A WASI program's arguments and environment; left out when empty,
+    /// so the keys of jobs without them are what they always were.
+    #[serde(skip_serializing_if = "Invocation::is_empty")]
+    pub invocation: &'a Invocation,
 }
 
 impl<'a> LockedJob<'a> {
@@ -59,6 +63,7 @@ impl<'a> LockedJob<'a> {
             datasets,
             limits,
             engine,
+            invocation: Invocation::none(),
         }
     }
 
@@ -69,14 +74,17 @@ impl<'a> LockedJob<'a> {
         parameter: &'a Value,
         labels: &'a Value,
     ) -> LockedJob<'a> {
-        LockedJob::new(
-            experiment.module_digest,
-            parameter,
-            labels,
-            &experiment.datasets,
-            &experiment.limits,
-            &experiment.engine,
-        )
+        LockedJob {
+            invocation: &experiment.invocation,
+            ..LockedJob::new(
+                experiment.module_digest,
+                parameter,
+                labels,
+                &experiment.datasets,
+                &experiment.limits,
+                &experiment.engine,
+            )
+        }
     }
 
     /// The locked form as canonical JSON: sorted keys, numbers as typed.

@@ -4,7 +4,7 @@
 
 use crate::content::digest::Digest;
 use crate::experiment::provenance::Provenance;
-use crate::runtime::{Determinism, EngineProfile, Limits};
+use crate::runtime::{Determinism, EngineProfile, Invocation, Limits};
 use crate::store::{DatasetRef, SweepPlan};
 
 /// An experiment locked: resolved from its file, every input pinned by
@@ -25,8 +25,11 @@ pub struct LockedExperiment {
     pub source_text: String,
     /// The module's digest.
     pub module_digest: Digest,
-    /// The datasets, sorted by name.
+    /// The datasets, sorted by name, and the program's read-only files
+    /// (named by their absolute paths in the sandbox).
     pub datasets: Vec<DatasetRef>,
+    /// A WASI program's arguments and environment.
+    pub invocation: Invocation,
     /// Limits of every job.
     pub limits: Limits,
     /// Determinism profile.

@@ -95,7 +95,8 @@ impl Prepared {
             let host_dir = match &d.file {
                 None => stored,
                 Some(file) => {
-                    let dir = mounts.join(id.to_string()).join(&d.name);
+                    // A program file's name is its path in the sandbox.
+                    let dir = mounts.join(id.to_string()).join(d.name.replace('/', "%"));
                     stage_alone(&stored, &dir, file)
                         .map_err(|e| err(format!("mounting {:?}: {e}", d.name)))?;
                     dir
@@ -129,6 +130,7 @@ impl Prepared {
             params: parameter.clone(),
             labels: labels.clone(),
             datasets: self.datasets.clone(),
+            invocation: self.experiment.invocation.clone(),
             limits: self.experiment.limits.clone(),
         }
     }

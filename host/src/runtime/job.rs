@@ -1,8 +1,10 @@
 //! What the runtime needs to run one job, and what comes out of it.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::content::digest::Digest;
@@ -12,7 +14,10 @@ use crate::runtime::limits::{LimitKind, Limits};
 use crate::runtime::log::{LogChunk, Stream};
 
 /// A dataset as the sandbox shows it: a host directory preopened read-only
-/// at `/data/<name>`.
+/// at `/data/<name>`. A WASI program's read-only file (its code, its
+/// runtime's library) is one too, named by its absolute path in the
+/// sandbox ([`DatasetMount::is_program_file`]): a directory preopened
+/// there, or a file alone in a directory preopened at its parent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatasetMount {
     /// The dataset's name, e.g. `iris`.
@@ -27,18 +32,70 @@ pub struct DatasetMount {
 }
 
 impl DatasetMount {
+    /// Whether this is a program's file, mounted where its name says,
+    /// rather than a dataset: dataset names have no `/`.
+    pub fn is_program_file(&self) -> bool {
+        self.name.starts_with('/')
+    }
+
     /// The directory inside the sandbox.
     pub fn guest_dir(&self) -> String {
-        format!("/data/{}", self.name)
+        guest_dir(&self.name, self.file.as_deref())
     }
 
     /// The path a guest opens: the file of a single-file dataset, or the
     /// directory.
     pub fn guest_path(&self) -> String {
-        match &self.file {
-            Some(file) => format!("/data/{}/{file}", self.name),
-            None => self.guest_dir(),
+        match (self.is_program_file(), &self.file) {
+            (true, _) => self.name.clone(),
+            (false, Some(file)) => format!("/data/{}/{file}", self.name),
+            (false, None) => self.guest_dir(),
         }
+    }
+}
+
+/// The directory the sandbox preopens for the dataset or program file
+/// `name` (a single file: named `file`): `/data/<name>` for a dataset; for
+/// a program file (a name starting with `/`), the name, or a file's parent.
+pub fn guest_dir(name: &str, file: Option<&str>) -> String {
+    match (name.starts_with('/'), file) {
+        (false, _) => format!("/data/{name}"),
+        (true, None) => name.to_owned(),
+        (true, Some(_)) => match name.rsplit_once('/') {
+            Some(("", _)) | None => "/".to_owned(),
+            Some((dir, _)) => dir.to_owned(),
+        },
+    }
+}
+
+/// What a WASI program is started with besides the job protocol's own:
+/// the arguments after its name, and environment variables. A component
+/// of the `djx:job` world gets neither.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// The arguments after `argv[0]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment variables (no `DJX_` ones: those are the protocol's).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+}
+
+/// No arguments, no environment.
+static NO_INVOCATION: Invocation = Invocation {
+    args: Vec::new(),
+    env: BTreeMap::new(),
+};
+
+impl Invocation {
+    /// No arguments and no environment, for as long as needed.
+    pub fn none() -> &'static Invocation {
+        &NO_INVOCATION
+    }
+
+    /// Whether it has no arguments and no environment.
+    pub fn is_empty(&self) -> bool {
+        self.args.is_empty() && self.env.is_empty()
     }
 }
 
@@ -49,8 +106,10 @@ pub struct JobInput {
     pub params: Value,
     /// The `labels` subtree (a JSON object).
     pub labels: Value,
-    /// The job's datasets.
+    /// The job's datasets, and a WASI program's read-only files.
     pub datasets: Vec<DatasetMount>,
+    /// A WASI program's arguments and environment.
+    pub invocation: Invocation,
     /// The job's limits.
     pub limits: Limits,
     /// The seed of the job's clocks and random sources. Derive it from what

@@ -16,6 +16,7 @@
 //!     params,
 //!     labels,
 //!     datasets: vec![],
+//!     invocation: Default::default(),
 //!     limits,
 //! };
 //! let outcome = runtime.run(&module, &input, &ArtifactStore::open("artifacts")?);
@@ -49,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use self::engine::{Determinism, EngineProfile, JobEngine};
-pub use self::job::{DatasetMount, Failure, JobInput, JobOutcome};
+pub use self::job::{DatasetMount, Failure, Invocation, JobInput, JobOutcome};
 pub use self::limits::{LimitKind, Limits};
 pub use self::record_sink::{RecordSink, RunHooks};
 

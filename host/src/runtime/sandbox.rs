@@ -6,7 +6,10 @@
 //! It gets no network (TCP, UDP and name lookup are all off), no
 //! environment variables, no arguments and no stdin. A WASI program gets
 //! the job protocol's directories, its `DJX_*` variables and the argument
-//! list `["job"]` as well ([`protocol`](super::protocol)).
+//! list `["job"]` as well ([`protocol`](super::protocol)), then the
+//! arguments and variables of its experiment's
+//! [`Invocation`](crate::runtime::Invocation). Its read-only files are
+//! preopened where their names say, as datasets are under `/data`.
 
 use std::path::Path;
 
@@ -81,7 +84,9 @@ pub fn wasi_ctx(
             )
             .map_err(|e| e.context("preopening the job protocol's artifacts"))?
             .envs(&ProtocolDirs::env())
-            .args(&["job"]);
+            .envs(&input.invocation.env.iter().collect::<Vec<_>>())
+            .arg("job")
+            .args(&input.invocation.args);
     }
     Ok(builder.build())
 }

@@ -72,6 +72,7 @@ fn insert_experiment(db: &mut dyn Sql, e: &LockedExperiment, module: &[u8]) -> R
             ("provenance", Param::Text(&json.provenance)),
             ("digest_log", Param::Bool(e.digest_log)),
             ("sweep", Param::OptText(json.sweep.as_deref())),
+            ("invocation", Param::Text(&json.invocation)),
         ],
         |r| r.int("id"),
     )?;

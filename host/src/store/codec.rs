@@ -92,6 +92,8 @@ pub struct ExperimentJson {
     pub provenance: String,
     /// `sweep`
     pub sweep: Option<String>,
+    /// `invocation`
+    pub invocation: String,
 }
 
 /// The JSON columns of an experiment as text.
@@ -106,6 +108,7 @@ pub fn experiment_json(e: &LockedExperiment) -> Result<ExperimentJson, StoreErro
             .as_ref()
             .map(|s| serde_json::to_string(s).map_err(corrupt("sweep plan")))
             .transpose()?,
+        invocation: serde_json::to_string(&e.invocation).map_err(corrupt("invocation"))?,
     })
 }
 

@@ -139,6 +139,8 @@ pub fn experiment(id: i64, r: &dyn SqlRow) -> Result<Experiment> {
             source_text: text(r, "spec")?,
             module_digest: digest(r.text("module_digest")?, "module digest")?,
             datasets,
+            invocation: serde_json::from_str(r.text("invocation")?)
+                .map_err(corrupt("invocation"))?,
             limits: serde_json::from_str(r.text("limits")?).map_err(corrupt("limits"))?,
             determinism,
             retries: count(r, "retries")?,

@@ -23,6 +23,18 @@ pub struct DatasetRef {
     pub file: Option<String>,
 }
 
+impl DatasetRef {
+    /// What it is to the job: `"dataset"`, or `"file"` for a WASI
+    /// program's read-only file, named by its path in the sandbox.
+    pub fn role(&self) -> &'static str {
+        if self.name.starts_with('/') {
+            "file"
+        } else {
+            "dataset"
+        }
+    }
+}
+
 /// A job to add, locked: its values as the store keeps them.
 #[derive(Clone, Debug)]
 pub struct NewJob {

@@ -143,7 +143,7 @@ impl Lineage {
             };
             add("module", None, locked.module_digest);
             for d in &locked.datasets {
-                add("dataset", Some(d.name.clone()), d.digest);
+                add(d.role(), Some(d.name.clone()), d.digest);
             }
         }
         if artifacts.is_empty() && inputs.is_empty() {

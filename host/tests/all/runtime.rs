@@ -13,6 +13,7 @@ pub fn input(module: &Module, params: Value) -> JobInput {
         params,
         labels: json!({}),
         datasets: vec![],
+        invocation: Default::default(),
         limits: Limits::default(),
     }
 }

@@ -18,11 +18,18 @@ impl Host for JobView<'_> {
             .ctx
             .datasets
             .iter()
+            .filter(|d| !d.is_program_file())
             .find(|d| d.name == name)
             .map(to_wit))
     }
 
     fn all(&mut self) -> wasmtime::Result<Vec<Dataset>> {
-        Ok(self.ctx.datasets.iter().map(to_wit).collect())
+        Ok(self
+            .ctx
+            .datasets
+            .iter()
+            .filter(|d| !d.is_program_file())
+            .map(to_wit)
+            .collect())
     }
 }

@@ -93,6 +93,7 @@ impl<'a> ProtocolDirs<'a> {
         let (output, artifacts) = (pool.take()?, pool.take()?);
         let listed: Vec<Value> = datasets
             .iter()
+            .filter(|d| !d.is_program_file())
             .map(|d| json!({"name": d.name, "path": d.guest_path(), "digest": d.digest.to_hex()}))
             .collect();
         overwrite(&input.path().join("params.json"), params_json)?;

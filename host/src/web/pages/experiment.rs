@@ -45,7 +45,7 @@ pub fn header(summary: &Summary, links: bool) -> Markup {
             dt { "file" } dd { (locked.source_path) " " code.digest title=(locked.source_digest) { (short(&locked.source_digest.to_hex())) } }
             dt { "module" } dd { (lineage(&locked.module_digest)) }
             @for d in &locked.datasets {
-                dt { "dataset" } dd { (d.name) " " (lineage(&d.digest)) }
+                dt { (d.role()) } dd { (d.name) " " (lineage(&d.digest)) }
             }
             dt { "engine" } dd { (locked.engine.to_string()) }
             @if let Some(git) = &locked.provenance.experiment_git { dt { "git" } dd { (git.to_string()) } }

@@ -52,7 +52,7 @@ fn job_use(u: &JobUse) -> Markup {
             dl.facts {
                 @if let Some(key) = &u.key { dt { "key" } dd { code.digest { (key) } } }
                 dt { "module" } dd { a href=(format!("/lineage/{}", u.module)) { code.digest { (u.module) } } }
-                @for d in &u.datasets { dt { "dataset" } dd { (d.name) " " a href=(format!("/lineage/{}", d.digest)) { code.digest { (d.digest) } } } }
+                @for d in &u.datasets { dt { (d.role()) } dd { (d.name) " " a href=(format!("/lineage/{}", d.digest)) { code.digest { (d.digest) } } } }
                 dt { "parameter" } dd { code { (u.parameter.to_string()) } }
                 dt { "labels" } dd { code { (u.labels.to_string()) } }
                 dt { "source" } dd { (u.source_path) " " code.digest { (u.source_digest) } }

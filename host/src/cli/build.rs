@@ -13,31 +13,12 @@ use anyhow::{Context, bail};
 use clap::Args;
 use djx_host::content::digest::Digest;
 use djx_host::content::module_source::{ModuleSource, append, source_digest, source_files};
+use djx_host::content::python_kit;
 
 use super::output::Output;
 
 /// The WIT contract, as built into this djx.
 const WIT: &str = include_str!("../../../wit/job.wit");
-
-/// The Python guest kit, as built into this djx.
-const KIT: [(&str, &str); 4] = [
-    (
-        "__init__.py",
-        include_str!("../../../guest-sdk/python/djx/__init__.py"),
-    ),
-    (
-        "artifact.py",
-        include_str!("../../../guest-sdk/python/djx/artifact.py"),
-    ),
-    (
-        "_host.py",
-        include_str!("../../../guest-sdk/python/djx/_host.py"),
-    ),
-    (
-        "log.py",
-        include_str!("../../../guest-sdk/python/djx/log.py"),
-    ),
-];
 
 /// Arguments of `djx build`.
 #[derive(Args)]
@@ -75,11 +56,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
     let wit_dir = work.path().join("wit");
     let kit_dir = work.path().join("kit");
     std::fs::create_dir_all(&wit_dir)?;
-    std::fs::create_dir_all(kit_dir.join("djx"))?;
     std::fs::write(wit_dir.join("job.wit"), WIT)?;
-    for (name, text) in KIT {
-        std::fs::write(kit_dir.join("djx").join(name), text)?;
-    }
+    python_kit::write_package(&kit_dir)?;
     let built = work.path().join("out.wasm");
     let status = Command::new(&tool)
         .arg("-d")
@@ -104,7 +82,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<()> {
             language: "python".into(),
             entry: args.module.clone(),
             source: source.to_hex(),
-            kit: kit_digest().to_hex(),
+            kit: python_kit::digest().to_hex(),
             wit: Digest::of(WIT.as_bytes()).to_hex(),
             builder: version,
         },
@@ -153,14 +131,4 @@ fn version_of(tool: &Path) -> anyhow::Result<String> {
         bail!("{} --version failed", tool.display());
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
-
-fn kit_digest() -> Digest {
-    let mut hasher = blake3::Hasher::new_derive_key("djx python kit v1");
-    for (name, text) in KIT {
-        hasher.update(&(name.len() as u64).to_le_bytes());
-        hasher.update(name.as_bytes());
-        hasher.update(blake3::hash(text.as_bytes()).as_bytes());
-    }
-    hasher.finalize().into()
 }

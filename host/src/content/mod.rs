@@ -4,6 +4,7 @@
 //! - [`digest`] and [`canonical`]: one hash and one byte encoding per value.
 //! - [`dataset`]: a dataset's digest (a file, or a tree of files).
 //! - [`module_source`]: the source a module was built from.
+//! - [`python_kit`]: the Python guest kit, as built into djx.
 //! - [`store`] keeps datasets and modules; [`artifacts`] keeps what jobs
 //!   write. [`layout`] says where they live, [`durability`] how safely
 //!   they are written.
@@ -15,4 +16,5 @@ pub mod digest;
 pub mod durability;
 pub mod layout;
 pub mod module_source;
+pub mod python_kit;
 pub mod store;

@@ -8,7 +8,9 @@
 
 pub mod lock;
 pub mod locked;
+pub mod program;
 pub mod provenance;
+pub mod python_runtime;
 pub mod resolve;
 pub mod spec;
 pub mod sweep;

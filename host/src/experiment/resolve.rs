@@ -14,9 +14,11 @@ use crate::content::layout::Layout;
 use crate::content::store::{import_dataset, store_module};
 use crate::experiment::lock::KeyMaker;
 use crate::experiment::locked::LockedExperiment;
+use crate::experiment::program;
 use crate::experiment::provenance::{Provenance, SourceFile};
 use crate::experiment::spec::locate::Seg;
 use crate::experiment::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};
+use crate::runtime::job::guest_dir;
 use crate::runtime::{EngineProfile, Runtime};
 use crate::store::{DatasetRef, NewJob, SweepPlan};
 
@@ -103,8 +105,9 @@ pub fn resolve(
     let grid = Grid::new(&parsed, limit)?;
     let file = &parsed.file;
 
-    let module_path = parsed.base_dir().join(&file.module);
-    let module_key = [Seg::Key("module")];
+    let program = program::resolve(&parsed, &layout.temp)?;
+    let module_path = &program.module;
+    let module_key = [Seg::Key(program.key)];
     let wasm = std::fs::read(&module_path).map_err(|e| {
         parsed.error(
             &module_key,
@@ -115,13 +118,23 @@ pub fn resolve(
         .load(&module_path.display().to_string(), &wasm)
         .map_err(|e| parsed.error(&module_key, e.to_string()))?;
 
-    let datasets = pin_datasets(&parsed, layout, pinning)?;
+    let mut datasets = pin_datasets(&parsed, layout, pinning)?;
+    for f in &program.files {
+        let key: Vec<Seg<'_>> = f.key.iter().map(|k| Seg::Key(k)).collect();
+        let what = format!("{} (mounted at {})", f.source.display(), f.guest);
+        let guest_file = f.guest.rsplit('/').next().unwrap_or_default();
+        datasets.push(pin(
+            &parsed, layout, pinning, &key, &what, &f.source, &f.guest, guest_file,
+        )?);
+    }
+    datasets.sort_by(|a, b| a.name.cmp(&b.name));
+    check_mounts(&parsed, &datasets)?;
     let module_digest = match pinning {
         Pinning::Store => store_module(&layout.modules, &wasm)
             .map_err(|e| parsed.error(&module_key, format!("storing the module: {e}")))?,
         Pinning::DryRun => Digest::of(&wasm),
     };
-    let mut provenance = Provenance::capture(path, &module_path, &wasm);
+    let mut provenance = Provenance::capture(path, &program.origin, &wasm);
     provenance.files = parsed
         .sources
         .iter()
@@ -142,6 +155,7 @@ pub fn resolve(
         source_text: parsed.text.clone(),
         module_digest,
         datasets,
+        invocation: program.invocation.clone(),
         limits: file.limits.clone(),
         determinism: file.determinism,
         retries: file.retries,
@@ -173,33 +187,64 @@ fn pin_datasets(
     for (name, data) in &parsed.file.data {
         let key = [Seg::Key("data"), Seg::Key(name)];
         let source = parsed.base_dir().join(&data.source);
-        if !source.exists() {
-            return Err(parsed.error(
-                &key,
-                format!("dataset {name:?}: {} does not exist", source.display()),
-            ));
-        }
-        let (digest, kind) = match pinning {
-            Pinning::Store => import_dataset(&layout.data, &source)
-                .map_err(|e| parsed.error(&key, format!("importing dataset {name:?}: {e}")))?,
-            Pinning::DryRun => digest_path(&source)
-                .map_err(|e| parsed.error(&key, format!("digesting dataset {name:?}: {e}")))?,
-        };
-        let file_name = match kind {
-            DatasetKind::Dir => None,
-            DatasetKind::File => Some(
-                source
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .ok_or_else(|| parsed.error(&key, "the dataset's file name is not UTF-8"))?
-                    .to_owned(),
-            ),
-        };
-        datasets.push(DatasetRef {
-            name: name.clone(),
-            digest,
-            file: file_name,
-        });
+        let guest_file = source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| parsed.error(&key, "the dataset's file name is not UTF-8"))?;
+        let what = format!("dataset {name:?}");
+        datasets.push(pin(
+            parsed, layout, pinning, &key, &what, &source, name, guest_file,
+        )?);
     }
     Ok(datasets)
+}
+
+/// Pins the file or directory at `source` (`what`, named at `key` of the
+/// file) as `name`; a file is seen in the sandbox as `guest_file`.
+#[allow(clippy::too_many_arguments)]
+fn pin(
+    parsed: &ParsedFile,
+    layout: &Layout,
+    pinning: Pinning,
+    key: &[Seg<'_>],
+    what: &str,
+    source: &Path,
+    name: &str,
+    guest_file: &str,
+) -> Result<DatasetRef, SpecError> {
+    if !source.exists() {
+        return Err(parsed.error(key, format!("{what}: {} does not exist", source.display())));
+    }
+    let (digest, kind) = match pinning {
+        Pinning::Store => import_dataset(&layout.data, source)
+            .map_err(|e| parsed.error(key, format!("importing {what}: {e}")))?,
+        Pinning::DryRun => {
+            digest_path(source).map_err(|e| parsed.error(key, format!("digesting {what}: {e}")))?
+        }
+    };
+    Ok(DatasetRef {
+        name: name.to_owned(),
+        digest,
+        file: (kind == DatasetKind::File).then(|| guest_file.to_owned()),
+    })
+}
+
+/// Refuses two program files that the sandbox would mount at one
+/// directory (a file is mounted alone, at its parent).
+fn check_mounts(parsed: &ParsedFile, datasets: &[DatasetRef]) -> Result<(), SpecError> {
+    let mut seen = std::collections::BTreeMap::new();
+    for d in datasets.iter().filter(|d| d.name.starts_with('/')) {
+        let dir = guest_dir(&d.name, d.file.as_deref());
+        if let Some(other) = seen.insert(dir.clone(), &d.name) {
+            return Err(parsed.error(
+                &[Seg::Key("files")],
+                format!(
+                    "{other} and {} would both be mounted at {dir}: a file is mounted alone \
+                     in its directory, so give a directory, or files in different ones",
+                    d.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -8,6 +8,8 @@
 //! project: fit a random forest to the iris dataset
 //! name: try different regularisations
 //! module: ../../target/guests/wasm32-wasip2/release/iris.wasm   # relative to this file
+//! # or, for a Python script run by a WASI Python ([`program`]):
+//! # python: job.py
 //! data:
 //!   iris: data/iris.csv            # a file or a directory
 //! limits: {timeout: 60s, memory: 256MiB}
@@ -25,6 +27,7 @@ pub mod extends;
 pub mod grid;
 pub mod halving;
 pub mod locate;
+pub mod program;
 pub mod random;
 pub mod read;
 
@@ -55,10 +58,25 @@ pub struct ExperimentFile {
     /// A longer description.
     #[serde(default)]
     pub description: Option<String>,
-    /// The job component, relative to the experiment file. (The original
-    /// djx's `source:` block, a Python module to run, is refused with a
-    /// message that says to write this instead.)
-    pub module: PathBuf,
+    /// The job's module, relative to the experiment file: a component of
+    /// the `djx:job` world, or a WASI program. (The original djx's
+    /// `source:` block, a Python module to run, is refused with a message
+    /// that says to write this, or `python:`, instead.)
+    #[serde(default)]
+    pub module: Option<PathBuf>,
+    /// A Python script run by a WASI Python, instead of `module:`.
+    #[serde(default)]
+    pub python: Option<program::PythonSpec>,
+    /// A WASI program's arguments (for `python:`, after the script's path).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// A WASI program's environment, besides the job protocol's `DJX_*`.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Read-only files and directories mounted at absolute paths in the
+    /// sandbox, by the path there; content-addressed like datasets.
+    #[serde(default)]
+    pub files: BTreeMap<String, PathBuf>,
     /// Datasets by name: a file or directory, relative to the file.
     #[serde(default)]
     pub data: BTreeMap<String, DataSpec>,
@@ -343,6 +361,7 @@ pub fn parse_str(path: &Path, text: String) -> Result<ParsedFile, SpecError> {
         }
     }
     parsed.warnings.extend(warnings);
+    program::check(&parsed)?;
     if parsed.file.name.trim().is_empty() {
         return Err(parsed.error(&[Seg::Key("name")], "the experiment needs a name"));
     }
@@ -396,9 +415,9 @@ pub(crate) fn yaml_error(path: &Path, e: &serde_yaml::Error) -> SpecError {
     let (key, message) = match (key.as_str(), message) {
         ("", m) if m.starts_with("unknown field `source`") => (
             "source".to_owned(),
-            "djx runs a WebAssembly component, not a Python module: replace the `source:` \
-             block with `module: path/to/job.wasm` (relative to this file); for a job written \
-             in Python, `djx build DIR -o job.wasm` makes the component"
+            "djx runs a WebAssembly program, not a Python module from a repository: replace \
+             the `source:` block with `python: job.py` (the script, relative to this file, run \
+             by a WASI Python with numpy, pandas and scikit-learn) or `module: path/to/job.wasm`"
                 .to_owned(),
         ),
         (_, m) => (key, explain_wide_integer(m)),

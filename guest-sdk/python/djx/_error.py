@@ -1,0 +1,5 @@
+"""The one exception the kit raises."""
+
+
+class DjxError(Exception):
+    """djx refused a call (the message says why)."""

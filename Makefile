@@ -97,7 +97,8 @@ test: wasm-target python-tools browser c-tools
 	url=$$(tests/pg/server.sh start) && \
 	tls=$$(tests/pg/server.sh start-tls) && \
 	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \
-	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_PYTHON=$(PY_TOOLS)/bin/python DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
+	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_PYTHON=$(PY_TOOLS)/bin/python DJX_PYTHON_RUNTIME=$(PY_RUNTIME) \
+		DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
 		DJX_TEST_SLURM_CONF=$$slurm cargo test --release --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --release --locked --test all -- --ignored postgres_restart; \
 	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \

@@ -220,6 +220,10 @@ mod tests {
                 digest: Digest::of(b"data"),
                 file: Some("iris.csv".into()),
             }],
+            invocation: Invocation {
+                args: vec!["-c".into(), "print('labels')".into()],
+                env: [("A".to_owned(), "parameter".to_owned())].into(),
+            },
             limits: Limits::default(),
             determinism: Determinism::Portable,
             retries: 0,

@@ -17,6 +17,7 @@ mod limits;
 mod postgres;
 mod properties;
 mod python;
+mod python_wasi;
 mod reproducibility;
 mod runtime;
 mod sandbox;

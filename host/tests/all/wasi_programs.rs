@@ -270,7 +270,8 @@ fn a_c_job_in_an_experiment_runs_verifies_and_is_cached(backend: Backend) {
         .map(|a| a.name)
         .collect();
     names.sort();
-    assert_eq!(names, ["more/left.txt", "summary"]);
+    // Named by their paths, as a component names what it saves.
+    assert_eq!(names, ["more/left.txt", "summary.txt"]);
     // The same file added again is served from the run-cache.
     let second = yml("second");
     let out = djx_ok(&t, &["run", second.to_str().expect("utf-8")]);

@@ -166,7 +166,8 @@ impl RecordTail {
     }
 
     /// Stores the artifact file at `path` (under the artifacts directory)
-    /// once, as `name`; its digest.
+    /// once, named by that path as a component's `artifacts.save` names
+    /// it (the record's reference `name` is only the record's); its digest.
     fn store(
         &mut self,
         view: &mut JobView<'_>,
@@ -178,7 +179,7 @@ impl RecordTail {
         if let Some(digest) = self.stored.get(relative) {
             return Ok(Ok(*digest));
         }
-        let stored = view.ctx.store_file(name, &self.artifacts, relative)?;
+        let stored = view.ctx.store_file(relative, &self.artifacts, relative)?;
         if let Ok(digest) = stored {
             self.stored.insert(relative.to_owned(), digest);
         }

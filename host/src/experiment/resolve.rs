@@ -108,7 +108,7 @@ pub fn resolve(
     let program = program::resolve(&parsed, &layout.temp)?;
     let module_path = &program.module;
     let module_key = [Seg::Key(program.key)];
-    let wasm = std::fs::read(&module_path).map_err(|e| {
+    let wasm = std::fs::read(module_path).map_err(|e| {
         parsed.error(
             &module_key,
             format!("cannot read the module {}: {e}", module_path.display()),

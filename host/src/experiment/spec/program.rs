@@ -101,11 +101,9 @@ pub fn check(parsed: &ParsedFile) -> Result<(), SpecError> {
             "with `code:`, the script is a path inside that directory",
         ));
     }
-    for (guest, _) in &file.files {
-        let key = [Seg::Key("files"), Seg::Key(guest)];
-        let normal = guest_path_ok(guest);
-        if let Err(why) = normal {
-            return Err(parsed.error(&key, why));
+    for guest in file.files.keys() {
+        if let Err(why) = guest_path_ok(guest) {
+            return Err(parsed.error(&[Seg::Key("files"), Seg::Key(guest)], why));
         }
     }
     for name in file.env.keys() {

@@ -149,7 +149,7 @@ impl RecordTail {
                     format!("artifact {name:?}: not a path (a string)"),
                 ));
             };
-            let digest = match self.store(view, &name, &path)? {
+            let digest = match self.store(view, &path)? {
                 Ok(digest) => digest,
                 Err(message) => return Err(fail(self.lines, message)),
             };
@@ -167,11 +167,10 @@ impl RecordTail {
 
     /// Stores the artifact file at `path` (under the artifacts directory)
     /// once, named by that path as a component's `artifacts.save` names
-    /// it (the record's reference `name` is only the record's); its digest.
+    /// it (a record's key for it is the record's own); its digest.
     fn store(
         &mut self,
         view: &mut JobView<'_>,
-        name: &str,
         path: &str,
     ) -> wasmtime::Result<Result<Digest, String>> {
         let prefix = format!("{OUT_DIR}/{ARTIFACTS_DIR}/");

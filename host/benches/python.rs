@@ -14,16 +14,17 @@
 //! Every workload runs the real `djx` binary or the real runtime; the
 //! native side runs the same `job.py` with djx's Python kit.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use djx_host::runtime::{Determinism, Runtime};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+#[path = "../tests/all/native_python.rs"]
+mod native_python;
+
+use native_python::repo;
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -81,23 +82,38 @@ fn main() {
 
     // The first compile, then the cached load.
     let wasm = std::fs::read(Path::new(&runtime).join("python.wasm")).expect("python.wasm");
-    let rt = Runtime::new(Determinism::Native, cache.clone(), scratch.path().join("tmp"))
-        .expect("runtime");
+    let rt = Runtime::new(
+        Determinism::Native,
+        cache.clone(),
+        scratch.path().join("tmp"),
+    )
+    .expect("runtime");
     let started = Instant::now();
     rt.load("python.wasm", &wasm).expect("compile python.wasm");
     let first = started.elapsed().as_secs_f64();
-    let rt = Runtime::new(Determinism::Native, cache.clone(), scratch.path().join("tmp"))
-        .expect("runtime");
+    let rt = Runtime::new(
+        Determinism::Native,
+        cache.clone(),
+        scratch.path().join("tmp"),
+    )
+    .expect("runtime");
     let started = Instant::now();
     rt.load("python.wasm", &wasm).expect("load python.wasm");
     let cached = started.elapsed().as_secs_f64();
-    println!("| P9 | first compile of python.wasm ({} MB) | {first:.1} s | ≤ 120 s |", wasm.len() >> 20);
+    println!(
+        "| P9 | first compile of python.wasm ({} MB) | {first:.1} s | ≤ 120 s |",
+        wasm.len() >> 20
+    );
     println!("| P9 | the same, from the compile cache | {cached:.2} s | ≤ 1 s |");
 
     // An empty job.
     let empty = scratch.path().join("empty");
     std::fs::create_dir(&empty).expect("mkdir");
-    std::fs::write(empty.join("job.py"), "import djx\n\ndjx.job(lambda: None)\n").expect("write");
+    std::fs::write(
+        empty.join("job.py"),
+        "import djx\n\ndjx.job(lambda: None)\n",
+    )
+    .expect("write");
     let ids: Vec<String> = (0..jobs * 4).map(|i| i.to_string()).collect();
     std::fs::write(
         empty.join("empty.yml"),
@@ -107,7 +123,12 @@ fn main() {
         ),
     )
     .expect("write");
-    djx(&empty, &runtime, &cache, &["run", "empty.yml", "--workers", "1"]);
+    djx(
+        &empty,
+        &runtime,
+        &cache,
+        &["run", "empty.yml", "--workers", "1"],
+    );
     let empty_ms = median(durations(&empty, &runtime, &cache));
     println!(
         "| P9 | an empty Python job: instantiate, import djx, exit (median of {}) | {empty_ms:.0} ms | ≤ 500 ms |",
@@ -130,7 +151,12 @@ fn main() {
     )
     .replace("    save: false\n", "    save: true\n");
     std::fs::write(sk.join("iris.yml"), yml).expect("write");
-    djx(&sk, &runtime, &cache, &["run", "iris.yml", "--workers", "1"]);
+    djx(
+        &sk,
+        &runtime,
+        &cache,
+        &["run", "iris.yml", "--workers", "1"],
+    );
     let wasm_ms = median(durations(&sk, &runtime, &cache));
     let params: Vec<Value> = djx(&sk, &runtime, &cache, &["jobs", "1", "--json"])
         .lines()
@@ -138,46 +164,20 @@ fn main() {
         .collect();
     let native: Vec<f64> = params
         .iter()
-        .map(|p| native_job(&python, &iris, p, scratch.path()))
+        .map(|p| {
+            native_python::iris_sklearn(&python, &iris, p, scratch.path())
+                .1
+                .as_secs_f64()
+                * 1000.0
+        })
         .collect();
     let native_ms = median(native);
+    println!("| P9 | iris-sklearn job in wasm, 1 worker (median of {jobs}) | {wasm_ms:.0} ms | |");
     println!(
-        "| P9 | iris-sklearn job in wasm, 1 worker (median of {jobs}) | {wasm_ms:.0} ms | |"
+        "| P9 | the same script, native CPython 3.11 + scikit-learn 1.9.1 | {native_ms:.0} ms | |"
     );
-    println!("| P9 | the same script, native CPython 3.11 + scikit-learn 1.9.1 | {native_ms:.0} ms | |");
     println!(
         "| P9 | wasm / native | {:.2}× | ≤ 2× |",
         wasm_ms / native_ms
     );
-}
-
-/// The example's job under native CPython through the protocol; its wall
-/// time in ms.
-fn native_job(python: &str, iris: &Path, params: &Value, scratch: &Path) -> f64 {
-    let dir = tempfile::tempdir_in(scratch).expect("tempdir");
-    let p = dir.path();
-    std::fs::write(p.join("params.json"), params.to_string()).expect("write");
-    std::fs::write(p.join("labels.json"), "{}").expect("write");
-    let datasets = serde_json::json!([{"name": "iris", "path": iris, "digest": ""}]);
-    std::fs::write(p.join("datasets.json"), datasets.to_string()).expect("write");
-    std::fs::create_dir(p.join("artifacts")).expect("mkdir");
-    let started = Instant::now();
-    let status = Command::new(python)
-        .arg(repo().join("examples/iris-sklearn/job.py"))
-        .env_clear()
-        .env("DJX_PROTOCOL", "1")
-        .env("DJX_PARAMS", p.join("params.json"))
-        .env("DJX_LABELS", p.join("labels.json"))
-        .env("DJX_DATASETS", p.join("datasets.json"))
-        .env("DJX_RECORDS", p.join("records.jsonl"))
-        .env("DJX_ARTIFACTS", p.join("artifacts"))
-        .env("PYTHONPATH", repo().join("guest-sdk/python"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("MPLBACKEND", "Agg")
-        .env("MPLCONFIGDIR", p.join("mpl"))
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("run native python");
-    assert!(status.success(), "the native job failed");
-    started.elapsed().as_secs_f64() * 1000.0
 }

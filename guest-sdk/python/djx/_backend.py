@@ -4,14 +4,26 @@ Built by ``djx build`` (componentize-py), a job is a component and the kit
 calls djx's WIT imports (:mod:`djx._wit`). Run by a WASI Python (``python:``
 in the experiment file), it is a WASI program and the kit speaks djx's job
 protocol, version 1: files and environment variables (:mod:`djx._protocol`).
-The functions are the same either way.
+Both backends define the functions below, with the same meaning.
 """
 
 try:
     import wit_world  # noqa: F401  (componentize-py's bindings of djx's WIT)
 except ImportError:
-    from ._protocol import *  # noqa: F401,F403
-    from ._protocol import NAME  # noqa: F401
+    from . import _protocol as _impl
 else:
-    from ._wit import *  # noqa: F401,F403
-    from ._wit import NAME  # noqa: F401
+    from . import _wit as _impl
+
+#: ``"wit"`` or ``"protocol"``.
+NAME = _impl.NAME
+params_json = _impl.params_json
+labels_json = _impl.labels_json
+datasets = _impl.datasets
+record = _impl.record
+bind = _impl.bind
+unbind = _impl.unbind
+save = _impl.save
+save_file = _impl.save_file
+Writer = _impl.Writer
+log = _impl.log
+job = _impl.job

@@ -18,20 +18,6 @@ from ._error import DjxError
 #: Which backend this is.
 NAME = "protocol"
 
-__all__ = [
-    "bind",
-    "datasets",
-    "job",
-    "labels_json",
-    "log",
-    "params_json",
-    "record",
-    "save",
-    "save_file",
-    "unbind",
-    "Writer",
-]
-
 
 def _env(name):
     try:

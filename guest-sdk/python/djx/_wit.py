@@ -17,20 +17,6 @@ from ._error import DjxError
 #: Which backend this is.
 NAME = "wit"
 
-__all__ = [
-    "bind",
-    "datasets",
-    "job",
-    "labels_json",
-    "log",
-    "params_json",
-    "record",
-    "save",
-    "save_file",
-    "unbind",
-    "Writer",
-]
-
 
 def _call(function, *args):
     """Calls a host function, turning its ``err`` into :class:`DjxError`."""

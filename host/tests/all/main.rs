@@ -14,6 +14,7 @@ mod experiments;
 mod exports;
 mod failures;
 mod limits;
+mod native_python;
 mod postgres;
 mod properties;
 mod python;

@@ -8,16 +8,13 @@
 //! them they skip loudly, and in CI they fail.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
+use crate::native_python::{self, repo};
 use crate::support::*;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// The WASI Python runtime directory, or `None` (loudly) outside CI.
 fn runtime(test: &str) -> Option<String> {
@@ -79,43 +76,6 @@ fn mean_test_accuracy(t: &TestDir, exp: &str) -> BTreeMap<i64, f64> {
                     .expect("mean test accuracy"),
             )
         })
-        .collect()
-}
-
-/// The example's job run by native CPython (with scikit-learn) through
-/// djx's job protocol, with the job's parameters; returns its records.
-fn native_records(python: &str, dir: &Path, params: &Value) -> Vec<Value> {
-    let run_dir = tempfile::tempdir_in(dir).expect("temp dir");
-    let p = run_dir.path();
-    std::fs::write(p.join("params.json"), params.to_string()).expect("write params");
-    std::fs::write(p.join("labels.json"), "{}").expect("write labels");
-    let datasets = serde_json::json!([{"name": "iris", "path": iris_csv(), "digest": ""}]);
-    std::fs::write(p.join("datasets.json"), datasets.to_string()).expect("write datasets");
-    std::fs::create_dir(p.join("artifacts")).expect("mkdir");
-    let out = Command::new(python)
-        .arg(repo().join("examples/iris-sklearn/job.py"))
-        .env_clear()
-        .env("DJX_PROTOCOL", "1")
-        .env("DJX_PARAMS", p.join("params.json"))
-        .env("DJX_LABELS", p.join("labels.json"))
-        .env("DJX_DATASETS", p.join("datasets.json"))
-        .env("DJX_RECORDS", p.join("records.jsonl"))
-        .env("DJX_ARTIFACTS", p.join("artifacts"))
-        .env("PYTHONPATH", repo().join("guest-sdk/python"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .env("MPLBACKEND", "Agg")
-        .env("MPLCONFIGDIR", p.join("mpl"))
-        .output()
-        .expect("run native python");
-    assert!(
-        out.status.success(),
-        "the job under native CPython failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::read_to_string(p.join("records.jsonl"))
-        .expect("records")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a record line"))
         .collect()
 }
 
@@ -182,7 +142,12 @@ fn iris_sklearn_verifies_matches_native_and_is_cached() {
                 s.spawn(move || {
                     half.iter()
                         .map(|job| {
-                            let records = native_records(python, dir, &job["parameter"]);
+                            let (records, _) = native_python::iris_sklearn(
+                                python,
+                                &iris_csv(),
+                                &job["parameter"],
+                                dir,
+                            );
                             let mean = records
                                 .iter()
                                 .find(|r| r["event"] == "cv finished")

@@ -2,9 +2,12 @@
 //!
 //! [`spec`] reads the experiment file (the one thing "spec" means in djx):
 //! YAML, grids, random search, halving, `extends`. [`resolve`] turns a spec
-//! into inputs kept by digest and the jobs it expands to; [`lock`] gives
-//! each job its key, and [`locked`] is the experiment as the store keeps it; [`provenance`] records where the files came from.
-//! [`sweep`] grows a halving sweep rung by rung as its jobs finish.
+//! into inputs kept by digest and the jobs it expands to, with the
+//! program [`program`] resolves (a module, or a `python:` script with the
+//! WASI Python of [`python_runtime`]); [`lock`] gives each job its key,
+//! and [`locked`] is the experiment as the store keeps it; [`provenance`]
+//! records where the files came from. [`sweep`] grows a halving sweep rung
+//! by rung as its jobs finish.
 
 pub mod lock;
 pub mod locked;

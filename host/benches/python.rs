@@ -165,7 +165,7 @@ fn main() {
     let native: Vec<f64> = params
         .iter()
         .map(|p| {
-            native_python::iris_sklearn(&python, &iris, p, scratch.path())
+            native_python::iris_sklearn(&python, &iris, &[p], scratch.path())
                 .1
                 .as_secs_f64()
                 * 1000.0

@@ -134,7 +134,11 @@ def log(level, message):
 def job(main):
     # The script is the program: the job runs now, and its exit status
     # says whether it finished. An exception's traceback goes to stderr,
-    # whose end djx quotes as the failure's reason.
+    # whose end djx quotes as the failure's reason. Each call starts with
+    # nothing bound and ends with the records file closed, so a process
+    # may run several jobs one after another (the tests' native runs do).
+    global _records
+    _bound.clear()
     try:
         main()
     except Exception:
@@ -144,4 +148,5 @@ def job(main):
     finally:
         if _records is not None:
             _records.close()
+            _records = None
     return main

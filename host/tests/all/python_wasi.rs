@@ -133,21 +133,18 @@ fn iris_sklearn_verifies_matches_native_and_is_cached() {
 
     let wasm = mean_test_accuracy(&t, "1");
     assert_eq!(wasm.len(), 36);
-    // Two native jobs at a time.
+    // Two native processes, each running half the jobs.
     let native: Vec<(i64, f64)> = std::thread::scope(|s| {
         let halves: Vec<_> = jobs
             .chunks(18)
             .map(|half| {
                 let (python, dir) = (&python, t.path());
                 s.spawn(move || {
+                    let params: Vec<&Value> = half.iter().map(|j| &j["parameter"]).collect();
+                    let (runs, _) = native_python::iris_sklearn(python, &iris_csv(), &params, dir);
                     half.iter()
-                        .map(|job| {
-                            let (records, _) = native_python::iris_sklearn(
-                                python,
-                                &iris_csv(),
-                                &job["parameter"],
-                                dir,
-                            );
+                        .zip(runs)
+                        .map(|(job, records)| {
                             let mean = records
                                 .iter()
                                 .find(|r| r["event"] == "cv finished")
@@ -164,6 +161,7 @@ fn iris_sklearn_verifies_matches_native_and_is_cached() {
             .flat_map(|h| h.join().expect("native runs"))
             .collect()
     });
+    assert_eq!(native.len(), 36);
     for (id, native) in native {
         let in_wasm = wasm[&id];
         assert!(

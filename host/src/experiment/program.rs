@@ -19,19 +19,29 @@ use crate::runtime::Invocation;
 
 /// Where a Python job's code is.
 pub const CODE_DIR: &str = "/djx/code";
+/// `KIT_DIR` as a literal, for the prelude.
+macro_rules! kit_dir {
+    () => {
+        "/djx/lib"
+    };
+}
 /// Where djx's Python kit is (on `sys.path`, after the script's directory).
-pub const KIT_DIR: &str = "/djx/lib";
+pub const KIT_DIR: &str = kit_dir!();
 /// How a Python job starts: the WASI Python runs isolated (no
 /// `PYTHONPATH`, no site-packages, `sys.path` only its zip), so this puts
 /// the script's directory and djx's kit in front, makes stdout and stderr
 /// line-buffered (what a job printed reaches its log even when a limit
 /// stops it), and runs the script as `__main__` with its own arguments.
-pub const PYTHON_PRELUDE: &str = "import runpy, sys; \
+pub const PYTHON_PRELUDE: &str = concat!(
+    "import runpy, sys; \
      sys.argv = sys.argv[1:]; \
-     sys.path[:0] = [sys.argv[0].rpartition('/')[0], '/djx/lib']; \
+     sys.path[:0] = [sys.argv[0].rpartition('/')[0], '",
+    kit_dir!(),
+    "']; \
      sys.stdout.reconfigure(line_buffering=True); \
      sys.stderr.reconfigure(line_buffering=True); \
-     runpy.run_path(sys.argv[0], run_name='__main__')";
+     runpy.run_path(sys.argv[0], run_name='__main__')"
+);
 
 /// A read-only file or directory of the program, to pin.
 #[derive(Debug)]
@@ -68,17 +78,7 @@ pub struct Program {
 pub fn resolve(parsed: &ParsedFile, temp: &Path) -> Result<Program, SpecError> {
     let file = &parsed.file;
     let base = parsed.base_dir();
-    let mut files: Vec<ProgramFile> = file
-        .files
-        .iter()
-        .map(|(guest, source)| ProgramFile {
-            guest: guest.clone(),
-            source: base.join(source),
-            key: vec!["files".into(), guest.clone()],
-        })
-        .collect();
-    let mut invocation = Invocation::default();
-    let program = match (&file.module, &file.python) {
+    let mut program = match (&file.module, &file.python) {
         (Some(module), _) => Program {
             module: base.join(module),
             origin: base.join(module),
@@ -87,37 +87,33 @@ pub fn resolve(parsed: &ParsedFile, temp: &Path) -> Result<Program, SpecError> {
             key: "module",
             _scratch: None,
         },
-        (None, Some(python)) => {
-            let (program, script_arg) = python_program(parsed, python, temp)?;
-            invocation.args = vec!["-c".into(), PYTHON_PRELUDE.into(), script_arg];
-            invocation.env.extend(
-                [("MPLBACKEND", "Agg"), ("MPLCONFIGDIR", "/tmp/matplotlib")]
-                    .map(|(k, v)| (k.to_owned(), v.to_owned())),
-            );
-            program
-        }
+        (None, Some(python)) => python_program(parsed, python, temp)?,
         (None, None) => {
             return Err(parsed.error(&[], "the experiment needs `module:` or `python:`"));
         }
     };
+    program
+        .files
+        .extend(file.files.iter().map(|(guest, source)| ProgramFile {
+            guest: guest.clone(),
+            source: base.join(source),
+            key: vec!["files".into(), guest.clone()],
+        }));
+    let invocation = &mut program.invocation;
     invocation.args.extend(file.args.iter().cloned());
     invocation
         .env
         .extend(file.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-    files.extend(program.files);
-    Ok(Program {
-        files,
-        invocation,
-        ..program
-    })
+    Ok(program)
 }
 
-/// The program of `python:`, and the script's path in the sandbox.
+/// The program of `python:`: the runtime, its files and the script's, and
+/// the prelude that runs the script.
 fn python_program(
     parsed: &ParsedFile,
     python: &PythonSpec,
     temp: &Path,
-) -> Result<(Program, String), SpecError> {
+) -> Result<Program, SpecError> {
     let base = parsed.base_dir();
     let err =
         |key: &str, message: String| parsed.error(&[Seg::Key("python"), Seg::Key(key)], message);
@@ -187,13 +183,18 @@ fn python_program(
             key: runtime_key(),
         });
     }
-    let program = Program {
+    let invocation = Invocation {
+        args: vec!["-c".into(), PYTHON_PRELUDE.into(), script_guest],
+        env: [("MPLBACKEND", "Agg"), ("MPLCONFIGDIR", "/tmp/matplotlib")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into(),
+    };
+    Ok(Program {
         module: runtime.module.clone(),
         origin: script_host,
         files,
-        invocation: Invocation::default(),
+        invocation,
         key: "python",
         _scratch: Some(runtime.scratch),
-    };
-    Ok((program, script_guest))
+    })
 }

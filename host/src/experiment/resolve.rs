@@ -18,7 +18,7 @@ use crate::experiment::program;
 use crate::experiment::provenance::{Provenance, SourceFile};
 use crate::experiment::spec::locate::Seg;
 use crate::experiment::spec::{self, DEFAULT_MAX_JOBS, Grid, ParsedFile, SpecError};
-use crate::runtime::job::guest_dir;
+use crate::runtime::job::{guest_dir, is_program_file};
 use crate::runtime::{EngineProfile, Runtime};
 use crate::store::{DatasetRef, NewJob, SweepPlan};
 
@@ -121,11 +121,7 @@ pub fn resolve(
     let mut datasets = pin_datasets(&parsed, layout, pinning)?;
     for f in &program.files {
         let key: Vec<Seg<'_>> = f.key.iter().map(|k| Seg::Key(k)).collect();
-        let what = format!("{} (mounted at {})", f.source.display(), f.guest);
-        let guest_file = f.guest.rsplit('/').next().unwrap_or_default();
-        datasets.push(pin(
-            &parsed, layout, pinning, &key, &what, &f.source, &f.guest, guest_file,
-        )?);
+        datasets.push(pin(&parsed, layout, pinning, &key, &f.source, &f.guest)?);
     }
     datasets.sort_by(|a, b| a.name.cmp(&b.name));
     check_mounts(&parsed, &datasets)?;
@@ -187,31 +183,27 @@ fn pin_datasets(
     for (name, data) in &parsed.file.data {
         let key = [Seg::Key("data"), Seg::Key(name)];
         let source = parsed.base_dir().join(&data.source);
-        let guest_file = source
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or_else(|| parsed.error(&key, "the dataset's file name is not UTF-8"))?;
-        let what = format!("dataset {name:?}");
-        datasets.push(pin(
-            parsed, layout, pinning, &key, &what, &source, name, guest_file,
-        )?);
+        datasets.push(pin(parsed, layout, pinning, &key, &source, name)?);
     }
     Ok(datasets)
 }
 
-/// Pins the file or directory at `source` (`what`, named at `key` of the
-/// file) as `name`; a file is seen in the sandbox as `guest_file`.
-#[allow(clippy::too_many_arguments)]
+/// Pins the file or directory at `source` (named at `key` of the file) as
+/// the dataset or program file `name`. A dataset's file keeps its own name
+/// in the sandbox; a program file's is the last part of its path there.
 fn pin(
     parsed: &ParsedFile,
     layout: &Layout,
     pinning: Pinning,
     key: &[Seg<'_>],
-    what: &str,
     source: &Path,
     name: &str,
-    guest_file: &str,
 ) -> Result<DatasetRef, SpecError> {
+    let what = if is_program_file(name) {
+        format!("{} (mounted at {name})", source.display())
+    } else {
+        format!("dataset {name:?}")
+    };
     if !source.exists() {
         return Err(parsed.error(key, format!("{what}: {} does not exist", source.display())));
     }
@@ -222,10 +214,21 @@ fn pin(
             digest_path(source).map_err(|e| parsed.error(key, format!("digesting {what}: {e}")))?
         }
     };
+    let file = match kind {
+        DatasetKind::Dir => None,
+        DatasetKind::File if is_program_file(name) => name.rsplit('/').next().map(str::to_owned),
+        DatasetKind::File => Some(
+            source
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| parsed.error(key, "the dataset's file name is not UTF-8"))?
+                .to_owned(),
+        ),
+    };
     Ok(DatasetRef {
         name: name.to_owned(),
         digest,
-        file: (kind == DatasetKind::File).then(|| guest_file.to_owned()),
+        file,
     })
 }
 
@@ -233,7 +236,7 @@ fn pin(
 /// directory (a file is mounted alone, at its parent).
 fn check_mounts(parsed: &ParsedFile, datasets: &[DatasetRef]) -> Result<(), SpecError> {
     let mut seen = std::collections::BTreeMap::new();
-    for d in datasets.iter().filter(|d| d.name.starts_with('/')) {
+    for d in datasets.iter().filter(|d| is_program_file(&d.name)) {
         let dir = guest_dir(&d.name, d.file.as_deref());
         if let Some(other) = seen.insert(dir.clone(), &d.name) {
             return Err(parsed.error(

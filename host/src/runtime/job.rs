@@ -32,10 +32,10 @@ pub struct DatasetMount {
 }
 
 impl DatasetMount {
-    /// Whether this is a program's file, mounted where its name says,
-    /// rather than a dataset: dataset names have no `/`.
+    /// Whether this is a program's file rather than a dataset
+    /// ([`is_program_file`]).
     pub fn is_program_file(&self) -> bool {
-        self.name.starts_with('/')
+        is_program_file(&self.name)
     }
 
     /// The directory inside the sandbox.
@@ -54,11 +54,18 @@ impl DatasetMount {
     }
 }
 
+/// Whether the dataset named `name` is a WASI program's read-only file,
+/// mounted where its name says: dataset names have no `/`, a program
+/// file's name is its absolute path in the sandbox.
+pub fn is_program_file(name: &str) -> bool {
+    name.starts_with('/')
+}
+
 /// The directory the sandbox preopens for the dataset or program file
 /// `name` (a single file: named `file`): `/data/<name>` for a dataset; for
-/// a program file (a name starting with `/`), the name, or a file's parent.
+/// a program file, the name, or a file's parent.
 pub fn guest_dir(name: &str, file: Option<&str>) -> String {
-    match (name.starts_with('/'), file) {
+    match (is_program_file(name), file) {
         (false, _) => format!("/data/{name}"),
         (true, None) => name.to_owned(),
         (true, Some(_)) => match name.rsplit_once('/') {

@@ -27,7 +27,7 @@ impl DatasetRef {
     /// What it is to the job: `"dataset"`, or `"file"` for a WASI
     /// program's read-only file, named by its path in the sandbox.
     pub fn role(&self) -> &'static str {
-        if self.name.starts_with('/') {
+        if crate::runtime::job::is_program_file(&self.name) {
             "file"
         } else {
             "dataset"

@@ -11,7 +11,7 @@ use djx_host::store::sqlite::SqliteStore;
 /// The djx home of this process (`.djx` in the working directory).
 pub fn layout() -> anyhow::Result<Layout> {
     let cwd = std::env::current_dir().context("reading the working directory")?;
-    Ok(Layout::from_env(&cwd))
+    Ok(Layout::from_env(&cwd).with_content()?)
 }
 
 /// `--database`, set once by `main`.

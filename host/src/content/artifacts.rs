@@ -4,12 +4,19 @@
 //! Writes go to a temporary file `<root>/.tmp-*` while being hashed, then
 //! are renamed into place, so a reader never sees a partial artifact and
 //! storing the same bytes twice keeps one copy.
+//!
+//! With remote content ([`crate::content::remote`]) the directory is this
+//! machine's copy: what jobs write is uploaded ([`ArtifactStore::publish`])
+//! before their records commit, and what is not here is fetched, checked,
+//! on first read.
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::content::digest::Digest;
+use crate::content::remote::{Kind, Remote, RemoteError};
 
 /// An error of the artifact store.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +47,9 @@ pub enum ArtifactStoreError {
         /// What its bytes hash to now.
         actual: Digest,
     },
+    /// The remote content store failed, or refused what it held.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
 }
 
 type Result<T> = std::result::Result<T, ArtifactStoreError>;
@@ -58,6 +68,7 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Artifa
 pub struct ArtifactStore {
     root: PathBuf,
     sync: bool,
+    remote: Option<Arc<Remote>>,
 }
 
 impl ArtifactStore {
@@ -65,7 +76,52 @@ impl ArtifactStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<ArtifactStore> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(io_err("create", &root))?;
-        Ok(ArtifactStore { root, sync: false })
+        Ok(ArtifactStore {
+            root,
+            sync: false,
+            remote: None,
+        })
+    }
+
+    /// This store, backed by `remote` (when it is some): reads fall back to
+    /// it and [`ArtifactStore::publish`] uploads to it.
+    pub fn with_remote(mut self, remote: Option<Arc<Remote>>) -> ArtifactStore {
+        self.remote = remote;
+        self
+    }
+
+    /// The remote store behind this one, if any.
+    pub fn remote(&self) -> Option<&Remote> {
+        self.remote.as_deref()
+    }
+
+    /// Uploads the artifacts `digests` (written to this store) to the
+    /// remote store, many at once, skipping those it has; nothing without
+    /// one. Requests are retried with backoff; returns each artifact that
+    /// is still not there, with why.
+    pub fn publish(&self, digests: &[Digest]) -> Vec<(Digest, RemoteError)> {
+        let Some(remote) = &self.remote else {
+            return Vec::new();
+        };
+        let files: Vec<(Digest, PathBuf)> = digests.iter().map(|d| (*d, self.path_of(d))).collect();
+        remote
+            .put_files(Kind::Artifact, &files)
+            .into_iter()
+            .zip(digests)
+            .filter_map(|(put, digest)| put.err().map(|e| (*digest, e)))
+            .collect()
+    }
+
+    /// The size of artifact `digest`, here or in the remote store; `None`
+    /// if it is in neither.
+    pub fn size(&self, digest: &Digest) -> Result<Option<u64>> {
+        if let Ok(meta) = fs::metadata(self.path_of(digest)) {
+            return Ok(Some(meta.len()));
+        }
+        match &self.remote {
+            Some(remote) => Ok(remote.size(Kind::Artifact, digest)?),
+            None => Ok(None),
+        }
     }
 
     /// This store, syncing every artifact (file and directory) to disk
@@ -119,9 +175,15 @@ impl ArtifactStore {
         Ok(writer.finish()?.0)
     }
 
-    /// Reads the artifact `digest`, checking that its bytes still match.
+    /// Reads the artifact `digest`, checking that its bytes still match;
+    /// one that is only in the remote store is fetched here first.
     pub fn get(&self, digest: &Digest) -> Result<Vec<u8>> {
         let path = self.path_of(digest);
+        if let Some(remote) = &self.remote
+            && !path.is_file()
+        {
+            remote.download(Kind::Artifact, digest, &path)?;
+        }
         let bytes = fs::read(&path).map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
                 ArtifactStoreError::Missing {

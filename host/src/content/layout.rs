@@ -9,8 +9,15 @@
 //! | modules (by digest) | `.djx/modules/` | |
 //! | compiled modules | the user's cache, `~/.cache/djx/modules` ([`user_cache_dir`]) | `DJX_CACHE_DIR` |
 //! | job scratch dirs, mounts | system temp dir | `DJX_DATA_TEMP` |
+//! | remote content (modules, datasets, artifacts by digest) | none | `DJX_CONTENT=s3://bucket/prefix` |
+//!
+//! With remote content, the three local stores are this machine's copies
+//! of the bucket ([`crate::content::remote`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::content::remote::{Remote, RemoteError};
 
 /// The compile cache of every store of this user: `DJX_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/djx/modules`, else `~/.cache/djx/modules`, else a
@@ -49,6 +56,9 @@ pub struct Layout {
     pub cache: PathBuf,
     /// Where temporary directories go.
     pub temp: PathBuf,
+    /// The remote content store, if `DJX_CONTENT` names one (opened by
+    /// [`Layout::with_content`]).
+    pub content: Option<Arc<Remote>>,
 }
 
 impl Layout {
@@ -68,6 +78,13 @@ impl Layout {
             cache: user_cache_dir(),
             temp: var("DJX_DATA_TEMP").unwrap_or_else(std::env::temp_dir),
             root,
+            content: None,
         }
+    }
+
+    /// This layout with the remote content store `DJX_CONTENT` names, opened.
+    pub fn with_content(mut self) -> Result<Layout, RemoteError> {
+        self.content = Remote::from_env()?.map(Arc::new);
+        Ok(self)
     }
 }

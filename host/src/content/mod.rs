@@ -8,6 +8,7 @@
 //! - [`store`] keeps datasets and modules; [`artifacts`] keeps what jobs
 //!   write. [`layout`] says where they live, [`durability`] how safely
 //!   they are written.
+//! - [`remote`]: the same content by digest in an S3-compatible bucket.
 
 pub mod artifacts;
 pub mod canonical;
@@ -17,4 +18,5 @@ pub mod durability;
 pub mod layout;
 pub mod module_source;
 pub mod python_kit;
+pub mod remote;
 pub mod store;

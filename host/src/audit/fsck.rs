@@ -8,6 +8,9 @@
 //! attempt's records, artifacts and log must still hash to its result
 //! digest; and every artifact an attempt stored or a record references
 //! must be in the artifact store.
+//!
+//! With remote content (`DJX_CONTENT`), references are checked against the
+//! bucket's listing, and `--content` downloads and re-hashes its objects.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -16,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::content::dataset::{digest_dir, digest_file};
 use crate::content::digest::Digest;
 use crate::content::layout::Layout;
+use crate::content::remote::{Kind, Remote, RemoteError, tree};
 use crate::experiment::lock::LockedJob;
 use crate::records::result_digest::StoredResult;
 use crate::store::{JobStatus, Store, StoreError};
@@ -144,9 +148,16 @@ pub struct Report {
     pub problems: Vec<Problem>,
 }
 
-/// Checks the stores of `layout` and the database `store`.
-pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
+/// Checks the stores of `layout` and the database `store`. With remote
+/// content, every reference must be in the bucket (the local stores are
+/// only this machine's copies), and with `remote_content` every object
+/// there is downloaded and re-hashed too.
+pub fn fsck(store: &dyn Store, layout: &Layout, remote_content: bool) -> Result<Report, FsckError> {
     let mut report = Report::default();
+    let remote = match layout.content.as_deref() {
+        Some(remote) => Some(remote_objects(remote, remote_content, &mut report)?),
+        None => None,
+    };
     let data = hash_objects(&mut report, "dataset", &layout.data, |name| {
         name.parse().ok()
     });
@@ -174,7 +185,15 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
         let exp = store.experiment(summary.id)?;
         let locked = &exp.locked;
         let by = format!("experiment {}", exp.id);
-        if !modules.contains(&locked.module_digest) && !db_modules.contains(&locked.module_digest) {
+        let missing = |local: &BTreeSet<Digest>, kind: Kind, digest: &Digest| match &remote {
+            Some(remote) => !remote.contains(&(kind, *digest)),
+            None => !local.contains(digest),
+        };
+        let module_missing = match &remote {
+            Some(_) => missing(&modules, Kind::Module, &locked.module_digest),
+            None => !modules.contains(&locked.module_digest),
+        };
+        if module_missing && !db_modules.contains(&locked.module_digest) {
             report.problems.push(Problem::Missing {
                 kind: "module",
                 digest: locked.module_digest,
@@ -182,7 +201,12 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
             });
         }
         for d in &locked.datasets {
-            if !data.contains(&d.digest) {
+            let kind = if d.file.is_some() {
+                Kind::Data
+            } else {
+                Kind::Tree
+            };
+            if missing(&data, kind, &d.digest) {
                 report.problems.push(Problem::Missing {
                     kind: "dataset",
                     digest: d.digest,
@@ -215,7 +239,7 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
                 let saved = StoredResult::load(store, attempt.result_attempt())?;
                 let by = format!("job {job_id} attempt {}", attempt.attempt);
                 for digest in saved.referenced_artifacts() {
-                    if !artifacts.contains(&digest) {
+                    if missing(&artifacts, Kind::Artifact, &digest) {
                         report.problems.push(Problem::Missing {
                             kind: "artifact",
                             digest,
@@ -240,6 +264,88 @@ pub fn fsck(store: &dyn Store, layout: &Layout) -> Result<Report, StoreError> {
         }
     }
     Ok(report)
+}
+
+/// An error that stops fsck (a problem it finds is reported instead).
+#[derive(Debug, thiserror::Error)]
+pub enum FsckError {
+    /// The database could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The bucket could not be listed.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+}
+
+/// Lists the bucket; with `content`, downloads and re-hashes every object
+/// (a tree listing is checked by its files being there). Returns what is
+/// there and intact.
+fn remote_objects(
+    remote: &Remote,
+    content: bool,
+    report: &mut Report,
+) -> Result<BTreeSet<(Kind, Digest)>, RemoteError> {
+    let mut there = BTreeSet::new();
+    for kind in Kind::ALL {
+        for listed in remote.list(kind)? {
+            report.objects += 1;
+            there.insert((kind, listed.digest));
+        }
+    }
+    if !content {
+        return Ok(there);
+    }
+    let scratch = tempfile::tempdir().map_err(|e| RemoteError::Io {
+        action: "create a temporary directory",
+        path: std::env::temp_dir(),
+        source: e,
+    })?;
+    let mut intact = BTreeSet::new();
+    for &(kind, digest) in &there {
+        let checked = match kind {
+            Kind::Tree => tree::files_of(remote, &digest)
+                .map(|files| files.iter().all(|f| there.contains(&(Kind::Data, *f)))),
+            _ => {
+                let target = scratch.path().join(digest.to_hex());
+                let got = remote.download(kind, &digest, &target);
+                let _ = std::fs::remove_file(&target);
+                got.map(|()| true)
+            }
+        };
+        let location = remote.location(kind, &digest);
+        match checked {
+            Ok(true) => {
+                intact.insert((kind, digest));
+            }
+            Ok(false) => report.problems.push(Problem::Unreadable {
+                kind: "dataset tree",
+                path: location.into(),
+                message: "a file it lists is not in the bucket".into(),
+            }),
+            Err(RemoteError::Corrupt {
+                expected, actual, ..
+            }) => report.problems.push(Problem::Corrupt {
+                kind: kind_name(kind),
+                path: location.into(),
+                expected,
+                actual,
+            }),
+            Err(e) => report.problems.push(Problem::Unreadable {
+                kind: kind_name(kind),
+                path: location.into(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    Ok(intact)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Module => "module",
+        Kind::Data | Kind::Tree => "dataset",
+        Kind::Artifact => "artifact",
+    }
 }
 
 /// Re-hashes every object under `root` (names starting with `.` are

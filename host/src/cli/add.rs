@@ -5,8 +5,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use clap::Args;
 use djx_host::content::layout::Layout;
+use djx_host::content::remote::fetch::publish_inputs;
 use djx_host::experiment::resolve::{Pinning, Resolved, resolve};
 use djx_host::runtime::Runtimes;
 use djx_host::store::{JobRow, JobStatus, Store, StoreError};
@@ -94,6 +96,20 @@ pub fn add(
     store: &dyn Store,
 ) -> anyhow::Result<Added> {
     let resolved = checked(file, max_jobs, layout, runtimes, Pinning::Store)?;
+    if let Some(remote) = layout.content.as_deref() {
+        // Before the database: a worker must find every input of a job it
+        // can claim. (What a failed add uploaded is only garbage: `djx gc`.)
+        let started = std::time::Instant::now();
+        let done = publish_inputs(remote, layout, &resolved.experiment)
+            .with_context(|| format!("uploading the module and datasets to {}", remote.url()))?;
+        eprintln!(
+            "djx: content in {}: {} object(s) uploaded, {} input(s) already there ({:.1}s)",
+            remote.url(),
+            done.uploaded,
+            done.present,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let n = resolved.job_count();
     let mut jobs = resolved.jobs().map(|job| job.map_err(|e| e.to_string()));
     let id = match store.add_experiment(&resolved.experiment, &mut jobs, &resolved.module) {

@@ -34,7 +34,7 @@ pub fn run(args: ArtifactArgs) -> anyhow::Result<()> {
     match args.command {
         ArtifactCommand::Get { digest, output } => {
             let layout = layout()?;
-            let store = ArtifactStore::open(&layout.artifacts)?;
+            let store = ArtifactStore::open(&layout.artifacts)?.with_remote(layout.content.clone());
             let bytes = store.get(&digest)?;
             if !Output::write_whole(&output, &bytes)? {
                 eprintln!(

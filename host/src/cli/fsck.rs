@@ -8,14 +8,19 @@ use super::{EXIT_JOB_FAILED, Exit};
 
 /// Arguments of `djx fsck`.
 #[derive(Args)]
-pub struct FsckArgs {}
+pub struct FsckArgs {
+    /// With remote content (`DJX_CONTENT`): download and re-hash every
+    /// object in the bucket, not only check that it is there.
+    #[arg(long)]
+    content: bool,
+}
 
 /// Runs `djx fsck`.
-pub fn run(_args: FsckArgs) -> anyhow::Result<()> {
+pub fn run(args: FsckArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
     let started = std::time::Instant::now();
-    let report = fsck(store.as_ref(), &layout)?;
+    let report = fsck(store.as_ref(), &layout, args.content)?;
     for problem in &report.problems {
         println!("{problem}");
     }

@@ -9,6 +9,7 @@ mod cache;
 mod common;
 mod exec;
 mod fsck;
+mod gc;
 mod jobs;
 mod lineage;
 mod logs;
@@ -88,6 +89,8 @@ enum Command {
     /// Re-hash the data, artifact and module stores and check every
     /// reference of the database.
     Fsck(fsck::FsckArgs),
+    /// List (or with --delete remove) stored objects no experiment references.
+    Gc(gc::GcArgs),
     /// The compile cache every store of this user shares: its size, and
     /// pruning it.
     Cache(cache::CacheArgs),
@@ -139,6 +142,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args),
         Command::Lineage(args) => lineage::run(args),
         Command::Fsck(args) => fsck::run(args),
+        Command::Gc(args) => gc::run(args),
         Command::Cache(args) => cache::run(args),
         Command::Ui(args) => ui::run(args),
         Command::Report(args) => report::run(args),

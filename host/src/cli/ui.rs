@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use djx_host::content::artifacts::ArtifactStore;
 use djx_host::store::postgres::PgConfig;
 use djx_host::web::{self, StoreAccess, Token};
 
@@ -80,7 +81,7 @@ pub fn run(args: UiArgs) -> anyhow::Result<()> {
         let router = web::router(web::Config {
             store,
             token,
-            artifacts: layout.artifacts.clone(),
+            artifacts: ArtifactStore::open(&layout.artifacts)?.with_remote(layout.content.clone()),
         });
         {
             let mut out = std::io::stdout().lock();

@@ -331,14 +331,30 @@ impl SlurmJob {
             }
         };
         let mut env = store.public_env().to_vec();
-        env.push((
-            "DJX_DATA_STORE".into(),
-            absolute(&layout.data).display().to_string(),
-        ));
-        env.push((
-            "DJX_ARTIFACT_STORE".into(),
-            absolute(&layout.artifacts).display().to_string(),
-        ));
+        match &layout.content {
+            // Each node keeps its own copies; the bucket is what they share.
+            // Its credentials are not written here: sbatch passes the
+            // `AWS_*` variables on (--export=ALL), or the nodes have their own.
+            Some(remote) => env.push(("DJX_CONTENT".into(), remote.url().to_owned())),
+            None => {
+                env.push((
+                    "DJX_DATA_STORE".into(),
+                    absolute(&layout.data).display().to_string(),
+                ));
+                env.push((
+                    "DJX_ARTIFACT_STORE".into(),
+                    absolute(&layout.artifacts).display().to_string(),
+                ));
+            }
+        }
+        for name in ["AWS_ENDPOINT_URL", "AWS_REGION", "DJX_CONTENT_RETRY"] {
+            if let Some(v) = std::env::var("DJX_CONTENT")
+                .ok()
+                .and(std::env::var(name).ok())
+            {
+                env.push((name.into(), v));
+            }
+        }
         for name in ["DJX_CACHE_DIR", "DJX_DATA_TEMP"] {
             if let Some(v) = std::env::var_os(name).filter(|v| !v.is_empty()) {
                 env.push((name.into(), absolute(Path::new(&v)).display().to_string()));

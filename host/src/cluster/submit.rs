@@ -19,8 +19,13 @@ pub fn find_sbatch() -> Result<PathBuf, ClusterError> {
 }
 
 /// The paths every task must see as `djx submit` does: the data store, the
-/// artifact store and the working directory (where the logs go).
+/// artifact store and the working directory (where the logs go). None with
+/// remote content: a task fetches its inputs from the bucket into its own
+/// node's stores, and uploads its artifacts there.
 pub fn shared_paths(layout: &Layout, workdir: &Path) -> Vec<(String, PathBuf)> {
+    if layout.content.is_some() {
+        return Vec::new();
+    }
     let absolute = |p: &Path| workdir.join(p);
     vec![
         ("the data store".into(), absolute(&layout.data)),

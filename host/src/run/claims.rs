@@ -80,9 +80,9 @@ impl Runner<'_> {
                         self.flush(shared, batch)?;
                     }
                 }
-                JobEnd::PutBack(released) => {
+                JobEnd::PutBack(job) => {
                     shared.running.fetch_sub(1, Ordering::Relaxed);
-                    shared.report(JobEvent::Released { job: released });
+                    shared.report(JobEvent::Released { job, why: None });
                 }
             }
         }

@@ -3,9 +3,12 @@
 //! ([`crate::run::pending`]); a commit writes a batch in one transaction and
 //! then reports each job, finished, failed or (its lease lost) put back.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::content::digest::Digest;
+use crate::content::remote::RemoteError;
 use crate::run::events::JobEvent;
 use crate::run::pending::Done;
 use crate::run::worker::{RunError, Runner, Shared};
@@ -33,8 +36,12 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Commits ended attempts in one transaction, then reports them.
+    /// Commits ended attempts in one transaction, then reports them. With
+    /// remote content, their artifacts are uploaded first, all at once; an
+    /// attempt whose artifacts could not be is put back instead, with why
+    /// in its log, so no committed record names an object the bucket lacks.
     pub(super) fn flush(&self, shared: &Shared<'_>, batch: Vec<Done>) -> Result<(), RunError> {
+        let batch = self.publish(shared, batch)?;
         if batch.is_empty() {
             return Ok(());
         }
@@ -49,7 +56,10 @@ impl Runner<'_> {
             .fetch_sub(batch.len() as u64, Ordering::Relaxed);
         for (done, kept) in batch.iter().zip(kept) {
             let event = match (kept, &done.failure) {
-                (false, _) => JobEvent::Released { job: done.job.id },
+                (false, _) => JobEvent::Released {
+                    job: done.job.id,
+                    why: None,
+                },
                 (true, None) => JobEvent::Finished { job: done.job.id },
                 (true, Some(reason)) => JobEvent::Failed {
                     job: done.job.id,
@@ -59,5 +69,44 @@ impl Runner<'_> {
             shared.report(event);
         }
         Ok(())
+    }
+
+    /// Uploads the artifacts of `batch` to the remote content store (if
+    /// any); puts back the attempts whose artifacts did not all get there,
+    /// and returns the others.
+    fn publish(&self, shared: &Shared<'_>, batch: Vec<Done>) -> Result<Vec<Done>, RunError> {
+        if shared.artifacts.remote().is_none() {
+            return Ok(batch);
+        }
+        let mut digests: Vec<Digest> = batch
+            .iter()
+            .flat_map(|d| d.artifacts.iter().map(|a| a.digest))
+            .collect();
+        digests.sort_unstable();
+        digests.dedup();
+        let failed: HashMap<Digest, RemoteError> =
+            shared.artifacts.publish(&digests).into_iter().collect();
+        if failed.is_empty() {
+            return Ok(batch);
+        }
+        let mut kept = Vec::with_capacity(batch.len());
+        for done in batch {
+            let Some(error) = done.artifacts.iter().find_map(|a| failed.get(&a.digest)) else {
+                kept.push(done);
+                continue;
+            };
+            let why = format!("its artifacts could not be uploaded: {error}");
+            let mut log = done.log.clone();
+            log.extend_from_slice(
+                format!("\n[djx] {why}; put back for another attempt\n").as_bytes(),
+            );
+            self.retrying().release_with_log(&done.job, &log)?;
+            shared.running.fetch_sub(1, Ordering::Relaxed);
+            shared.report(JobEvent::Released {
+                job: done.job.id,
+                why: Some(why),
+            });
+        }
+        Ok(kept)
     }
 }

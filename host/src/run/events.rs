@@ -29,10 +29,13 @@ pub enum JobEvent {
         /// Why.
         reason: String,
     },
-    /// The job was stopped and put back (cancelled, or the lease was lost).
+    /// The job was put back (cancelled, its lease lost, or its artifacts
+    /// not uploaded).
     Released {
         /// The job.
         job: i64,
+        /// Why, when it was not the run stopping or the lease lost.
+        why: Option<String>,
     },
     /// A halving sweep's next rung was added (by this worker, or by
     /// another first): its jobs are now to run.
@@ -89,7 +92,11 @@ impl JobEvent {
                 "djx: job {job} failed: {}",
                 reason.lines().next().unwrap_or("")
             ),
-            JobEvent::Released { job } => format!("djx: job {job} put back"),
+            JobEvent::Released { job, why: None } => format!("djx: job {job} put back"),
+            JobEvent::Released {
+                job,
+                why: Some(why),
+            } => format!("djx: job {job} put back: {why}"),
             JobEvent::Rung {
                 experiment,
                 rung,
@@ -113,7 +120,10 @@ impl JobEvent {
     pub fn is_notable(&self) -> bool {
         matches!(
             self,
-            JobEvent::Failed { .. } | JobEvent::Rung { .. } | JobEvent::SweepStopped { .. }
+            JobEvent::Failed { .. }
+                | JobEvent::Released { why: Some(_), .. }
+                | JobEvent::Rung { .. }
+                | JobEvent::SweepStopped { .. }
         )
     }
 }

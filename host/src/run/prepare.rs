@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::content::dataset::stage_alone;
 use crate::content::digest::Digest;
 use crate::content::layout::Layout;
+use crate::content::remote::fetch::{ensure_dataset, ensure_module};
 use crate::content::store::{dataset_path, read_module, store_module};
 use crate::experiment::lock::LockedJob;
 use crate::experiment::locked::LockedExperiment;
@@ -83,7 +84,11 @@ impl Prepared {
             .map_err(|e| err(e.to_string()))?;
         let mut datasets = Vec::new();
         for d in &experiment.datasets {
-            let stored = dataset_path(&layout.data, &d.digest);
+            let mut stored = dataset_path(&layout.data, &d.digest);
+            if let Some(remote) = layout.content.as_deref().filter(|_| !stored.exists()) {
+                stored = ensure_dataset(remote, &layout.data, &d.digest, d.file.is_none())
+                    .map_err(|e| err(format!("fetching {} {:?}: {e}", d.role(), d.name)))?;
+            }
             if !stored.exists() {
                 return Err(err(format!(
                     "dataset {:?} ({}) is not in the data store at {}",
@@ -155,11 +160,29 @@ impl Prepared {
     }
 }
 
-/// A module's bytes: from the local module store, or from the store's
-/// database (then kept locally). Either way its digest is checked.
+/// A module's bytes: from the local module store, else from the remote
+/// content store or the store's database (then kept locally). Either way
+/// its digest is checked.
 fn load_module(store: &dyn Store, layout: &Layout, digest: &Digest) -> Result<Vec<u8>, String> {
     if let Ok(wasm) = read_module(&layout.modules, digest) {
         return Ok(wasm);
+    }
+    // A module the bucket lacks (added before `DJX_CONTENT` was set) is
+    // still in the database; one it holds corrupt is refused.
+    match layout
+        .content
+        .as_deref()
+        .map(|remote| ensure_module(remote, &layout.modules, digest))
+    {
+        Some(Ok(wasm)) if Digest::of(&wasm) == *digest => return Ok(wasm),
+        Some(Ok(_)) => {
+            return Err(format!(
+                "the module {digest} in {} is corrupt",
+                layout.modules.display()
+            ));
+        }
+        Some(Err(e)) if e.is_corrupt() => return Err(format!("fetching its module: {e}")),
+        _ => {}
     }
     let wasm = store
         .module(digest)

@@ -78,6 +78,11 @@ impl<'a> Retrying<'a> {
         self.call(|store| store.release(self.worker, jobs))
     }
 
+    /// Puts back `job`, keeping `log` as its attempt's log.
+    pub fn release_with_log(&self, job: &ClaimedJob, log: &[u8]) -> Result<bool, StoreError> {
+        self.call(|store| store.release_with_log(self.worker, job, log))
+    }
+
     /// Commits ended attempts; per attempt, whether it was still ours.
     pub fn finish_all(&self, attempts: &[Ended<'_>]) -> Result<Vec<bool>, StoreError> {
         self.call(|store| store.finish_all(self.worker, attempts))

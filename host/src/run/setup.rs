@@ -56,7 +56,11 @@ pub fn setup(
     }
     let durability = Durability::from_env().map_err(|e| failed(e.to_string()))?;
     let artifacts = ArtifactStore::open(&layout.artifacts)
-        .map(|store| store.synced(durability.sync_artifacts()))
+        .map(|store| {
+            store
+                .synced(durability.sync_artifacts())
+                .with_remote(layout.content.clone())
+        })
         .map_err(|e| failed(e.to_string()))?;
     Ok(Setup {
         prepared,

@@ -179,6 +179,37 @@ pub fn release(db: &mut dyn Sql, worker: &str, jobs: &[i64]) -> Result<()> {
     db.wake_workers()
 }
 
+/// Puts back `job` if `worker` still holds its attempt, keeping `log` as
+/// that attempt's log (why it could not end); returns whether it did.
+pub fn release_with_log(
+    db: &mut dyn Sql,
+    worker: &str,
+    job: &ClaimedJob,
+    log: &[u8],
+) -> Result<bool> {
+    let params = [
+        ("worker", Param::Text(worker)),
+        ("jobs", Param::Ids(std::slice::from_ref(&job.id))),
+    ];
+    let held = db
+        .rows(query!("release.sql"), &params, |r| r.int("attempt"))?
+        .contains(&job.attempt);
+    if held {
+        db.execute(
+            query!("drop_records.sql"),
+            &[("jobs", Param::Ids(&[job.id]))],
+        )?;
+        let this = [
+            ("job", Param::Int(job.id)),
+            ("attempt", Param::Int(job.attempt)),
+            ("log", Param::Bytes(log)),
+        ];
+        db.execute(query!("insert_log.sql"), &this)?;
+    }
+    db.wake_workers()?;
+    Ok(held)
+}
+
 /// Runs `put_back` (an UPDATE returning the id of each job it puts back)
 /// and deletes the records those attempts streamed; returns how many jobs
 /// it put back.

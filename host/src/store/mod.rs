@@ -197,6 +197,11 @@ pub trait Store: Send + Sync {
     /// Returns jobs `worker` holds to UNASSIGNED (an interrupted run).
     fn release(&self, worker: &str, jobs: &[i64]) -> Result<()>;
 
+    /// Returns `job` to UNASSIGNED if `worker` still holds its attempt,
+    /// keeping `log` as the log of that attempt (why it could not end: its
+    /// artifacts could not be uploaded, say). Returns whether it did.
+    fn release_with_log(&self, worker: &str, job: &ClaimedJob, log: &[u8]) -> Result<bool>;
+
     /// The lease owners of assigned jobs of `experiments`.
     fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>>;
 

@@ -124,6 +124,10 @@ impl<B: Backend> Store for B {
         self.in_transaction(|db| attempts::release(db, worker, jobs))
     }
 
+    fn release_with_log(&self, worker: &str, job: &ClaimedJob, log: &[u8]) -> Result<bool> {
+        self.in_transaction(|db| attempts::release_with_log(db, worker, job, log))
+    }
+
     fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>> {
         self.with_sql(|db| {
             db.rows(

@@ -39,8 +39,8 @@ pub async fn download(
     else {
         return Err(WebError::NotFound(format!("no artifact {digest} is in the store")).into());
     };
-    let root = state.artifacts.clone();
-    let bytes = tokio::task::spawn_blocking(move || read_checked(&root, &digest))
+    let store = state.artifacts.clone();
+    let bytes = tokio::task::spawn_blocking(move || read_checked(&store, &digest))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))??;
     let mut response = bytes.into_response();
@@ -69,9 +69,11 @@ pub async fn download(
 }
 
 /// The artifact's bytes, after checking they still hash to `digest`.
-fn read_checked(root: &std::path::Path, digest: &Digest) -> Result<Vec<u8>, WebError> {
-    let store = ArtifactStore::open(root).map_err(|e| WebError::Internal(e.to_string()))?;
-    let size = std::fs::metadata(store.path_of(digest)).map_or(0, |m| m.len());
+fn read_checked(store: &ArtifactStore, digest: &Digest) -> Result<Vec<u8>, WebError> {
+    let size = store
+        .size(digest)
+        .map_err(|e| WebError::Internal(e.to_string()))?
+        .unwrap_or(0);
     if size > MAX_BYTES {
         return Err(WebError::TooLarge(format!(
             "artifact {digest} is {size} bytes, more than the {MAX_BYTES} this page sends; \

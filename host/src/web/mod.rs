@@ -33,7 +33,7 @@ pub mod state;
 pub mod table;
 pub mod token;
 
-use std::path::PathBuf;
+use crate::content::artifacts::ArtifactStore;
 use std::sync::Arc;
 
 use axum::Router;
@@ -49,8 +49,8 @@ pub struct Config {
     pub store: StoreAccess,
     /// The token every request must carry (`None`: none).
     pub token: Option<Token>,
-    /// The artifact store's directory.
-    pub artifacts: PathBuf,
+    /// The artifact store (backed by the remote content store, if any).
+    pub artifacts: ArtifactStore,
 }
 
 /// The application: every route, behind the token guard.

@@ -1,7 +1,7 @@
 //! What every request handler shares: the store, the summary and curve
 //! caches, the token and where artifacts live.
 
-use std::path::PathBuf;
+use crate::content::artifacts::ArtifactStore;
 use std::sync::Arc;
 
 use super::access::StoreAccess;
@@ -19,6 +19,6 @@ pub struct AppState {
     pub curves: CurveCache,
     /// The access token (`None` with `--no-token`).
     pub token: Option<Token>,
-    /// The artifact store's directory.
-    pub artifacts: PathBuf,
+    /// The artifact store (backed by the remote content store, if any).
+    pub artifacts: ArtifactStore,
 }

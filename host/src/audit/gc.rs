@@ -101,6 +101,9 @@ impl InUse {
         for artifact in store.artifact_uses("")? {
             used.insert((Kind::Artifact, artifact.digest));
         }
+        for pack in store.artifact_packs()? {
+            used.insert((Kind::Pack, pack));
+        }
         Ok(InUse(used))
     }
 

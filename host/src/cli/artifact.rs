@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use djx_host::content::artifacts::ArtifactStore;
 use djx_host::content::digest::Digest;
 
-use super::common::layout;
+use super::common::{layout, open_store};
 use super::output::Output;
 
 /// Arguments of `djx artifact`.
@@ -34,8 +34,15 @@ pub fn run(args: ArtifactArgs) -> anyhow::Result<()> {
     match args.command {
         ArtifactCommand::Get { digest, output } => {
             let layout = layout()?;
-            let store = ArtifactStore::open(&layout.artifacts)?.with_remote(layout.content.clone());
-            let bytes = store.get(&digest)?;
+            let artifacts =
+                ArtifactStore::open(&layout.artifacts)?.with_remote(layout.content.clone());
+            // Not here and in the bucket: perhaps in a pack, which the
+            // database knows.
+            let packed = match layout.content.is_some() && !artifacts.contains(&digest) {
+                true => open_store(&layout)?.artifact_pack(&digest)?,
+                false => None,
+            };
+            let bytes = artifacts.get_from(&digest, packed)?;
             if !Output::write_whole(&output, &bytes)? {
                 eprintln!(
                     "djx: wrote {} ({} bytes, digest verified)",

@@ -10,13 +10,14 @@
 //! before their records commit, and what is not here is fetched, checked,
 //! on first read.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::content::digest::Digest;
-use crate::content::remote::{Kind, Remote, RemoteError};
+use crate::content::remote::{Kind, PackRef, Remote, RemoteError};
 
 /// An error of the artifact store.
 #[derive(Debug, thiserror::Error)]
@@ -96,20 +97,81 @@ impl ArtifactStore {
     }
 
     /// Uploads the artifacts `digests` (written to this store) to the
-    /// remote store, many at once, skipping those it has; nothing without
-    /// one. Requests are retried with backoff; returns each artifact that
-    /// is still not there, with why.
-    pub fn publish(&self, digests: &[Digest]) -> Vec<(Digest, RemoteError)> {
+    /// remote store; nothing without one. Artifacts of up to
+    /// [`PACK_MAX`] bytes go together in one pack object (one request for
+    /// a whole commit); larger ones each as their own object, many at once,
+    /// skipping those there already. Requests are retried with backoff.
+    pub fn publish(&self, digests: &[Digest]) -> Published {
+        let mut published = Published::default();
         let Some(remote) = &self.remote else {
-            return Vec::new();
+            return published;
         };
-        let files: Vec<(Digest, PathBuf)> = digests.iter().map(|d| (*d, self.path_of(d))).collect();
-        remote
-            .put_files(Kind::Artifact, &files)
-            .into_iter()
-            .zip(digests)
-            .filter_map(|(put, digest)| put.err().map(|e| (*digest, e)))
-            .collect()
+        let mut small: Vec<Digest> = Vec::new();
+        let mut large: Vec<(Digest, PathBuf)> = Vec::new();
+        for d in digests {
+            match fs::metadata(self.path_of(d)) {
+                Ok(meta) if meta.len() <= PACK_MAX => small.push(*d),
+                _ => large.push((*d, self.path_of(d))),
+            }
+        }
+        let puts = remote.put_files(Kind::Artifact, &large);
+        for (put, (digest, _)) in puts.into_iter().zip(&large) {
+            if let Err(e) = put {
+                published.failed.push((*digest, e));
+            }
+        }
+        if small.is_empty() {
+            return published;
+        }
+        let mut pack = Vec::new();
+        let mut refs = Vec::new();
+        for digest in &small {
+            match fs::read(self.path_of(digest)) {
+                Ok(bytes) => {
+                    refs.push((*digest, pack.len() as u64, bytes.len() as u64));
+                    pack.extend_from_slice(&bytes);
+                }
+                Err(e) => published.failed.push((
+                    *digest,
+                    RemoteError::Io {
+                        action: "read",
+                        path: self.path_of(digest),
+                        source: e,
+                    },
+                )),
+            }
+        }
+        let pack_digest = Digest::of(&pack);
+        match remote.put_new(Kind::Pack, &pack_digest, pack) {
+            Ok(()) => {
+                published.packed = refs
+                    .into_iter()
+                    .map(|(digest, offset, len)| {
+                        let at = PackRef {
+                            pack: pack_digest,
+                            offset,
+                            len,
+                        };
+                        (digest, at)
+                    })
+                    .collect();
+            }
+            Err(e) => {
+                let message = e.to_string();
+                published
+                    .failed
+                    .extend(refs.into_iter().map(|(digest, _, _)| {
+                        (
+                            digest,
+                            RemoteError::Config {
+                                url: remote.url().to_owned(),
+                                message: message.clone(),
+                            },
+                        )
+                    }));
+            }
+        }
+        published
     }
 
     /// The size of artifact `digest`, here or in the remote store; `None`
@@ -178,11 +240,36 @@ impl ArtifactStore {
     /// Reads the artifact `digest`, checking that its bytes still match;
     /// one that is only in the remote store is fetched here first.
     pub fn get(&self, digest: &Digest) -> Result<Vec<u8>> {
+        self.get_from(digest, None)
+    }
+
+    /// As [`ArtifactStore::get`], for an artifact that may be in the pack
+    /// `packed` (the store says where: [`crate::store::Store::artifact_pack`]).
+    pub fn get_from(&self, digest: &Digest, packed: Option<PackRef>) -> Result<Vec<u8>> {
         let path = self.path_of(digest);
         if let Some(remote) = &self.remote
             && !path.is_file()
         {
-            remote.download(Kind::Artifact, digest, &path)?;
+            match packed {
+                Some(at) => {
+                    let bytes = remote.get_range(Kind::Pack, &at.pack, at.offset, at.len)?;
+                    let actual = Digest::of(&bytes);
+                    if actual != *digest {
+                        return Err(RemoteError::Corrupt {
+                            location: format!(
+                                "{} (at {} of pack)",
+                                remote.location(Kind::Pack, &at.pack),
+                                at.offset
+                            ),
+                            expected: *digest,
+                            actual,
+                        }
+                        .into());
+                    }
+                    self.put(&bytes)?;
+                }
+                None => remote.download(Kind::Artifact, digest, &path)?,
+            }
         }
         let bytes = fs::read(&path).map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
@@ -203,6 +290,18 @@ impl ArtifactStore {
         }
         Ok(bytes)
     }
+}
+
+/// The largest artifact a commit packs with others.
+pub const PACK_MAX: u64 = 64 << 10;
+
+/// What [`ArtifactStore::publish`] did.
+#[derive(Debug, Default)]
+pub struct Published {
+    /// Where the artifacts it packed are.
+    pub packed: HashMap<Digest, PackRef>,
+    /// The artifacts that are not in the remote store, with why.
+    pub failed: Vec<(Digest, RemoteError)>,
 }
 
 /// An artifact being written: bytes are hashed as they arrive and the file

@@ -84,8 +84,16 @@ impl Runner<'_> {
             .collect();
         digests.sort_unstable();
         digests.dedup();
-        let failed: HashMap<Digest, RemoteError> =
-            shared.artifacts.publish(&digests).into_iter().collect();
+        let published = shared.artifacts.publish(&digests);
+        let failed: HashMap<Digest, RemoteError> = published.failed.into_iter().collect();
+        let mut batch = batch;
+        for done in &mut batch {
+            done.packed = done
+                .artifacts
+                .iter()
+                .filter_map(|a| Some((a.digest, *published.packed.get(&a.digest)?)))
+                .collect();
+        }
         if failed.is_empty() {
             return Ok(batch);
         }

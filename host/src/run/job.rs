@@ -2,6 +2,7 @@
 //! run with the run's cancel flag and a record stream, and what it produced
 //! gathered for the commit ([`Done`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -52,6 +53,7 @@ pub fn run_job(exp: &Prepared, job: ClaimedJob, cx: &JobContext<'_>) -> Result<J
             records: Records::new(),
             record_keys: RecordKeys::default(),
             stored_records: 0,
+            packed: HashMap::new(),
             artifacts: Vec::new(),
             log: Vec::new(),
             duration: Duration::ZERO,
@@ -93,6 +95,7 @@ pub fn run_job(exp: &Prepared, job: ClaimedJob, cx: &JobContext<'_>) -> Result<J
         records,
         record_keys,
         stored_records: streamed.stored,
+        packed: HashMap::new(),
         artifacts: outcome.artifacts,
         log,
         duration: outcome.duration,

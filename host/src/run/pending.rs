@@ -8,10 +8,12 @@
 //! run. A job is reported finished only once committed; one that ended but
 //! was not committed when the process died runs again.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::content::digest::Digest;
+use crate::content::remote::PackRef;
 use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, Records};
 use crate::store::{AttemptResult, ClaimedJob};
@@ -37,6 +39,8 @@ pub struct Done {
     pub stored_records: usize,
     /// Its artifacts.
     pub artifacts: Vec<ArtifactInfo>,
+    /// Where those of them a commit packed are (remote content).
+    pub packed: HashMap<Digest, PackRef>,
     /// Its log.
     pub log: Vec<u8>,
     /// How long it ran.
@@ -54,6 +58,7 @@ impl Done {
             record_keys: &self.record_keys,
             stored_records: self.stored_records,
             artifacts: &self.artifacts,
+            packed: &self.packed,
             log: &self.log,
             duration: self.duration,
             result_digest: self.result_digest,

@@ -91,11 +91,18 @@ fn finish_one(
     db.insert_records(at, result.records)?;
     for (seq, a) in result.artifacts.iter().enumerate() {
         let digest = a.digest.to_hex();
+        let packed = result.packed.get(&a.digest);
+        let pack = packed.map(|p| p.pack.to_hex());
         let artifact = [
             ("seq", Param::Int(seq as i64)),
             ("name", Param::Text(&a.name)),
             ("digest", Param::Text(&digest)),
             ("size", Param::Int(a.size as i64)),
+            ("pack", Param::OptText(pack.as_deref())),
+            (
+                "pack_offset",
+                Param::OptInt(packed.map(|p| p.offset as i64)),
+            ),
         ];
         db.execute(
             query!("insert_artifact.sql"),

@@ -202,6 +202,15 @@ pub trait Store: Send + Sync {
     /// artifacts could not be uploaded, say). Returns whether it did.
     fn release_with_log(&self, worker: &str, job: &ClaimedJob, log: &[u8]) -> Result<bool>;
 
+    /// Where artifact `digest` is when a commit packed it (remote content).
+    fn artifact_pack(
+        &self,
+        digest: &crate::content::digest::Digest,
+    ) -> Result<Option<crate::content::remote::PackRef>>;
+
+    /// Every pack an artifact is in (remote content).
+    fn artifact_packs(&self) -> Result<Vec<crate::content::digest::Digest>>;
+
     /// The lease owners of assigned jobs of `experiments`.
     fn lease_owners(&self, experiments: &[i64]) -> Result<Vec<String>>;
 

@@ -14,6 +14,7 @@ use super::{
 };
 use super::{adding, attempts, codec, rows};
 use crate::content::digest::Digest;
+use crate::content::remote::PackRef;
 use crate::experiment::locked::LockedExperiment;
 use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, RecordText, Records};
@@ -266,6 +267,31 @@ impl<B: Backend> Store for B {
                 &[("prefix", Param::Text(digest_prefix))],
                 rows::artifact_use,
             )
+        })
+    }
+
+    fn artifact_pack(&self, digest: &Digest) -> Result<Option<PackRef>> {
+        let hex = digest.to_hex();
+        self.with_sql(|db| {
+            db.first(
+                query!("artifact_pack.sql"),
+                &[("digest", Param::Text(&hex))],
+                |r| {
+                    Ok(PackRef {
+                        pack: codec::digest(r.text("pack")?, "artifact pack")?,
+                        offset: r.int("pack_offset")? as u64,
+                        len: r.int("size")? as u64,
+                    })
+                },
+            )
+        })
+    }
+
+    fn artifact_packs(&self) -> Result<Vec<Digest>> {
+        self.with_sql(|db| {
+            db.rows(query!("artifact_packs.sql"), &[], |r| {
+                codec::digest(r.text("pack")?, "artifact pack")
+            })
         })
     }
 

@@ -270,6 +270,8 @@ pub struct AttemptResult<'a> {
     pub stored_records: usize,
     /// Its artifacts.
     pub artifacts: &'a [ArtifactInfo],
+    /// Where those of its artifacts that went into a pack are.
+    pub packed: &'a std::collections::HashMap<Digest, crate::content::remote::PackRef>,
     /// Its log.
     pub log: &'a [u8],
     /// How long it ran.

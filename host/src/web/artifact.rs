@@ -12,6 +12,7 @@ use super::error::{PageError, WebError};
 use super::state::AppState;
 use crate::content::artifacts::{ArtifactStore, ArtifactStoreError};
 use crate::content::digest::Digest;
+use crate::content::remote::PackRef;
 
 /// The largest artifact sent (it is read whole to check its digest);
 /// `djx artifact get` copies larger ones.
@@ -39,8 +40,17 @@ pub async fn download(
     else {
         return Err(WebError::NotFound(format!("no artifact {digest} is in the store")).into());
     };
+    let packed = match state.artifacts.remote().is_some() && !state.artifacts.contains(&digest) {
+        true => {
+            state
+                .store
+                .run(move |store| Ok(store.artifact_pack(&digest)?))
+                .await?
+        }
+        false => None,
+    };
     let store = state.artifacts.clone();
-    let bytes = tokio::task::spawn_blocking(move || read_checked(&store, &digest))
+    let bytes = tokio::task::spawn_blocking(move || read_checked(&store, &digest, packed))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))??;
     let mut response = bytes.into_response();
@@ -69,18 +79,25 @@ pub async fn download(
 }
 
 /// The artifact's bytes, after checking they still hash to `digest`.
-fn read_checked(store: &ArtifactStore, digest: &Digest) -> Result<Vec<u8>, WebError> {
-    let size = store
-        .size(digest)
-        .map_err(|e| WebError::Internal(e.to_string()))?
-        .unwrap_or(0);
+fn read_checked(
+    store: &ArtifactStore,
+    digest: &Digest,
+    packed: Option<PackRef>,
+) -> Result<Vec<u8>, WebError> {
+    let size = match packed {
+        Some(at) => at.len,
+        None => store
+            .size(digest)
+            .map_err(|e| WebError::Internal(e.to_string()))?
+            .unwrap_or(0),
+    };
     if size > MAX_BYTES {
         return Err(WebError::TooLarge(format!(
             "artifact {digest} is {size} bytes, more than the {MAX_BYTES} this page sends; \
              use `djx artifact get {digest} -o FILE`"
         )));
     }
-    store.get(digest).map_err(|e| match e {
+    store.get_from(digest, packed).map_err(|e| match e {
         ArtifactStoreError::Missing { .. } => WebError::NotFound(format!(
             "artifact {digest} is listed in the store, but its file is missing: {e}"
         )),

@@ -283,6 +283,13 @@ fn iris_runs_where_only_postgres_and_the_bucket_are_shared() {
         .expect("an artifact digest")
         .to_owned();
     assert!(!adder.path().join(".djx/artifacts").join(&digest).exists());
+    let packed = adder
+        .store()
+        .artifact_pack(&digest.parse().expect("a digest"))
+        .expect("artifact_pack");
+    // A forest of 100 trees is more than a pack takes: its own object.
+    assert!(show["artifacts"][0]["size"].as_u64() > Some(64 << 10));
+    assert!(packed.is_none() && s3.exists("artifacts", &digest));
     let got = adder.path().join("model.bin");
     s3.djx_ok(
         &adder,
@@ -459,7 +466,35 @@ fn jobs_put_back_while_the_gateway_is_down_finish_when_it_is_back() {
         "{}",
         String::from_utf8_lossy(&log)
     );
-    // Every artifact a record names is in the bucket.
-    let fsck = s3.djx_ok(&t, &["fsck"]);
+    // Every artifact a record names is in the bucket: these small ones in
+    // their commit's pack, read back from it, checked.
+    let fsck = s3.djx_ok(&t, &["fsck", "--content"]);
     assert!(fsck.contains("no problems"), "{fsck}");
+    let show: serde_json::Value =
+        serde_json::from_str(&s3.djx_ok(&t, &["show", &id.to_string(), "--json"])).expect("show");
+    let digest = show["artifacts"][0]["digest"]
+        .as_str()
+        .expect("a digest")
+        .to_owned();
+    let packed = store
+        .artifact_pack(&digest.parse().expect("a digest"))
+        .expect("pack");
+    assert!(
+        packed.is_some(),
+        "a small artifact is uploaded in its commit's pack"
+    );
+    assert!(!s3.exists("artifacts", &digest));
+    std::fs::remove_file(t.path().join(".djx/artifacts").join(&digest)).expect("drop the copy");
+    let got = t.path().join("got.txt");
+    s3.djx_ok(
+        &t,
+        &[
+            "artifact",
+            "get",
+            &digest,
+            "-o",
+            got.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(b3(&got), digest);
 }

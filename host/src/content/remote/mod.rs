@@ -10,6 +10,7 @@
 //! | `data/<digest>` | a single-file dataset, or one file of a tree |
 //! | `trees/<digest>` | a directory dataset's listing ([`tree`]) |
 //! | `artifacts/<digest>` | an artifact |
+//! | `packs/<digest>` | small artifacts one commit uploaded together ([`PackRef`]) |
 //!
 //! Every object is named by the blake3 digest of what it holds, and every
 //! read checks it: a corrupted or substituted object is refused, never used.
@@ -137,12 +138,20 @@ pub enum Kind {
     Tree,
     /// `artifacts/<digest>`.
     Artifact,
+    /// `packs/<digest>`: small artifacts uploaded together.
+    Pack,
 }
 
 impl Kind {
     /// Every kind, in listing order (a tree's listing before the files it
     /// lists).
-    pub const ALL: [Kind; 4] = [Kind::Module, Kind::Tree, Kind::Data, Kind::Artifact];
+    pub const ALL: [Kind; 5] = [
+        Kind::Module,
+        Kind::Tree,
+        Kind::Data,
+        Kind::Artifact,
+        Kind::Pack,
+    ];
 
     /// The folder of this kind under the prefix.
     pub fn folder(self) -> &'static str {
@@ -151,6 +160,7 @@ impl Kind {
             Kind::Data => "data",
             Kind::Tree => "trees",
             Kind::Artifact => "artifacts",
+            Kind::Pack => "packs",
         }
     }
 
@@ -174,8 +184,21 @@ impl fmt::Display for Kind {
             Kind::Data => "dataset file",
             Kind::Tree => "dataset tree",
             Kind::Artifact => "artifact",
+            Kind::Pack => "artifact pack",
         })
     }
+}
+
+/// Where a small artifact is when a commit uploaded it with others: at
+/// `offset` in the object `packs/<pack>` (its size is the artifact's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackRef {
+    /// The pack's digest (of all its bytes).
+    pub pack: Digest,
+    /// Where the artifact starts in it.
+    pub offset: u64,
+    /// The artifact's size.
+    pub len: u64,
 }
 
 /// One object listed in the bucket.
@@ -323,6 +346,15 @@ impl Remote {
         Ok(true)
     }
 
+    /// Stores `bytes` as object `digest` of `kind`, without asking first
+    /// (for objects that are new by construction, such as packs).
+    pub fn put_new(&self, kind: Kind, digest: &Digest, bytes: Vec<u8>) -> Result<()> {
+        let path = self.path(kind, digest);
+        self.block(self.store.put(&path, PutPayload::from(bytes)))
+            .map_err(self.request_err("uploading", kind, digest))?;
+        Ok(())
+    }
+
     /// Uploads the file at `file`, whose content has `digest`, as object
     /// `digest` of `kind` unless it is there; large files in parts. Returns
     /// whether it uploaded.
@@ -408,6 +440,18 @@ impl Remote {
             });
         }
         Ok(bytes)
+    }
+
+    /// Reads `len` bytes at `offset` of object `digest` of `kind`, unchecked.
+    pub fn get_range(&self, kind: Kind, digest: &Digest, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let path = self.path(kind, digest);
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = self
+            .block(self.store.get_range(&path, offset..offset + len))
+            .map_err(self.request_err("downloading", kind, digest))?;
+        Ok(bytes.to_vec())
     }
 
     /// Reads object `digest` of `kind` whole, unchecked.

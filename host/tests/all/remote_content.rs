@@ -69,6 +69,23 @@ impl S3 {
         stdout(&out)
     }
 
+    /// `djx artifact get` of `digest` in `t`: what it writes hashes to it.
+    #[track_caller]
+    fn artifact_get(&self, t: &TestDir, digest: &str) {
+        let got = t.path().join("artifact.out");
+        self.djx_ok(
+            t,
+            &[
+                "artifact",
+                "get",
+                digest,
+                "-o",
+                got.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(b3(&got), digest);
+    }
+
     /// The bucket, opened directly (to look at it, and to damage it).
     fn bucket(&self) -> object_store::aws::AmazonS3 {
         // The TLS provider djx installs for itself (the test asks over
@@ -290,18 +307,7 @@ fn iris_runs_where_only_postgres_and_the_bucket_are_shared() {
     // A forest of 100 trees is more than a pack takes: its own object.
     assert!(show["artifacts"][0]["size"].as_u64() > Some(64 << 10));
     assert!(packed.is_none() && s3.exists("artifacts", &digest));
-    let got = adder.path().join("model.bin");
-    s3.djx_ok(
-        &adder,
-        &[
-            "artifact",
-            "get",
-            &digest,
-            "-o",
-            got.to_str().expect("utf-8"),
-        ],
-    );
-    assert_eq!(b3(&got), digest);
+    s3.artifact_get(&adder, &digest);
     std::fs::remove_file(adder.path().join(".djx/artifacts").join(&digest)).expect("drop the copy");
     let mut ui = s3
         .env(&mut adder.djx())
@@ -485,16 +491,5 @@ fn jobs_put_back_while_the_gateway_is_down_finish_when_it_is_back() {
     );
     assert!(!s3.exists("artifacts", &digest));
     std::fs::remove_file(t.path().join(".djx/artifacts").join(&digest)).expect("drop the copy");
-    let got = t.path().join("got.txt");
-    s3.djx_ok(
-        &t,
-        &[
-            "artifact",
-            "get",
-            &digest,
-            "-o",
-            got.to_str().expect("utf-8"),
-        ],
-    );
-    assert_eq!(b3(&got), digest);
+    s3.artifact_get(&t, &digest);
 }

@@ -81,7 +81,7 @@ pub fn run(args: UiArgs) -> anyhow::Result<()> {
         let router = web::router(web::Config {
             store,
             token,
-            artifacts: ArtifactStore::open(&layout.artifacts)?.with_remote(layout.content.clone()),
+            artifacts: ArtifactStore::at(&layout.artifacts).with_remote(layout.content.clone()),
         });
         {
             let mut out = std::io::stdout().lock();

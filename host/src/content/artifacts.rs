@@ -75,13 +75,19 @@ pub struct ArtifactStore {
 impl ArtifactStore {
     /// Opens (creating if needed) the store at `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<ArtifactStore> {
-        let root = root.into();
-        fs::create_dir_all(&root).map_err(io_err("create", &root))?;
-        Ok(ArtifactStore {
-            root,
+        let store = ArtifactStore::at(root);
+        fs::create_dir_all(&store.root).map_err(io_err("create", &store.root))?;
+        Ok(store)
+    }
+
+    /// The store at `root`, not created until something is written to it
+    /// (for readers: `djx ui` starts whether or not it exists yet).
+    pub fn at(root: impl Into<PathBuf>) -> ArtifactStore {
+        ArtifactStore {
+            root: root.into(),
             sync: false,
             remote: None,
-        })
+        }
     }
 
     /// This store, backed by `remote` (when it is some): reads fall back to
@@ -266,6 +272,7 @@ impl ArtifactStore {
                         }
                         .into());
                     }
+                    fs::create_dir_all(&self.root).map_err(io_err("create", &self.root))?;
                     self.put(&bytes)?;
                 }
                 None => remote.download(Kind::Artifact, digest, &path)?,

@@ -219,7 +219,18 @@ pub struct Remote {
     store: Box<dyn ObjectStore>,
     prefix: String,
     url: String,
-    runtime: tokio::runtime::Runtime,
+    /// Always some until dropped (see the `Drop` impl).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        // A runtime dropped the usual way blocks, which tokio refuses
+        // inside another runtime (the UI's, say): let it end on its own.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl fmt::Debug for Remote {
@@ -254,7 +265,7 @@ impl Remote {
             store: opened.store,
             prefix: opened.prefix,
             url: url.trim_end_matches('/').to_owned(),
-            runtime,
+            runtime: Some(runtime),
         })
     }
 
@@ -291,11 +302,14 @@ impl Remote {
         F: Future + Send,
         F::Output: Send,
     {
+        let Some(runtime) = &self.runtime else {
+            unreachable!("a Remote's runtime lives as long as it does")
+        };
         if tokio::runtime::Handle::try_current().is_err() {
-            return self.runtime.block_on(f);
+            return runtime.block_on(f);
         }
         std::thread::scope(|s| {
-            s.spawn(|| self.runtime.block_on(f))
+            s.spawn(|| runtime.block_on(f))
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })

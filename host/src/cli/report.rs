@@ -17,6 +17,13 @@ pub struct ReportArgs {
     /// The HTML file to write (`-` for standard output).
     #[arg(short = 'o', long = "output")]
     output: PathBuf,
+    /// Group the jobs by these columns (comma separated, e.g.
+    /// `labels.max_depth`) in a grouped view: means with error bars. By
+    /// default an experiment with a dimension that looks like a repetition
+    /// (seed, fold, cv, iteration, repeat) is grouped by its other
+    /// dimensions.
+    #[arg(long = "group-by", value_delimiter = ',')]
+    group_by: Vec<String>,
 }
 
 /// Runs `djx report`.
@@ -24,7 +31,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
     let ids = resolve_exps(store.as_ref(), &args.experiments)?;
-    let html = djx_host::web::report::render(store.as_ref(), &ids).map_err(anyhow::Error::new)?;
+    let html = djx_host::web::report::render(store.as_ref(), &ids, &args.group_by)
+        .map_err(anyhow::Error::new)?;
     if Output::write_whole(&args.output, html.as_bytes())? {
         return Ok(());
     }

@@ -3,25 +3,12 @@
 //! place on it, and a chosen metric's value per job. Columns, not rows:
 //! 10,000 jobs are a few hundred kilobytes of JSON.
 
-use std::cmp::Ordering;
-use std::collections::HashMap;
-
 use serde_json::{Map, Value, json};
 
 use super::error::WebError;
 use crate::views::agg::Aggregate;
+use crate::views::dims::code;
 use crate::views::summary::Summary;
-
-/// Orders numbers by value (and anything else after them, by its JSON
-/// text).
-fn order(a: &Value, b: &Value) -> Ordering {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => a.to_string().cmp(&b.to_string()),
-    }
-}
 
 /// The plot data of `summary` for `metric` (by default
 /// [`Summary::default_metric`]) aggregated by `agg`. With `every_metric`
@@ -44,35 +31,9 @@ pub fn plot_data(
     let mut dims = Vec::new();
     let mut codes = Vec::new();
     for path in &summary.dims {
-        let values: Vec<Value> = summary
-            .jobs
-            .iter()
-            .map(|job| summary.path_value(job, path))
-            .collect();
-        // Numbers in order; anything else in the order the grid gives it.
-        let numeric = values.iter().all(Value::is_number);
-        let mut first_seen: Vec<&Value> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for v in &values {
-            if seen.insert(v.to_string()) {
-                first_seen.push(v);
-            }
-        }
-        if numeric {
-            first_seen.sort_by(|a, b| order(a, b));
-        }
-        let index: HashMap<String, usize> = first_seen
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.to_string(), i))
-            .collect();
-        let code: Vec<usize> = values
-            .iter()
-            .map(|v| index.get(&v.to_string()).copied().unwrap_or_default())
-            .collect();
-        let distinct: Vec<Value> = first_seen.into_iter().cloned().collect();
-        dims.push(json!({"name": path, "values": distinct, "numeric": numeric}));
-        codes.push(code);
+        let dim = code(summary, path);
+        dims.push(json!({"name": path, "values": dim.values, "numeric": dim.numeric}));
+        codes.push(dim.codes);
     }
     let y = |m: usize, agg: Aggregate| -> Vec<Option<f64>> {
         summary.jobs.iter().map(|job| job.value(m, agg)).collect()

@@ -5,12 +5,15 @@
 //! The job table takes `offset`, `limit`, `sort` (a column, `-column` for
 //! descending), `filter` (repeatable: `column OP value`, OP one of `=`,
 //! `!=`, `<`, `<=`, `>`, `>=`, `~` for contains) and `agg` (how a metric
-//! recorded several times is shown).
+//! recorded several times is shown); `group` (repeatable, or comma
+//! separated: the columns to group by, one row per group) and `spread`
+//! (the grouped plots' error bars: `std`, `sem` or `minmax`).
 
 use std::fmt::Write as _;
 
 use super::error::WebError;
 use crate::views::agg::Aggregate;
+use crate::views::groups::Spread;
 
 /// The most rows one page of the job table holds.
 pub const MAX_LIMIT: usize = 1000;
@@ -75,6 +78,27 @@ impl Params {
                 "{name}={text:?} is not a whole number from {min} to {max}"
             ))),
         }
+    }
+
+    /// The columns named by every `name=` (each may list several,
+    /// separated by commas), in order, without repeats.
+    pub fn columns(&self, name: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for value in self.all(name) {
+            for column in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                if !out.iter().any(|c| c == column) {
+                    out.push(column.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    /// `spread=`, or the default (`std`).
+    pub fn spread(&self) -> Result<Spread, WebError> {
+        self.one("spread")?
+            .map_or(Ok(Spread::default()), str::parse)
+            .map_err(WebError::BadRequest)
     }
 
     /// `agg=`, or the default (`last`).
@@ -198,6 +222,10 @@ pub struct JobsQuery {
     pub filters: Vec<Filter>,
     /// How metrics recorded several times are shown.
     pub agg: Aggregate,
+    /// The columns to group by (none: one row per job).
+    pub group: Vec<String>,
+    /// The grouped plots' error bars.
+    pub spread: Spread,
 }
 
 impl Default for JobsQuery {
@@ -208,12 +236,16 @@ impl Default for JobsQuery {
             sort: None,
             filters: Vec::new(),
             agg: Aggregate::default(),
+            group: Vec::new(),
+            spread: Spread::default(),
         }
     }
 }
 
 /// The names [`JobsQuery::parse`] reads.
-pub const JOBS_PARAMS: [&str; 5] = ["offset", "limit", "sort", "filter", "agg"];
+pub const JOBS_PARAMS: [&str; 7] = [
+    "offset", "limit", "sort", "filter", "agg", "group", "spread",
+];
 
 impl JobsQuery {
     /// Reads the job table's parameters (the caller checks for others).
@@ -245,6 +277,8 @@ impl JobsQuery {
                 .map(Filter::parse)
                 .collect::<Result<_, _>>()?,
             agg: p.agg()?,
+            group: p.columns("group"),
+            spread: p.spread()?,
         })
     }
 
@@ -260,6 +294,12 @@ impl JobsQuery {
         }
         if self.agg != Aggregate::default() {
             pairs.push(("agg", self.agg.to_string()));
+        }
+        if !self.group.is_empty() {
+            pairs.push(("group", self.group.join(",")));
+        }
+        if self.spread != Spread::default() {
+            pairs.push(("spread", self.spread.to_string()));
         }
         if self.offset > 0 {
             pairs.push(("offset", self.offset.to_string()));
@@ -330,6 +370,9 @@ mod tests {
             ("filter", "status=FINISHED"),
             ("filter", ""),
             ("agg", "max"),
+            ("group", "labels.depth, labels.width"),
+            ("group", "labels.depth"),
+            ("spread", "sem"),
             ("offset", "100"),
             ("limit", "50"),
         ]);
@@ -346,6 +389,8 @@ mod tests {
         assert_eq!(q.filters[0].value, "4");
         assert_eq!(q.agg, Aggregate::Max);
         assert_eq!((q.offset, q.limit), (100, 50));
+        assert_eq!(q.group, ["labels.depth", "labels.width"]);
+        assert_eq!(q.spread, Spread::Sem);
         let again = JobsQuery::parse(&params(
             &url_pairs(&q.to_query())
                 .iter()

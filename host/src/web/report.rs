@@ -11,7 +11,9 @@ use sha2::Digest as _;
 
 use super::assets;
 use super::error::WebError;
+use super::groups::{grouping, grouping_json};
 use super::pages::experiment::{Mode, header, plots, table};
+use super::pages::groups;
 use super::pages::layout::json_script;
 use super::plot::plot_data;
 use super::query::JobsQuery;
@@ -19,6 +21,7 @@ use super::table::page;
 use crate::store::{AttemptRow, JobStatus, Store};
 use crate::views::agg::Aggregate;
 use crate::views::curve;
+use crate::views::groups::{Spread, repetition_dims};
 use crate::views::summary::Summary;
 
 /// Curves a report carries per metric (the first finished jobs that have
@@ -26,14 +29,16 @@ use crate::views::summary::Summary;
 const REPORT_CURVES: usize = 5;
 const REPORT_POINTS: usize = 1000;
 
-/// The report of experiments `ids`, as HTML text.
-pub fn render(store: &dyn Store, ids: &[i64]) -> Result<String, WebError> {
+/// The report of experiments `ids`, as HTML text; `group_by` names the
+/// columns of the grouped view (empty: the dimensions that are not
+/// repetitions, when some are).
+pub fn render(store: &dyn Store, ids: &[i64], group_by: &[String]) -> Result<String, WebError> {
     let mut sections = Vec::new();
     let mut names = Vec::new();
     for &id in ids {
         let summary = Summary::build(store, id)?;
         names.push(summary.experiment.locked.name.clone());
-        sections.push(section(store, &summary)?);
+        sections.push(section(store, &summary, group_by)?);
     }
     let title = names.join(", ");
     let markup = html! {
@@ -84,27 +89,94 @@ pub fn content_security_policy(scripts: &[&str]) -> String {
     )
 }
 
-/// One experiment's section: header, plots, every job, and the data.
-fn section(store: &dyn Store, summary: &Summary) -> Result<maud::Markup, WebError> {
+/// One experiment's section: header, plots, the grouped view, every job,
+/// and the data.
+fn section(
+    store: &dyn Store,
+    summary: &Summary,
+    group_by: &[String],
+) -> Result<maud::Markup, WebError> {
     let query = JobsQuery {
         limit: usize::MAX,
         ..JobsQuery::default()
     };
     let rows = page(summary, &query)?;
-    let boot = json!({
+    let by = report_grouping(summary, group_by);
+    let mut boot = json!({
         "id": summary.experiment.id,
         "mode": "report",
         "plot": plot_data(summary, None, Aggregate::default(), true)?,
         "curves": curves(store, summary)?,
     });
+    let grouped = match &by {
+        Some((by, over)) => {
+            let mut by_agg = Map::new();
+            for agg in Aggregate::ALL {
+                let g = grouping(summary, by, agg)?;
+                by_agg.insert(
+                    agg.to_string(),
+                    grouping_json(summary, &g, None, Spread::default()),
+                );
+            }
+            if let Value::Object(map) = &mut boot {
+                map.insert("group".into(), json!(by));
+                map.insert("groups".into(), Value::Object(by_agg));
+            }
+            let grouped_query = JobsQuery {
+                group: by.clone(),
+                ..query.clone()
+            };
+            Some(html! {
+                section.grouped {
+                    h2 { "Grouped by " (by.join(", ")) @if !over.is_empty() { ": each group over " (over.join(", ")) } }
+                    div.controls { label { "error bars " select.spread {
+                        @for s in Spread::ALL { option value=(s.as_str()) { (s.as_str()) } }
+                    } } }
+                    div.dims.grouped {}
+                    (groups::table(summary, &grouped_query, Mode::Report)?)
+                }
+            })
+        }
+        None => None,
+    };
     Ok(html! {
         section.experiment data-exp=(summary.experiment.id) {
             (header(summary, false))
             (plots(summary, Aggregate::default()))
+            @if let Some(grouped) = grouped { (grouped) }
             section.jobs { (table(summary, &query, &rows, Mode::Report)) }
             script.djx-data type="application/json" { (json_script(&boot)) }
         }
     })
+}
+
+/// The report's grouping: `group_by` if given, else the dimensions that are
+/// not repetitions when some are; with the dimensions aggregated over.
+fn report_grouping(summary: &Summary, group_by: &[String]) -> Option<(Vec<String>, Vec<String>)> {
+    let by: Vec<String> = if group_by.is_empty() {
+        let reps = repetition_dims(summary);
+        if reps.is_empty() {
+            return None;
+        }
+        summary
+            .dims
+            .iter()
+            .filter(|d| !reps.contains(d))
+            .cloned()
+            .collect()
+    } else {
+        group_by.to_vec()
+    };
+    if by.is_empty() {
+        return None;
+    }
+    let over = summary
+        .dims
+        .iter()
+        .filter(|d| !by.contains(d))
+        .cloned()
+        .collect();
+    Some((by, over))
 }
 
 /// For each metric with curves, the downsampled curves of the first

@@ -7,6 +7,7 @@ mod artifact;
 mod build;
 mod cache;
 mod common;
+mod compare;
 mod exec;
 mod fsck;
 mod gc;
@@ -71,6 +72,9 @@ enum Command {
     Records(records::RecordsArgs),
     /// Everything about one job: inputs, digests, records, artifacts, log.
     Show(show::ShowArgs),
+    /// Jobs side by side: the labels and parameters that differ, metrics,
+    /// artifacts.
+    Compare(compare::CompareArgs),
     /// A job's log.
     Logs(logs::LogsArgs),
     /// Get artifacts out of the store.
@@ -135,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Jobs(args) => jobs::run(args),
         Command::Records(args) => records::run(args),
         Command::Show(args) => show::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Logs(args) => logs::run(args),
         Command::Artifact(args) => artifact::run(args),
         Command::Worker(args) => worker::run(args),

@@ -279,6 +279,19 @@ pub trait Store: Send + Sync {
     /// The attempts of a job that ended, oldest first.
     fn attempts(&self, job: i64) -> Result<Vec<AttemptRow>>;
 
+    /// The names of the artifacts of an experiment's results, with how
+    /// many jobs saved one of each.
+    fn experiment_artifact_names(&self, experiment: i64) -> Result<Vec<(String, u64)>>;
+
+    /// The artifacts called `name` of an experiment's results (at most
+    /// `limit`), with their jobs, in job order.
+    fn experiment_artifacts(
+        &self,
+        experiment: i64,
+        name: &str,
+        limit: u64,
+    ) -> Result<Vec<(i64, crate::records::ArtifactInfo)>>;
+
     /// Every attempt that stored, or reused from the cache, an artifact
     /// whose digest starts with `digest_prefix` (lowercase hex).
     fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>>;

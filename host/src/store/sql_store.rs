@@ -260,6 +260,36 @@ impl<B: Backend> Store for B {
         })
     }
 
+    fn experiment_artifact_names(&self, experiment: i64) -> Result<Vec<(String, u64)>> {
+        self.with_sql(|db| {
+            db.rows(
+                query!("experiment_artifact_names.sql"),
+                &[("experiment", Param::Int(experiment))],
+                |r| Ok((r.text("name")?.to_owned(), r.int("jobs")? as u64)),
+            )
+        })
+    }
+
+    fn experiment_artifacts(
+        &self,
+        experiment: i64,
+        name: &str,
+        limit: u64,
+    ) -> Result<Vec<(i64, ArtifactInfo)>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_sql(|db| {
+            db.rows(
+                query!("experiment_artifacts.sql"),
+                &[
+                    ("experiment", Param::Int(experiment)),
+                    ("name", Param::Text(name)),
+                    ("limit", Param::Int(limit)),
+                ],
+                |r| Ok((r.int("job_id")?, rows::artifact(r)?)),
+            )
+        })
+    }
+
     fn artifact_uses(&self, digest_prefix: &str) -> Result<Vec<ArtifactUse>> {
         self.with_sql(|db| {
             db.rows(

@@ -5,21 +5,29 @@
 //!
 //! - [`summary`]: one pass over an experiment's jobs and records, giving
 //!   every job's columns and metric aggregates ([`agg`], [`columns`]).
-//! - [`detail`]: everything known about one job.
+//! - [`detail`]: everything known about one job; [`compare`]: jobs side
+//!   by side.
+//! - [`groups`]: jobs grouped by dimensions, with means and spreads
+//!   ([`dims`] codes a dimension's values).
 //! - [`lineage`]: who produced or reused an artifact, and who used an input.
 //! - [`curve`]: a metric over steps ([`steps`]), downsampled
 //!   ([`downsample`]), read with the JSON scanner of [`json_scan`].
+//! - [`preview`]: what an artifact looks like without downloading it.
 //! - [`format`]: how durations and digests are shown.
 
 pub mod agg;
 pub mod columns;
+pub mod compare;
 pub mod curve;
 pub mod detail;
+pub mod dims;
 pub mod downsample;
 pub mod error;
 pub mod format;
+pub mod groups;
 pub mod json_scan;
 pub mod lineage;
+pub mod preview;
 pub mod steps;
 pub mod summary;
 

@@ -21,8 +21,10 @@ use crate::views::detail::JobDetail;
 use crate::views::lineage::{Lineage, check_prefix};
 use crate::views::summary::Summary;
 
-type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
-type ApiResult = Result<Json<Value>, ApiError>;
+/// A request's query parameters, as axum hands them over.
+pub type Q = Result<Query<Vec<(String, String)>>, QueryRejection>;
+/// What an API handler answers.
+pub type ApiResult = Result<Json<Value>, ApiError>;
 
 /// `GET /api/experiments`: as `djx ls --json`, in one list.
 pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> ApiResult {

@@ -18,11 +18,21 @@ use crate::content::remote::PackRef;
 /// `djx artifact get` copies larger ones.
 pub const MAX_BYTES: u64 = 256 << 20;
 
-/// `GET /artifacts/{digest}`.
-pub async fn download(
-    State(state): State<Arc<AppState>>,
-    Path(digest): Path<String>,
-) -> Result<Response, PageError> {
+/// An artifact the store lists: its name (the first one it was saved
+/// under), its digest and its size.
+pub struct Listed {
+    /// The name it was saved under.
+    pub name: String,
+    /// Its digest.
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+    packed: Option<PackRef>,
+}
+
+/// Finds artifact `digest` (a path segment) in the store: a 400 if it is no
+/// digest, a 404 if no job saved it.
+pub async fn find(state: &AppState, digest: &str) -> Result<Listed, WebError> {
     let digest: Digest = digest.parse().map_err(|_| {
         WebError::BadRequest(format!(
             "{digest:?} is not an artifact digest (64 lowercase hex characters)"
@@ -33,13 +43,12 @@ pub async fn download(
         .store
         .run(move |store| Ok(store.artifact_uses(&hex)?))
         .await?;
-    let Some(name) = uses
-        .iter()
-        .find(|u| u.digest == digest)
-        .map(|u| u.name.clone())
-    else {
-        return Err(WebError::NotFound(format!("no artifact {digest} is in the store")).into());
+    let Some(used) = uses.iter().find(|u| u.digest == digest) else {
+        return Err(WebError::NotFound(format!(
+            "no artifact {digest} is in the store"
+        )));
     };
+    let name = used.name.clone();
     let packed = match state.artifacts.remote().is_some() && !state.artifacts.contains(&digest) {
         true => {
             state
@@ -49,10 +58,43 @@ pub async fn download(
         }
         false => None,
     };
+    let size = match packed {
+        Some(at) => at.len,
+        None => used.size,
+    };
+    Ok(Listed {
+        name,
+        digest,
+        size,
+        packed,
+    })
+}
+
+/// The bytes of `listed`, checked against its digest; a 413 when it is
+/// larger than `max`.
+pub async fn read(state: &AppState, listed: &Listed, max: u64) -> Result<Vec<u8>, WebError> {
+    if listed.size > max {
+        return Err(WebError::TooLarge(format!(
+            "artifact {} is {} bytes, more than the {max} this page reads; \
+             use `djx artifact get {} -o FILE`",
+            listed.digest, listed.size, listed.digest
+        )));
+    }
     let store = state.artifacts.clone();
-    let bytes = tokio::task::spawn_blocking(move || read_checked(&store, &digest, packed))
+    let (digest, packed) = (listed.digest, listed.packed);
+    tokio::task::spawn_blocking(move || read_checked(&store, &digest, packed))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))??;
+        .map_err(|e| WebError::Internal(e.to_string()))?
+}
+
+/// `GET /artifacts/{digest}`.
+pub async fn download(
+    State(state): State<Arc<AppState>>,
+    Path(digest): Path<String>,
+) -> Result<Response, PageError> {
+    let listed = find(&state, &digest).await?;
+    let bytes = read(&state, &listed, MAX_BYTES).await?;
+    let (name, digest) = (listed.name, listed.digest);
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -84,19 +126,6 @@ fn read_checked(
     digest: &Digest,
     packed: Option<PackRef>,
 ) -> Result<Vec<u8>, WebError> {
-    let size = match packed {
-        Some(at) => at.len,
-        None => store
-            .size(digest)
-            .map_err(|e| WebError::Internal(e.to_string()))?
-            .unwrap_or(0),
-    };
-    if size > MAX_BYTES {
-        return Err(WebError::TooLarge(format!(
-            "artifact {digest} is {size} bytes, more than the {MAX_BYTES} this page sends; \
-             use `djx artifact get {digest} -o FILE`"
-        )));
-    }
     store.get_from(digest, packed).map_err(|e| match e {
         ArtifactStoreError::Missing { .. } => WebError::NotFound(format!(
             "artifact {digest} is listed in the store, but its file is missing: {e}"

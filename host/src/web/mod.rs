@@ -12,21 +12,27 @@
 //! | page | JSON twin |
 //! |---|---|
 //! | `/` | `/api/experiments` |
-//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot` |
+//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot`, `/api/experiments/{id}/groups`, `/api/experiments/{id}/artifacts` |
 //! | `/jobs/{id}` | `/api/jobs/{id}`, `/api/jobs/{id}/metrics?name=` |
 //! | `/lineage/{digest}` | `/api/lineage/{digest}` |
 //! | `/artifacts/{digest}` | (the artifact's bytes) |
+//! | `/artifacts/{digest}/preview`, `/artifacts/{digest}/view` | (a preview fragment; an image inline) |
+//! | `/compare?jobs=` | `/api/compare?jobs=` |
 
 pub mod access;
 pub mod api;
 pub mod artifact;
 pub mod assets;
 pub mod cache;
+pub mod compare;
 pub mod curve_cache;
 pub mod error;
+pub mod gallery;
+pub mod groups;
 pub mod handlers;
 pub mod pages;
 pub mod plot;
+pub mod preview;
 pub mod query;
 pub mod report;
 pub mod state;
@@ -69,11 +75,17 @@ pub fn router(config: Config) -> Router {
         .route("/jobs/{id}", get(pages::job))
         .route("/lineage/{digest}", get(pages::lineage))
         .route("/artifacts/{digest}", get(artifact::download))
+        .route("/artifacts/{digest}/preview", get(preview::html))
+        .route("/artifacts/{digest}/view", get(preview::view))
+        .route("/compare", get(compare::html))
+        .route("/api/compare", get(compare::api))
         .route("/assets/{name}", get(assets::serve))
         .route("/api/experiments", get(api::experiments))
         .route("/api/experiments/{id}", get(api::experiment))
         .route("/api/experiments/{id}/jobs", get(api::jobs))
         .route("/api/experiments/{id}/plot", get(api::plot))
+        .route("/api/experiments/{id}/groups", get(groups::groups))
+        .route("/api/experiments/{id}/artifacts", get(gallery::artifacts))
         .route("/api/jobs/{id}", get(api::job))
         .route("/api/jobs/{id}/metrics", get(api::metrics))
         .route("/api/lineage/{digest}", get(api::lineage))
@@ -95,13 +107,17 @@ async fn security_headers(mut response: axum::response::Response) -> axum::respo
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
+    // A response with its own policy (an artifact shown by itself) keeps
+    // it: it is stricter.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                 img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        );
+    }
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

@@ -27,6 +27,7 @@ mod spec_golden;
 mod sweeps;
 mod tls;
 mod ui;
+mod ui_decide;
 mod wasi_programs;
 mod what_guests_see;
 

@@ -12,17 +12,17 @@ use crate::browser::{Session, browser, get_json, http};
 use crate::support::*;
 
 /// A running `djx ui`, stopped when dropped.
-struct Ui {
+pub struct Ui {
     child: Child,
     /// `http://127.0.0.1:PORT` (no slash).
-    base: String,
+    pub base: String,
     /// The token (empty with `--no-token`).
-    token: String,
+    pub token: String,
 }
 
 impl Ui {
     /// Starts `djx ui --port 0` (any free port) in the test dir.
-    fn start(t: &TestDir, extra: &[&str]) -> Ui {
+    pub fn start(t: &TestDir, extra: &[&str]) -> Ui {
         let mut child = t
             .djx()
             .args(["ui", "--port", "0"])
@@ -45,13 +45,13 @@ impl Ui {
     }
 
     /// `path` on the server, with the token.
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         let sep = if path.contains('?') { '&' } else { '?' };
         format!("{}{path}{sep}token={}", self.base, self.token)
     }
 
     /// GET `path` with the token; status and JSON.
-    fn json(&self, path: &str) -> (u16, Value) {
+    pub fn json(&self, path: &str) -> (u16, Value) {
         get_json(
             &format!("{}{path}", self.base),
             &[("Authorization", &format!("token {}", self.token))],
@@ -59,7 +59,7 @@ impl Ui {
     }
 
     /// GET `path` with the token; status and text.
-    fn text(&self, path: &str) -> (u16, String) {
+    pub fn text(&self, path: &str) -> (u16, String) {
         let (status, _, body) = http(
             "GET",
             &format!("{}{path}", self.base),
@@ -78,7 +78,7 @@ impl Drop for Ui {
 }
 
 /// Adds and runs the iris experiment (36 jobs).
-fn iris(t: &TestDir) {
+pub fn iris(t: &TestDir) {
     let yml = iris_experiment(t);
     djx_ok(t, &["add", yml.to_str().expect("utf-8")]);
     djx_ok(t, &["run", "1", "--workers", "2"]);

@@ -78,7 +78,7 @@
 
   function drawDims(section, state, y) {
     const p = state.plot;
-    const box = $('.dims', section);
+    const box = $('.dims:not(.grouped)', section);
     if (!box) return;
     p.dims.forEach((dim, d) => {
       let el = box.children[d];
@@ -145,6 +145,94 @@
     });
   }
 
+  // ---- grouped: one mean per group along each grouped dimension, with
+  // error bars (the spread over the jobs each group aggregates)
+  function errorBars(color) {
+    return (params, api) => {
+      const lo = api.coord([api.value(0), api.value(1)]);
+      const hi = api.coord([api.value(0), api.value(2)]);
+      const w = 5;
+      const style = { stroke: color, lineWidth: 1.5 };
+      return { type: 'group', children: [
+        { type: 'line', shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style },
+        { type: 'line', shape: { x1: lo[0] - w, y1: lo[1], x2: lo[0] + w, y2: lo[1] }, style },
+        { type: 'line', shape: { x1: hi[0] - w, y1: hi[1], x2: hi[0] + w, y2: hi[1] }, style },
+      ] };
+    };
+  }
+
+  // The error bar of a group's statistics: mean ± std, mean ± s.e., or
+  // min to max; none where it is undefined (one job).
+  function band(s, spread) {
+    if (spread === 'minmax') return [s.min, s.max];
+    const d = spread === 'sem' ? s.sem : s.std;
+    return d === null || d === undefined ? null : [s.mean - d, s.mean + d];
+  }
+
+  function drawGroups(box, state) {
+    const g = state.groups;
+    if (!box || !g) return;
+    while (box.children.length > g.dims.length) box.lastChild.remove();
+    const spread = state.spread;
+    const spreadName = { std: '± std', sem: '± s.e.', minmax: 'min–max' }[spread] || spread;
+    g.dims.forEach((dim, d) => {
+      let el = box.children[d];
+      if (!el) {
+        el = document.createElement('div');
+        el.className = 'chart dim';
+        box.appendChild(el);
+      }
+      // One series per combination of the other grouped dimensions.
+      const bySeries = new Map();
+      g.groups.forEach((grp) => {
+        const s = grp.metrics[state.metric];
+        if (!s) return;
+        const other = g.dims.map((o, i) => i === d ? null : tail(o.name) + '=' + text(grp.key[o.name]))
+          .filter((x) => x !== null).join(', ');
+        if (!bySeries.has(other)) bySeries.set(other, []);
+        bySeries.get(other).push([grp.codes[d], s, grp]);
+      });
+      const names = Array.from(bySeries.keys());
+      const series = [];
+      names.forEach((name, si) => {
+        const color = COLORS[si % COLORS.length];
+        const shift = names.length > 1 ? (si - (names.length - 1) / 2) * 0.6 / names.length : 0;
+        const pts = bySeries.get(name).sort((a, b) => a[0] - b[0]);
+        const label = name || state.metric;
+        series.push({ type: 'line', name: label, data: pts.map(([c, s, grp]) => ({
+          value: [c + shift, s.mean], group: grp, stats: s })),
+          symbolSize: 7, itemStyle: { color }, lineStyle: { color, width: 2 } });
+        series.push({ type: 'custom', name: label, renderItem: errorBars(color), z: 3,
+          data: pts.map(([c, s]) => [c + shift, band(s, spread)]).filter(([, b]) => b)
+            .map(([x, b]) => [x, b[0], b[1]]),
+          encode: { x: 0, y: [1, 2] }, tooltip: { show: false }, silent: true });
+      });
+      const ticks = dim.values.map((_, i) => i);
+      const agg = state.agg === 'last' ? '' : ' (' + state.agg + ')';
+      draw(el, {
+        title: { text: state.metric + agg + ' by ' + tail(dim.name) + ', mean ' + spreadName,
+          left: 'center', top: 4, textStyle: { fontSize: 13 } },
+        grid: { left: 60, right: 20, top: names.length > 1 ? 66 : 40, bottom: 44 },
+        legend: names.length > 1 ? { top: 28, type: 'scroll', textStyle: { fontSize: 11 },
+          data: names } : undefined,
+        tooltip: { trigger: 'item', formatter: (it) => {
+          const s = it.data.stats;
+          if (!s) return '';
+          const key = Object.entries(it.data.group.key).map(([k, v]) => esc(tail(k)) + ' = ' + esc(text(v))).join('<br>');
+          return key + '<br>' + esc(state.metric) + ': mean ' + esc(num(s.mean)) +
+            (s.std !== null ? ', std ' + esc(num(s.std)) : '') + '<br>n = ' + esc(s.n) +
+            ', min ' + esc(num(s.min)) + ', max ' + esc(num(s.max));
+        } },
+        xAxis: { type: 'value', name: tail(dim.name), nameLocation: 'middle', nameGap: 26,
+          min: -0.5, max: dim.values.length - 0.5, splitLine: { show: false },
+          axisTick: { customValues: ticks },
+          axisLabel: { customValues: ticks, hideOverlap: true, formatter: (v) => text(dim.values[Math.round(v)]) } },
+        yAxis: { type: 'value', scale: true, axisLine: { onZero: false } },
+        series,
+      });
+    });
+  }
+
   function drawParallel(section, state, y) {
     const p = state.plot;
     const el = $('.chart.parallel', section);
@@ -189,8 +277,30 @@
       state.plot = await getJSON(state.data.api + '/plot?' + q);
       y = state.plot.y || [];
     }
-    drawDims(section, state, y);
+    if (state.data.groups) {
+      // A report: the grouped plots beside the plots of every job.
+      state.groups = await groupsOf(state);
+      drawGroups($('.dims.grouped', section), state);
+      drawDims(section, state, y);
+    } else if (state.group.length) {
+      state.groups = await groupsOf(state);
+      if (state.groups) drawGroups($('.dims', section), state);
+    } else {
+      const box = $('.dims', section);
+      if (box && state.groupsDrawn) box.replaceChildren();
+      drawDims(section, state, y);
+    }
+    state.groupsDrawn = state.group.length > 0;
     drawParallel(section, state, y);
+  }
+
+  // The grouping: asked of the server, or (in a report) the one it carries.
+  async function groupsOf(state) {
+    const have = state.data.groups;
+    if (have) return have[state.agg] || null;
+    const q = new URLSearchParams({ by: state.group.join(','), metric: state.metric,
+      agg: state.agg, spread: state.spread });
+    return getJSON(state.data.api + '/groups?' + q);
   }
 
   // ---- curves: several jobs' metric by step, downsampled on the server
@@ -229,26 +339,46 @@
   // The jobs whose curves are drawn: ticked in the table (the first five
   // that have curves, until the reader ticks others).
   function syncTicks(section, state) {
-    const boxes = $$('input.curve', section);
+    const boxes = $$('input.tick', section);
     if (state.data.curves) {
       const metric = ($('select.curve-metric', section) || {}).value;
       const have = state.data.curves[metric] || {};
       boxes.forEach((b) => { b.disabled = !have[b.dataset.job]; });
     }
-    if (!state.touched) {
-      state.selected = new Set(boxes.filter((b) => !b.disabled).slice(0, 5).map((b) => b.dataset.job));
+    const curves = $('section.curves', section);
+    if (!state.touched && curves && !curves.hidden) {
+      state.selected = new Set(boxes.filter((b) => !b.disabled && b.dataset.finished !== undefined)
+        .slice(0, 5).map((b) => b.dataset.job));
     }
     boxes.forEach((b) => { b.checked = state.selected.has(b.dataset.job); });
+    syncCompare(section, state);
+  }
+
+  // The compare button: two to ten ticked jobs.
+  function syncCompare(section, state) {
+    const button = $('button.compare', section);
+    if (!button) return;
+    const n = state.selected.size;
+    button.disabled = n < 2 || n > 10;
+    button.textContent = 'compare ' + n + ' ticked job' + (n === 1 ? '' : 's');
   }
 
   function wireCurves(section, state) {
     section.addEventListener('change', (e) => {
       const t = e.target;
-      if (t.matches && t.matches('input.curve')) {
+      if (t.matches && t.matches('input.tick')) {
         state.touched = true;
         if (t.checked) state.selected.add(t.dataset.job); else state.selected.delete(t.dataset.job);
+        syncCompare(section, state);
         drawCurves(section, state);
+        if (state.redrawGallery) state.redrawGallery();
       }
+    });
+    section.addEventListener('click', (e) => {
+      const b = e.target.closest && e.target.closest('button.compare');
+      if (!b || b.disabled) return;
+      const ids = Array.from(state.selected).map(Number).sort((x, y) => x - y);
+      location.href = '/compare?jobs=' + ids.join(',');
     });
     const select = $('select.curve-metric', section);
     if (select) {
@@ -276,6 +406,14 @@
     state.url = path.pathname + path.search;
     if (location.pathname + location.search !== state.url) history.replaceState(null, '', state.url);
     syncTicks(section, state);
+    // A new grouping (or error bar) redraws the plots.
+    const group = path.searchParams.getAll('group').join(',').split(',').filter(Boolean);
+    const spread = path.searchParams.get('spread') || 'std';
+    if (group.join(',') !== state.group.join(',') || spread !== state.spread) {
+      state.group = group;
+      state.spread = spread;
+      await drawPlots(section, state);
+    }
     window.djxRefreshes = (window.djxRefreshes || 0) + 1;
   }
 
@@ -354,6 +492,74 @@
     setTimeout(tick, 1000);
   }
 
+  // ---- artifact previews: fragments made (and escaped) by the server,
+  // put in place of their placeholders
+  async function fillPreview(el) {
+    if (el.dataset.filled) return;
+    el.dataset.filled = 'true';
+    try {
+      const r = await fetch(el.dataset.src, { headers: { accept: 'text/html' } });
+      const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+      const body = $('.preview-body', doc);
+      if (!body) throw new Error(($('.message', doc) || {}).textContent || r.statusText);
+      el.replaceChildren(document.adoptNode(body));
+      const img = $('img', el);
+      if (img && !img.complete) await new Promise((done) => { img.onload = done; img.onerror = done; });
+    } catch (err) {
+      const p = document.createElement('p');
+      p.className = 'hint';
+      p.textContent = 'no preview: ' + err.message;
+      el.append(p);
+    }
+  }
+  const fillPreviews = (root) => Promise.all($$('div.preview[data-src]', root).map(fillPreview));
+
+  const labelText = (labels) => Object.entries(labels || {})
+    .map(([k, v]) => k + '=' + text(v)).join(' ');
+
+  // The gallery: the artifact of one name across the jobs (or the ticked
+  // ones), side by side with their labels.
+  async function startGallery(section, state) {
+    const box = $('section.gallery', section);
+    if (!box) return;
+    const info = await getJSON(state.data.api + '/artifacts');
+    if (!info.names.length) return;
+    box.hidden = false;
+    const select = $('select.gallery-name', box);
+    const ticked = $('input.gallery-ticked', box);
+    select.replaceChildren(...info.names.map((n) => new Option(n.name + ' (' + n.jobs + ' jobs)', n.name)));
+    const image = info.names.find((n) => /\.(png|jpe?g|gif|webp)$/i.test(n.name)) ||
+      info.names.find((n) => /\.svg$/i.test(n.name));
+    if (image) select.value = image.name;
+    const draw = async () => {
+      const q = new URLSearchParams({ name: select.value });
+      if (ticked.checked) q.set('jobs', Array.from(state.selected).join(','));
+      const list = await getJSON(state.data.api + '/artifacts?' + q);
+      const items = $('.gallery-items', box);
+      items.replaceChildren(...list.artifacts.map((a) => {
+        const card = document.createElement('figure');
+        card.className = 'card';
+        card.dataset.job = a.job;
+        const caption = document.createElement('figcaption');
+        const link = document.createElement('a');
+        link.href = '/jobs/' + a.job;
+        link.textContent = 'job ' + a.job;
+        caption.append(link, ' ' + labelText(a.labels));
+        const preview = document.createElement('div');
+        preview.className = 'preview';
+        preview.dataset.src = '/artifacts/' + a.digest + '/preview';
+        card.append(caption, preview);
+        return card;
+      }));
+      await fillPreviews(items);
+    };
+    const redraw = () => draw().catch((err) => notice(section, err.message));
+    select.addEventListener('change', redraw);
+    ticked.addEventListener('change', redraw);
+    state.redrawGallery = () => { if (ticked.checked) redraw(); };
+    await draw();
+  }
+
   // ---- a report's table: sorted and filtered here, every row present
   function reportTable(section) {
     const table = $('table.jobs', section);
@@ -406,9 +612,30 @@
   function startExperiment(section) {
     const data = JSON.parse($('script.djx-data', section).textContent);
     const state = { data, plot: data.plot, metric: data.plot && data.plot.metric,
-      agg: (data.plot && data.plot.agg) || 'last', selected: new Set(), touched: false };
+      agg: (data.plot && data.plot.agg) || 'last', selected: new Set(), touched: false,
+      group: data.group || [], spread: data.spread || 'std' };
     const metric = $('.plots select.metric', section);
     if (metric) metric.addEventListener('change', () => { state.metric = metric.value; drawPlots(section, state); });
+    section.addEventListener('change', (e) => {
+      const t = e.target;
+      if (data.mode !== 'live' || !t.matches || !t.matches('input[name=group], select.spread')) return;
+      const form = t.closest('form.filters');
+      const u = new URL(state.url || location.href, location.href);
+      const group = $$('input[name=group]:checked', form).map((i) => i.value);
+      u.searchParams.delete('group');
+      if (group.length) u.searchParams.set('group', group.join(','));
+      const spread = $('select.spread', form).value;
+      if (spread === 'std') u.searchParams.delete('spread'); else u.searchParams.set('spread', spread);
+      u.searchParams.delete('offset');
+      loadTable(section, state, u.href).catch((err) => notice(section, err.message));
+    });
+    const spreadSelect = $('section.grouped select.spread', section);
+    if (spreadSelect) {
+      spreadSelect.addEventListener('change', () => {
+        state.spread = spreadSelect.value;
+        drawPlots(section, state);
+      });
+    }
     section.addEventListener('change', (e) => {
       if (!e.target.matches || !e.target.matches('select.agg')) return;
       state.agg = e.target.value;
@@ -423,13 +650,15 @@
     });
     wireCurves(section, state);
     syncTicks(section, state);
+    const work = [drawPlots(section, state), drawCurves(section, state)];
     if (data.mode === 'live') {
       wireTable(section, state);
       live(section, state);
+      work.push(startGallery(section, state));
     } else {
       reportTable(section);
     }
-    return Promise.all([drawPlots(section, state), drawCurves(section, state)]);
+    return Promise.all(work);
   }
 
   function startJob(section) {
@@ -437,12 +666,23 @@
     const select = $('select.curve-metric', section);
     const state = { data, selected: new Set([String(data.job)]), touched: true };
     if (select) select.addEventListener('change', () => drawCurves(section, state));
-    return drawCurves(section, state);
+    return Promise.all([drawCurves(section, state), fillPreviews(section)]);
+  }
+
+  // The compare page: every compared job's curves overlaid, and the
+  // artifacts previewed.
+  function startCompare(section) {
+    const data = JSON.parse($('script.djx-data', section).textContent);
+    const select = $('select.curve-metric', section);
+    const state = { data, selected: new Set(data.jobs.map(String)), touched: true };
+    if (select) select.addEventListener('change', () => drawCurves(section, state));
+    return Promise.all([drawCurves(section, state), fillPreviews(section)]);
   }
 
   function start() {
     const sections = $$('section.experiment').map((s) => [s, startExperiment])
-      .concat($$('section.job').map((s) => [s, startJob]));
+      .concat($$('section.job').map((s) => [s, startJob]))
+      .concat($$('section.compare').map((s) => [s, startCompare]));
     starting = sections.length;
     sections.forEach(([s, f]) => {
       Promise.resolve().then(() => f(s))

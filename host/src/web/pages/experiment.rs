@@ -128,11 +128,14 @@ fn agg_select(agg: Aggregate) -> Markup {
 }
 
 /// The data the page's script starts from.
-pub fn boot_data(summary: &Summary, agg: Aggregate, path: &str) -> Value {
+pub fn boot_data(summary: &Summary, query: &JobsQuery, path: &str) -> Value {
     let id = summary.experiment.id;
+    let agg = query.agg;
     json!({
         "id": id,
         "mode": "live",
+        "group": query.group,
+        "spread": query.spread,
         "jobs": summary.counts,
         "api": format!("/api/experiments/{id}"),
         "table": format!("{path}/table"),
@@ -146,13 +149,22 @@ pub fn body(
     query: &JobsQuery,
     path: &str,
 ) -> Result<Markup, super::super::error::WebError> {
-    let page = page(summary, query)?;
+    let jobs = jobs_section(summary, query, Mode::Live(path))?;
     Ok(html! {
         section.experiment data-exp=(summary.experiment.id) {
             (header(summary, true))
             (plots(summary, query.agg))
-            section.jobs { (table(summary, query, &page, Mode::Live(path))) }
-            script.djx-data type="application/json" { (json_script(&boot_data(summary, query.agg, path))) }
+            section.jobs { (jobs) }
+            section.gallery hidden {
+                h2 { "Artifacts" }
+                div.controls {
+                    label { "artifact " select.gallery-name {} }
+                    label { input.gallery-ticked type="checkbox"; " only the ticked jobs" }
+                    span.hint { " the artifact of one name across jobs, side by side" }
+                }
+                div.gallery-items {}
+            }
+            script.djx-data type="application/json" { (json_script(&boot_data(summary, query, path))) }
         }
     })
 }
@@ -161,7 +173,8 @@ pub fn body(
 pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'_>) -> Markup {
     let links = Links { query, mode };
     html! {
-        (controls(&links, page))
+        (filter_form(summary, &links))
+        (pager(&links, page))
         div.scroll {
         table.jobs {
             (table_head(summary, &links))
@@ -169,6 +182,24 @@ pub fn table(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'
         }
         }
     }
+}
+
+/// The table section: one row per job, or per group when `query.group`
+/// names columns.
+pub fn jobs_section(
+    summary: &Summary,
+    query: &JobsQuery,
+    mode: Mode<'_>,
+) -> Result<Markup, super::super::error::WebError> {
+    if query.group.is_empty() {
+        let page = page(summary, query)?;
+        return Ok(table(summary, query, &page, mode));
+    }
+    let links = Links { query, mode };
+    Ok(html! {
+        (filter_form(summary, &links))
+        (super::groups::table(summary, query, mode)?)
+    })
 }
 
 /// Links of the live table: the same query with one change.
@@ -236,14 +267,13 @@ impl Links<'_> {
     }
 }
 
-/// The filters and the pager (live), or the report's row filter.
-fn controls(links: &Links<'_>, page: &Page<'_>) -> Markup {
-    let (query, mode) = (links.query, links.mode);
+/// The filters, the group-by choices and the aggregate (live), or the
+/// report's row filter.
+fn filter_form(summary: &Summary, links: &Links<'_>) -> Markup {
+    let query = links.query;
     let link = |change: &dyn Fn(&mut JobsQuery)| links.link(change);
-    let first = query.offset + 1;
-    let last = query.offset + page.rows.len();
     html! {
-        @if let Mode::Live(path) = mode {
+        @if let Mode::Live(path) = links.mode {
             form.filters method="get" action=(path) {
                 @for (i, f) in query.filters.iter().enumerate() {
                     span.filter {
@@ -257,7 +287,22 @@ fn controls(links: &Links<'_>, page: &Page<'_>) -> Markup {
                 @if query.limit != crate::web::query::DEFAULT_LIMIT { input type="hidden" name="limit" value=(query.limit); }
                 label { " aggregate " (agg_select(query.agg)) }
                 button type="submit" { "apply" }
+                div.group-controls { (super::groups::chooser(summary, query)) }
             }
+        } @else {
+            div.filters { input.report-filter type="search" placeholder="filter rows: any text in the row"; span.shown {} }
+        }
+    }
+}
+
+/// The pager of the live table.
+fn pager(links: &Links<'_>, page: &Page<'_>) -> Markup {
+    let query = links.query;
+    let link = |change: &dyn Fn(&mut JobsQuery)| links.link(change);
+    let first = query.offset + 1;
+    let last = query.offset + page.rows.len();
+    html! {
+        @if let Mode::Live(_) = links.mode {
             p.pager {
                 @if page.rows.is_empty() { "no jobs" } @else { "jobs " (first) "–" (last) " of " (page.matched) }
                 @if page.matched != page.total { " (" (page.total) " in all)" }
@@ -267,9 +312,10 @@ fn controls(links: &Links<'_>, page: &Page<'_>) -> Markup {
                 @if last < page.matched {
                     " " a data-nav rel="next" href=(link(&|q: &mut JobsQuery| q.offset += q.limit)) { "next →" }
                 }
+                @if page.rows.len() > 1 {
+                    " " button.compare type="button" disabled title="tick two to ten jobs in the table" { "compare ticked jobs" }
+                }
             }
-        } @else {
-            div.filters { input.report-filter type="search" placeholder="filter rows: any text in the row"; span.shown {} }
         }
     }
 }
@@ -277,12 +323,12 @@ fn controls(links: &Links<'_>, page: &Page<'_>) -> Markup {
 /// The table's two header rows: column groups, then columns.
 fn table_head(summary: &Summary, links: &Links<'_>) -> Markup {
     let query = links.query;
-    let has_curves = summary.curve_metrics().next().is_some();
+    let has_ticks = ticks(summary, links.mode);
     let header = |column: &str, text: &str, numeric: bool| links.header(column, text, numeric);
     html! {
             thead {
             tr.groups {
-                th colspan=(1 + usize::from(has_curves)) {}
+                th colspan=(1 + usize::from(has_ticks)) {}
                 @if !summary.columns.labels.is_empty() { th.group colspan=(summary.columns.labels.len()) { "labels" } }
                 @if !summary.columns.params.is_empty() { th.group colspan=(summary.columns.params.len()) { "parameters" } }
                 th colspan="2" {}
@@ -290,7 +336,7 @@ fn table_head(summary: &Summary, links: &Links<'_>) -> Markup {
                 th colspan="2" { "digests" }
             }
             tr {
-                @if has_curves { th.curve title="overlay this job's curves" { "curve" } }
+                @if has_ticks { th.tick title="tick jobs to compare them or overlay their curves" { "✓" } }
                 (header("id", "id", true))
                 @for path in &summary.columns.labels {
                     (header(path, path.strip_prefix("labels.").unwrap_or(path), false))
@@ -311,17 +357,23 @@ fn table_head(summary: &Summary, links: &Links<'_>) -> Markup {
     }
 }
 
+/// Whether the table has a tick column: always live (to compare jobs and
+/// overlay curves), in a report only for curves.
+fn ticks(summary: &Summary, mode: Mode<'_>) -> bool {
+    matches!(mode, Mode::Live(_)) || summary.curve_metrics().next().is_some()
+}
+
 /// One row per job of the page.
 fn table_body(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<'_>) -> Markup {
-    let has_curves = summary.curve_metrics().next().is_some();
+    let has_ticks = ticks(summary, mode);
     let report = matches!(mode, Mode::Report);
     html! {
             tbody {
                 @for job in &page.rows {
                     @let row = &job.row;
                     tr data-job=(row.id) data-status=(row.status.as_str()) {
-                        @if has_curves {
-                            td.curve { @if row.status == JobStatus::Finished { input.curve type="checkbox" data-job=(row.id) title="overlay this job's curves"; } }
+                        @if has_ticks {
+                            td.tick { input.tick type="checkbox" data-job=(row.id) data-finished[row.status == JobStatus::Finished] title="tick to compare, or to overlay its curves"; }
                         }
                         td.num data-v=(row.id) { @if report { (row.id) } @else { a href=(format!("/jobs/{}", row.id)) { (row.id) } } }
                         @for value in &job.cells { (cell(value)) }

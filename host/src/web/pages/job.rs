@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use super::experiment::short;
 use super::format::{duration_ms, when};
 use super::layout::json_script;
+use super::preview::thumbnail;
 use crate::views::detail::JobDetail;
+
+/// Artifacts previewed on the page.
+pub const PREVIEWS: usize = 24;
 
 /// Records shown on the page (the JSON twin takes `records=`).
 pub const PAGE_RECORDS: usize = 1000;
@@ -119,6 +123,12 @@ pub fn body(d: &JobDetail, curves: &[String]) -> Markup {
                     td.num { (a.size) }
                     td { a href=(format!("/lineage/{}", a.digest)) { "lineage" } }
                 } } }
+            }
+            @if !d.artifacts.is_empty() {
+                div.previews {
+                    @for a in d.artifacts.iter().take(PREVIEWS) { (thumbnail(&a.name, a)) }
+                }
+                @if d.artifacts.len() > PREVIEWS { p.hint { "previews of the first " (PREVIEWS) " artifacts" } }
             }
             @if !d.log.is_empty() {
                 h2 { "Log" }

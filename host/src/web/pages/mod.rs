@@ -2,11 +2,14 @@
 //! a little script on top for the plots and live updates. Every page has a
 //! JSON twin under `/api` with the same data.
 
+pub mod compare;
 pub mod experiment;
 pub mod format;
+pub mod groups;
 pub mod job;
 pub mod layout;
 pub mod lists;
+pub mod preview;
 
 use std::sync::Arc;
 
@@ -18,7 +21,6 @@ use super::error::{PageError, WebError};
 use super::handlers::{blocking, id, params};
 use super::query::{JOBS_PARAMS, JobsQuery};
 use super::state::AppState;
-use super::table::page;
 use crate::views::detail::JobDetail;
 use crate::views::lineage::{Lineage, check_prefix};
 
@@ -87,10 +89,9 @@ pub async fn table(
     let entry = state.summaries.get(&state.store, exp).await?;
     let html = blocking(move || {
         let s = entry.read()?;
-        let page = page(&s, &query)?;
         let path = format!("/experiments/{exp}");
         let counts = experiment::counts(&s.counts);
-        let table = experiment::table(&s, &query, &page, experiment::Mode::Live(&path));
+        let table = experiment::jobs_section(&s, &query, experiment::Mode::Live(&path))?;
         Ok(maud::html! {
             div.fragment-counts { (counts) }
             div.fragment-table { (table) }

@@ -1,6 +1,8 @@
 //! Emits `records` records with `spin` busy iterations before each, then
-//! saves a small artifact if `artifact` is set, then fails if `fail` is set. Each record names the job's `id` label, so a test
-//! can count exactly how often every job's records were kept.
+//! saves a small artifact if `artifact` is set, then saves each dataset
+//! named in `save` (artifact name: dataset name) as an artifact, then fails
+//! if `fail` is set. Each record names the job's `id` label, so a test can
+//! count exactly how often every job's records were kept.
 
 use serde::Deserialize;
 
@@ -13,6 +15,8 @@ struct Params {
     fail: bool,
     #[serde(default)]
     artifact: bool,
+    #[serde(default)]
+    save: std::collections::BTreeMap<String, String>,
 }
 
 fn run() -> djx::Result<()> {
@@ -33,6 +37,11 @@ fn run() -> djx::Result<()> {
         let bytes = format!("steps job {} acc {acc}", labels["id"]);
         let saved = djx::artifact::save("steps.txt", bytes.as_bytes())?;
         djx::record("saved").artifact("steps.txt", &saved).emit()?;
+    }
+    for (name, dataset) in &p.save {
+        let bytes = std::fs::read(djx::dataset_info(dataset)?.path)?;
+        let saved = djx::artifact::save(name, &bytes)?;
+        djx::record("saved").artifact(name, &saved).emit()?;
     }
     djx::ensure!(!p.fail, "asked to fail after {} records", p.records);
     Ok(())

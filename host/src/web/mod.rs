@@ -12,7 +12,7 @@
 //! | page | JSON twin |
 //! |---|---|
 //! | `/` | `/api/experiments` |
-//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot`, `/api/experiments/{id}/groups`, `/api/experiments/{id}/artifacts` |
+//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot`, `/api/experiments/{id}/groups`, `/api/experiments/{id}/artifacts`, `/api/experiments/{id}/events` (server-sent events) |
 //! | `/jobs/{id}` | `/api/jobs/{id}`, `/api/jobs/{id}/metrics?name=` |
 //! | `/lineage/{digest}` | `/api/lineage/{digest}` |
 //! | `/artifacts/{digest}` | (the artifact's bytes) |
@@ -27,6 +27,7 @@ pub mod cache;
 pub mod compare;
 pub mod curve_cache;
 pub mod error;
+pub mod events;
 pub mod gallery;
 pub mod groups;
 pub mod handlers;
@@ -86,6 +87,7 @@ pub fn router(config: Config) -> Router {
         .route("/api/experiments/{id}/plot", get(api::plot))
         .route("/api/experiments/{id}/groups", get(groups::groups))
         .route("/api/experiments/{id}/artifacts", get(gallery::artifacts))
+        .route("/api/experiments/{id}/events", get(events::events))
         .route("/api/jobs/{id}", get(api::job))
         .route("/api/jobs/{id}/metrics", get(api::metrics))
         .route("/api/lineage/{digest}", get(api::lineage))

@@ -347,6 +347,11 @@ fn live_counts(backend: Backend) {
         "6"
     );
     b.js("window.marker = 'kept'; return 1");
+    assert_eq!(
+        b.js("return window.djxLive"),
+        "sse",
+        "updates come as events"
+    );
     let mut run = spawn_run(&t, 1);
     b.wait_for(
         "all six jobs finished on the page",
@@ -372,6 +377,7 @@ fn live_counts(backend: Backend) {
         20,
         "echarts.getInstanceByDom(document.querySelector('.chart.curve')).getOption().series.length === 5",
     );
+    assert_eq!(b.js("return window.djxLive"), "sse", "and kept coming");
     b.screenshot("experiment-live");
 }
 
@@ -430,6 +436,14 @@ fn report_offline(backend: Backend) {
     b.js("const i = document.querySelector('input.report-filter'); i.value = 'many_both'; i.dispatchEvent(new Event('input')); return 1");
     let visible = b.js("return Array.from(document.querySelectorAll('table.jobs tbody tr')).filter(r => !r.hidden).length");
     assert_eq!(visible, 9, "the many_both jobs");
+    // The cross-validation folds look like repetitions: the report groups
+    // over them, by the other two dimensions, with error bars.
+    let grouped = b.js("return document.querySelectorAll('table.grouped tbody tr').length");
+    assert_eq!(grouped, 12, "max_depth x min_samples");
+    let bars = b.js(
+        "return echarts.getInstanceByDom(document.querySelector('.dims.grouped .chart')).getOption().series.filter(s => s.type === 'custom').length",
+    );
+    assert_eq!(bars, 4, "a series of error bars per min_samples");
     b.screenshot("report");
     b.offline(false);
 }

@@ -422,4 +422,62 @@ fn artifact_previews(backend: Backend) {
     assert_eq!(b.js("return localStorage.getItem('pwned')"), Value::Null);
 }
 
-on_both_stores!(compare_and_group_iris, artifact_previews);
+/// The job counts sent on `/api/experiments/1/events`, as they come,
+/// until `done` holds for one of them.
+fn events_until(ui: &Ui, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    use std::io::{Read, Write};
+    let host = ui.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET /api/experiments/1/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: token {}\r\n\r\n",
+        ui.token
+    )
+    .expect("request");
+    let mut raw = String::new();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).expect("the stream stays open");
+        assert!(n > 0, "the stream ended: {raw}");
+        raw.push_str(&String::from_utf8_lossy(&buf[..n]));
+        let events: Vec<Value> = raw
+            .split("event: counts\ndata: ")
+            .skip(1)
+            .filter_map(|rest| rest.split('\n').next())
+            .map(|data| serde_json::from_str::<Value>(data).expect("JSON data")["jobs"].clone())
+            .collect();
+        if events.len() > seen.len() {
+            seen = events;
+            if seen.last().is_some_and(&done) {
+                assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+                assert!(raw.contains("text/event-stream"), "{raw}");
+                return seen;
+            }
+        }
+    }
+}
+
+/// `/api/experiments/{id}/events` sends the counts at once and then each
+/// change while jobs run.
+fn live_events(backend: Backend) {
+    let t = TestDir::on(backend);
+    let yml = steps_experiment(&t, "slow", 4, 20, 2_000_000, "");
+    djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    let ui = Ui::start(&t, &[]);
+    let first = events_until(&ui, |_| true);
+    assert_eq!(first[0]["unassigned"], 4, "{first:?}");
+    let mut run = spawn_run(&t, 1);
+    let seen = events_until(&ui, |c| c["finished"] == 4);
+    assert!(run.wait().expect("djx run").success());
+    // Each event is a change, and the finished count only grows.
+    assert!(seen.windows(2).all(|w| w[0] != w[1]), "{seen:?}");
+    let finished: Vec<u64> = seen.iter().filter_map(|c| c["finished"].as_u64()).collect();
+    assert!(finished.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
+    assert!(seen.len() >= 2, "{seen:?}");
+}
+
+on_both_stores!(compare_and_group_iris, artifact_previews, live_events);

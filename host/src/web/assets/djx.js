@@ -130,10 +130,12 @@
         : { type: 'value', scale: true };
       const agg = state.agg === 'last' ? '' : ' (' + state.agg + ')';
       draw(el, {
-        title: { text: state.metric + agg + ' by ' + tail(dim.name), left: 'center',
+        // The title, then the legend on its own line below it (with four
+        // or more series the two overlapped when they shared one).
+        title: { text: state.metric + agg + ' by ' + tail(dim.name), left: 'center', top: 4,
           textStyle: { fontSize: 13 } },
-        grid: { left: 60, right: 20, top: c < 0 ? 40 : 62, bottom: 44 },
-        legend: c < 0 ? undefined : { top: 24, type: 'scroll', textStyle: { fontSize: 11 } },
+        grid: { left: 60, right: 20, top: c < 0 ? 40 : 66, bottom: 44 },
+        legend: c < 0 ? undefined : { top: 28, type: 'scroll', textStyle: { fontSize: 11 } },
         tooltip: { trigger: 'item', formatter: (it) => 'job ' + esc(it.data[2]) + '<br>' +
           esc(tail(dim.name)) + ' = ' +
           esc(text(dim.values[p.codes[d][p.jobs.indexOf(it.data[2])]])) +
@@ -462,34 +464,59 @@
     if (curveBox && curves.length) curveBox.hidden = false;
   }
 
+  // Live updates: the counts come by server-sent events; when a change
+  // arrives, the table, plots and curves are read again. Without the
+  // stream (it failed, or a proxy buffers it), the page polls.
   function live(section, state) {
     state.url = location.pathname + location.search;
     // The counts the page was drawn with: any change after is shown.
     let last = JSON.stringify(state.data.jobs);
-    const tick = async () => {
+    const changed = async (jobs) => {
+      const counts = JSON.stringify(jobs);
+      if (counts === last) return;
+      await loadTable(section, state, state.url);
+      const q = new URLSearchParams({ agg: state.agg });
+      if (state.metric) q.set('metric', state.metric);
+      state.plot = await getJSON(state.data.api + '/plot?' + q);
+      state.metric = state.plot.metric;
+      controls(section, state);
+      // Curves may have just appeared: tick jobs to draw.
+      syncTicks(section, state);
+      await drawPlots(section, state);
+      await drawCurves(section, state);
+      last = counts;
+    };
+    const poll = async () => {
       let active = true;
       try {
         const info = await getJSON(state.data.api);
-        const counts = JSON.stringify(info.jobs);
         active = info.jobs.unassigned + info.jobs.assigned > 0;
-        if (counts !== last) {
-          await loadTable(section, state, state.url);
-          const q = new URLSearchParams({ agg: state.agg });
-          if (state.metric) q.set('metric', state.metric);
-          state.plot = await getJSON(state.data.api + '/plot?' + q);
-          state.metric = state.plot.metric;
-          controls(section, state);
-          await drawPlots(section, state);
-          await drawCurves(section, state);
-        }
-        last = counts;
+        await changed(info.jobs);
         notice(section, '');
       } catch (err) {
         notice(section, 'Not updating: ' + err.message);
       }
-      setTimeout(tick, active ? 1000 : 5000);
+      setTimeout(poll, active ? 1000 : 5000);
     };
-    setTimeout(tick, 1000);
+    if (!window.EventSource) {
+      window.djxLive = 'poll';
+      setTimeout(poll, 1000);
+      return;
+    }
+    const events = new EventSource(state.data.api + '/events');
+    window.djxLive = 'sse';
+    let chain = Promise.resolve();
+    events.addEventListener('counts', (e) => {
+      const jobs = JSON.parse(e.data).jobs;
+      chain = chain.then(() => changed(jobs))
+        .then(() => notice(section, ''))
+        .catch((err) => notice(section, 'Not updating: ' + err.message));
+    });
+    events.addEventListener('error', () => {
+      events.close();
+      window.djxLive = 'poll';
+      setTimeout(poll, 1000);
+    });
   }
 
   // ---- artifact previews: fragments made (and escaped) by the server,

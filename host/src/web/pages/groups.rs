@@ -85,7 +85,7 @@ pub fn table(summary: &Summary, query: &JobsQuery, mode: Mode<'_>) -> Result<Mar
     Ok(html! {
         p.pager { (g.groups.len()) " groups of " (summary.jobs.len()) " jobs, by " (query.group.join(", ")) }
         div.scroll {
-        table.jobs.grouped {
+        table.grouped {
             thead {
                 tr.groups {
                     th.group colspan=(g.by.len() + 1) { "group" }

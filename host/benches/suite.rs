@@ -21,8 +21,10 @@
 //! | W1 | `djx ui` on P1's store: the experiment page of N jobs, drawn completely in headless Chromium | ≤ 1 s |
 //! | W2 | `djx ui` on P1's store: a page of 100 jobs sorted by a metric from the jobs API | ≤ 50 ms |
 //! | W3 | `djx ui` on P2's store: a 1,000,000-point curve reaches the browser downsampled to ≤ 5,000 points | ≤ 300 ms |
+//! | W4 | `djx ui`: N jobs of a seed × rate grid grouped by the rate (N/100 groups) from the groups API | ≤ 200 ms |
+//! | W5 | `djx ui`: the compare page of 10 jobs with 1,000-point curves, drawn completely in headless Chromium | ≤ 1 s |
 //!
-//! W1 and W3 need Chromium and chromedriver (Debian's `chromium` and
+//! W1, W3 and W5 need Chromium and chromedriver (Debian's `chromium` and
 //! `chromium-driver`); without them they are skipped with a message.
 
 use std::path::{Path, PathBuf};
@@ -436,21 +438,26 @@ fn ui_table(
     let _ = ui.wait();
 }
 
+/// A temporary store with experiment `yml` added and run by `djx run 1`
+/// (with `args` more).
+fn ran_experiment(yml: &str, args: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("exp.yml"), yml).expect("write");
+    timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], None)]);
+    let mut run = vec!["run", "1", "--no-progress"];
+    run.extend_from_slice(args);
+    timed(vec![djx_cmd(dir.path(), &run, None)]);
+    dir
+}
+
 /// W3 for one run: a million-point curve (P2's job), fetched and parsed by
 /// the browser's `fetch`: the first request, and a second one.
 fn ui_curve(b: &browser::Session, w3: &mut Row, w3_kept: &mut Row) {
-    let dir = tempfile::tempdir().expect("tempdir");
     let yml = format!(
         "name: firehose\nmodule: {}\nlimits: {{records: {POINTS}}}\njob:\n  parameter: {{points: {POINTS}}}\n",
         djx_fixtures::FIREHOSE
     );
-    std::fs::write(dir.path().join("exp.yml"), yml).expect("write");
-    timed(vec![djx_cmd(dir.path(), &["add", "exp.yml"], None)]);
-    timed(vec![djx_cmd(
-        dir.path(),
-        &["run", "1", "--no-progress"],
-        None,
-    )]);
+    let dir = ran_experiment(&yml, &[]);
     let (mut ui, base) = start_ui(dir.path());
     b.goto(&format!("{base}/"));
     let fetch = || -> (f64, u64) {
@@ -469,6 +476,73 @@ fn ui_curve(b: &browser::Session, w3: &mut Row, w3_kept: &mut Row) {
     assert!(points <= 5000, "{points} points reached the browser");
     w3.add(ms, 0);
     w3_kept.add(fetch().0, 0);
+    let _ = ui.kill();
+    let _ = ui.wait();
+}
+
+/// Requests timed per W4 run.
+const W4_REQUESTS: usize = 10;
+
+/// W4 for one run: `jobs` jobs of a grid of 100 seeds × `jobs / 100`
+/// rates, grouped by the rate from the API (the first request, which
+/// builds the summary, and the median of the others).
+fn ui_groups(jobs: usize, w4: &mut Row, w4_cold: &mut Row) {
+    let rates: Vec<String> = (0..(jobs / 100).max(1)).map(|i| i.to_string()).collect();
+    let seeds: Vec<String> = (0..100.min(jobs)).map(|i| i.to_string()).collect();
+    let yml = format!(
+        "name: groups\nmodule: {}\njob:\n  labels: {{model: rf}}\nexperiment:\n  grid:\n    - labels.seed: [{}]\n    - labels.rate: [{}]\n",
+        djx_fixtures::BOOKKEEPING,
+        seeds.join(", "),
+        rates.join(", ")
+    );
+    let dir = ran_experiment(&yml, &["--workers", "2"]);
+    let (mut ui, base) = start_ui(dir.path());
+    let get = || -> f64 {
+        let started = Instant::now();
+        let url = format!("{base}/api/experiments/1/groups?by=labels.rate&metric=m3");
+        let (status, _, body) = browser::http("GET", &url, &[], None);
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let groups: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(groups["groups"].as_array().map(Vec::len), Some(rates.len()));
+        ms
+    };
+    w4_cold.add(get(), 0);
+    let times: Vec<f64> = (0..W4_REQUESTS).map(|_| get()).collect();
+    w4.add(stats(&times).0, 0);
+    let _ = ui.kill();
+    let _ = ui.wait();
+}
+
+/// W5 for one run: the compare page of 10 jobs, each with a 1,000-point
+/// curve, from navigation until its curves are drawn (the second visit:
+/// assets cached).
+fn ui_compare(b: &browser::Session, w5: &mut Row) {
+    let ids: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+    let yml = format!(
+        "name: compare\nmodule: {}\njob:\n  parameter: {{records: 1000}}\nexperiment:\n  grid:\n    - labels.id: [{}]\n",
+        djx_fixtures::STEPS,
+        ids.join(", ")
+    );
+    let dir = ran_experiment(&yml, &[]);
+    let (mut ui, base) = start_ui(dir.path());
+    let render = || -> f64 {
+        b.goto(&format!("{base}/compare?jobs=1,2,3,4,5,6,7,8,9,10"));
+        b.wait_for(
+            "the page drawn",
+            60,
+            "document.documentElement.dataset.ready",
+        );
+        let series = b.js(
+            "return echarts.getInstanceByDom(document.querySelector('.chart.curve')).getOption().series.length",
+        );
+        assert_eq!(series, 10, "a curve per job");
+        b.js("return window.djxReadyAt")
+            .as_f64()
+            .expect("djxReadyAt")
+    };
+    render();
+    w5.add(render(), 0);
     let _ = ui.kill();
     let _ = ui.wait();
 }
@@ -776,9 +850,30 @@ fn main() {
         "ms",
         "",
     );
-    let wants_ui = wanted("W1") || wanted("W2") || wanted("W3");
-    let session = if wanted("W1") || wanted("W3") {
-        browser::browser("W1, W3")
+    let mut w4 = Row::new(
+        "W4",
+        format!(
+            "djx ui: groups API, {jobs} jobs grouped by one dimension ({} groups; median of {W4_REQUESTS})",
+            (jobs / 100).max(1)
+        ),
+        "ms",
+        "≤ 200 ms",
+    );
+    let mut w4_cold = Row::new(
+        "W4",
+        "the same, first request (reads the experiment's summary)",
+        "ms",
+        "",
+    );
+    let mut w5 = Row::new(
+        "W5",
+        "djx ui: compare page of 10 jobs with their curves, drawn in headless Chromium",
+        "ms",
+        "≤ 1 s",
+    );
+    let wants_ui = wanted("W1") || wanted("W2") || wanted("W3") || wanted("W4") || wanted("W5");
+    let session = if wanted("W1") || wanted("W3") || wanted("W5") {
+        browser::browser("W1, W3, W5")
     } else {
         None
     };
@@ -847,6 +942,12 @@ fn main() {
             if let (true, Some(b)) = (wanted("W3"), session.as_ref()) {
                 ui_curve(b, &mut w3, &mut w3_kept);
             }
+            if wanted("W4") {
+                ui_groups(jobs, &mut w4, &mut w4_cold);
+            }
+            if let (true, Some(b)) = (wanted("W5"), session.as_ref()) {
+                ui_compare(b, &mut w5);
+            }
         }
         if wanted("P6") {
             match &database {
@@ -889,7 +990,7 @@ fn main() {
         .chain(p3.iter().flatten())
         .chain([
             &p4, &p4_limit, &p4_ratio, &p4_wasi, &p5, &p6_1, &p6_2, &p6_ratio, &p6_p1, &w1, &w2,
-            &w2_cold, &w3, &w3_kept,
+            &w2_cold, &w3, &w3_kept, &w4, &w4_cold, &w5,
         ])
         .chain(scale.iter().flat_map(|s| s.rows()))
     {

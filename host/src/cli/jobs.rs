@@ -37,8 +37,12 @@ enum Format {
 #[derive(Args)]
 pub struct JobsArgs {
     /// The experiment (an id, or `last`).
-    #[arg(value_parser = parse_exp)]
-    experiment: ExpRef,
+    #[arg(value_parser = parse_exp, required_unless_present = "project")]
+    experiment: Option<ExpRef>,
+    /// Every experiment of this project instead, as one list (with an
+    /// `experiment` column).
+    #[arg(long, conflicts_with = "experiment")]
+    project: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
@@ -54,14 +58,40 @@ pub struct JobsArgs {
 pub fn run(args: JobsArgs) -> anyhow::Result<()> {
     let layout = layout()?;
     let store = open_store(&layout)?;
-    let [exp] = resolve_exps(store.as_ref(), &[args.experiment])?[..] else {
-        unreachable!("one reference gives one id")
-    };
     let format = if args.json { Format::Json } else { args.format };
-    match format {
-        Format::Csv => return write_csv(store.as_ref(), exp, &args.output),
-        Format::Parquet => return write_parquet(store.as_ref(), exp, &args.output),
-        Format::Table | Format::Json => {}
+    let exps: Vec<i64> = match (&args.project, args.experiment) {
+        (Some(project), _) => {
+            let ids: Vec<i64> = store
+                .experiments()?
+                .into_iter()
+                .filter(|e| e.project.as_deref() == Some(project.as_str()))
+                .map(|e| e.id)
+                .collect();
+            if ids.is_empty() {
+                anyhow::bail!("no experiment has the project {project:?} (`djx ls` lists them)");
+            }
+            if matches!(format, Format::Csv | Format::Parquet) {
+                anyhow::bail!(
+                    "--project lists jobs as a table or JSON lines; for CSV or Parquet, \
+                     export each experiment ({})",
+                    ids.iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            ids
+        }
+        (None, Some(exp)) => resolve_exps(store.as_ref(), &[exp])?,
+        (None, None) => unreachable!("clap requires one"),
+    };
+    let project = args.project.is_some();
+    if let [exp] = exps[..] {
+        match format {
+            Format::Csv => return write_csv(store.as_ref(), exp, &args.output),
+            Format::Parquet => return write_parquet(store.as_ref(), exp, &args.output),
+            Format::Table | Format::Json => {}
+        }
     }
     let mut out = Output::create(&args.output)?;
     // Jobs stream from the store: the first line comes at once, and memory
@@ -69,47 +99,66 @@ pub fn run(args: JobsArgs) -> anyhow::Result<()> {
     let mut failed = WriteError::<std::io::Error>::default();
     if format == Format::Json {
         let mut line = Vec::new();
-        let read = store.each_job(exp, &mut |job| {
-            line.clear();
-            serde_json::to_writer(&mut line, &job).map_err(|e| failed.keep(e.into()))?;
-            line.push(b'\n');
-            out.write_all(&line).map_err(|e| failed.keep(e))
-        });
+        let mut read = Ok(());
+        for &exp in &exps {
+            read = read.and_then(|()| {
+                store.each_job(exp, &mut |job| {
+                    line.clear();
+                    serde_json::to_writer(&mut line, &job).map_err(|e| failed.keep(e.into()))?;
+                    line.push(b'\n');
+                    out.write_all(&line).map_err(|e| failed.keep(e))
+                })
+            });
+        }
         failed.result(read)?;
         return out.commit();
     }
-    let header = [
+    let mut header: Vec<String> = [
         "id", "key", "labels", "status", "attempt", "duration", "result", "reason",
     ]
-    .map(String::from);
+    .map(String::from)
+    .to_vec();
+    if project {
+        header.insert(1, "experiment".into());
+    }
     let short = |d: Option<djx_host::content::digest::Digest>| {
         d.map_or_else(String::new, |d| d.to_hex()[..12].to_owned())
     };
     let mut table = TableStream::new(&mut out, &header, 80);
-    let read = store.each_job(exp, &mut |j| {
-        let row = vec![
-            j.id.to_string(),
-            short(j.key),
-            compact(&j.labels),
-            j.status.to_string(),
-            j.attempt.to_string(),
-            match j.cached_from {
-                Some(source) => format!("cached from job {source}"),
-                None => duration_ms(j.duration_ms),
-            },
-            short(j.result_digest),
-            j.reason
-                .as_deref()
-                .and_then(|r| r.lines().next())
-                .unwrap_or("")
-                .to_owned(),
-        ];
-        table.push(row).map_err(|e| failed.keep(e))
-    });
+    let mut read = Ok(());
+    for &exp in &exps {
+        read = read.and_then(|()| {
+            store.each_job(exp, &mut |j| {
+                let mut row = vec![
+                    j.id.to_string(),
+                    short(j.key),
+                    compact(&j.labels),
+                    j.status.to_string(),
+                    j.attempt.to_string(),
+                    match j.cached_from {
+                        Some(source) => format!("cached from job {source}"),
+                        None => duration_ms(j.duration_ms),
+                    },
+                    short(j.result_digest),
+                    j.reason
+                        .as_deref()
+                        .and_then(|r| r.lines().next())
+                        .unwrap_or("")
+                        .to_owned(),
+                ];
+                if project {
+                    row.insert(1, j.experiment_id.to_string());
+                }
+                table.push(row).map_err(|e| failed.keep(e))
+            })
+        });
+    }
     let read = read.and_then(|()| table.finish().map_err(|e| failed.keep(e)));
     failed.result(read)?;
-    for line in sweeps::rung_lines(store.as_ref(), exp)? {
-        writeln!(out, "{line}")?;
+    for &exp in &exps {
+        for line in sweeps::rung_lines(store.as_ref(), exp)? {
+            writeln!(out, "{line}")?;
+        }
     }
     out.commit()
 }

@@ -17,6 +17,17 @@ use super::json_scan::{Field, each_field};
 use super::steps::step_of;
 use crate::store::{Experiment, JobRow, JobStatus, Result, StatusCounts, Store};
 
+/// The column that names a job's experiment, in a merged summary.
+pub const EXPERIMENT: &str = "experiment";
+
+/// Each job's place in `jobs`, by id.
+fn index(jobs: &[JobEntry]) -> HashMap<i64, usize> {
+    jobs.iter()
+        .enumerate()
+        .map(|(i, j)| (j.row.id, i))
+        .collect()
+}
+
 /// How many job ids go into one read of newly finished jobs' records.
 const REFRESH_CHUNK: usize = 2_000;
 
@@ -61,8 +72,10 @@ pub struct MetricInfo {
 
 /// An experiment's jobs with their metrics.
 pub struct Summary {
-    /// The experiment.
+    /// The experiment (of a merged summary, the newest).
     pub experiment: Experiment,
+    /// The experiments merged into it (empty: only `experiment`).
+    pub experiments: Vec<Experiment>,
     /// Its jobs by status when the summary was last brought up to date.
     pub counts: StatusCounts,
     /// Its jobs, in grid order.
@@ -104,13 +117,10 @@ impl Summary {
                 row,
             })
             .collect();
-        let by_id = jobs
-            .iter()
-            .enumerate()
-            .map(|(i, j)| (j.row.id, i))
-            .collect();
+        let by_id = index(&jobs);
         let mut summary = Summary {
             experiment,
+            experiments: Vec::new(),
             counts,
             jobs,
             by_id,
@@ -122,6 +132,89 @@ impl Summary {
         };
         summary.read_metrics(store, None)?;
         Ok(summary)
+    }
+
+    /// Several experiments' summaries as one (a project's): every job, the
+    /// union of their columns and metrics, their grid dimensions, and
+    /// [`EXPERIMENT`] as a dimension when there are several. Its
+    /// `experiment` is the newest part's (it names no single experiment);
+    /// `experiments` lists them all.
+    pub fn merge(parts: &[&Summary]) -> Option<Summary> {
+        let newest = parts.iter().max_by_key(|p| p.experiment.id)?;
+        let rows: Vec<&JobRow> = parts
+            .iter()
+            .flat_map(|p| p.jobs.iter().map(|j| &j.row))
+            .collect();
+        let columns = Columns::of(rows.iter().map(|r| (&r.labels, &r.parameter)));
+        let mut dims: Vec<String> = Vec::new();
+        if parts.len() > 1 {
+            dims.push(EXPERIMENT.to_owned());
+        }
+        for p in parts {
+            for d in &p.dims {
+                if !dims.contains(d) {
+                    dims.push(d.clone());
+                }
+            }
+        }
+        let mut metrics: Vec<MetricInfo> = Vec::new();
+        let mut metric_ids: HashMap<String, usize> = HashMap::new();
+        let mut counts = StatusCounts::default();
+        let mut jobs = Vec::with_capacity(rows.len());
+        for p in parts {
+            for (status, n) in [
+                (JobStatus::Unassigned, p.counts.unassigned),
+                (JobStatus::Assigned, p.counts.assigned),
+                (JobStatus::Finished, p.counts.finished),
+                (JobStatus::Failed, p.counts.failed),
+            ] {
+                counts.add(status, n);
+            }
+            let remap: Vec<usize> = p
+                .metrics
+                .iter()
+                .map(|info| {
+                    *metric_ids.entry(info.name.clone()).or_insert_with(|| {
+                        metrics.push(MetricInfo {
+                            name: info.name.clone(),
+                            ..MetricInfo::default()
+                        });
+                        metrics.len() - 1
+                    })
+                })
+                .collect();
+            for job in &p.jobs {
+                let mut folded = vec![None; metrics.len()];
+                for (m, agg) in job.metrics.iter().enumerate() {
+                    if let (Some(agg), Some(&to)) = (agg, remap.get(m)) {
+                        folded[to] = Some(*agg);
+                    }
+                }
+                jobs.push(JobEntry {
+                    cells: columns
+                        .cells()
+                        .map(|path| lookup(&job.row.labels, &job.row.parameter, path))
+                        .collect(),
+                    metrics: folded,
+                    row: job.row.clone(),
+                });
+            }
+        }
+        let by_id = index(&jobs);
+        let mut summary = Summary {
+            experiment: newest.experiment.clone(),
+            experiments: parts.iter().map(|p| p.experiment.clone()).collect(),
+            counts,
+            jobs,
+            by_id,
+            columns,
+            dims,
+            metrics,
+            metric_ids,
+            metric_order: Vec::new(),
+        };
+        summary.tally();
+        Some(summary)
     }
 
     /// Brings the summary up to date; returns whether anything changed.
@@ -268,6 +361,9 @@ impl Summary {
     /// cell, a constant, or a value deeper than the leaves (a grid
     /// dimension whose points are mappings).
     pub fn path_value(&self, job: &JobEntry, path: &str) -> Value {
+        if path == EXPERIMENT {
+            return Value::from(job.row.experiment_id);
+        }
         if let Some(i) = self.columns.cells().position(|c| c == path) {
             return job.cells[i].clone();
         }

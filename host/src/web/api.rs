@@ -13,6 +13,7 @@ use super::error::{ApiError, WebError};
 use super::handlers::{blocking, id, params};
 use super::plot::plot_data;
 use super::query::{JOBS_PARAMS, JobsQuery};
+use super::scope::{Scope, with_summary};
 use super::state::AppState;
 use super::table::{page, row_json};
 use crate::store::AttemptRow;
@@ -86,43 +87,40 @@ pub fn experiment_json(s: &Summary) -> Value {
         },
         "dimensions": s.dims,
         "metrics": s.metric_order.iter().map(|&m| &s.metrics[m]).collect::<Vec<_>>(),
+        // A project's: every experiment in it.
+        "experiments": s.experiments.iter().map(|e| json!({
+            "id": e.id, "name": e.locked.name, "created_at": e.created_at,
+        })).collect::<Vec<_>>(),
     })
 }
 
-/// `GET /api/experiments/{id}`.
-pub async fn experiment(
-    State(state): State<Arc<AppState>>,
-    Path(exp): Path<String>,
-    q: Q,
-) -> ApiResult {
+/// `GET /api/experiments/{id}`, `GET /api/projects/{name}`.
+pub async fn experiment(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> ApiResult {
     params(q)?.only(&[])?;
-    let exp = id(&exp, "an experiment")?;
-    let entry = state.summaries.get(&state.store, exp).await?;
-    let value = blocking(move || Ok(experiment_json(&*entry.read()?))).await?;
+    let value = with_summary(&state, &scope, |s| Ok(experiment_json(s))).await?;
     Ok(Json(value))
 }
 
-/// `GET /api/experiments/{id}/jobs?offset=&limit=&sort=&filter=&agg=`.
-pub async fn jobs(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q: Q) -> ApiResult {
+/// `GET /api/experiments/{id}/jobs?offset=&limit=&sort=&filter=&agg=`
+/// (and the same under `/api/projects/{name}`).
+pub async fn jobs(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> ApiResult {
     let p = params(q)?;
     let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
-    let exp = id(&exp, "an experiment")?;
-    let entry = state.summaries.get(&state.store, exp).await?;
-    let value = blocking(move || {
-        let s = entry.read()?;
-        let page = page(&s, &query)?;
+    let api = scope.api();
+    let value = with_summary(&state, &scope, move |s| {
+        let page = page(s, &query)?;
         let rows: Vec<Value> = page
             .rows
             .iter()
-            .map(|j| row_json(&s, j, query.agg))
+            .map(|j| row_json(s, j, query.agg))
             .collect();
         let next = (query.offset + rows.len() < page.matched).then(|| {
             let mut q = query.clone();
             q.offset += q.limit;
-            format!("/api/experiments/{exp}/jobs?{}", q.to_query())
+            format!("{api}/jobs?{}", q.to_query())
         });
         Ok(json!({
-            "experiment": exp,
+            "experiment": s.experiment.id,
             "total": page.total,
             "matched": page.matched,
             "offset": query.offset,
@@ -140,14 +138,15 @@ pub async fn jobs(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q
 }
 
 /// `GET /api/experiments/{id}/plot?metric=&agg=`: the plots' data.
-pub async fn plot(State(state): State<Arc<AppState>>, Path(exp): Path<String>, q: Q) -> ApiResult {
+pub async fn plot(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> ApiResult {
     let p = params(q)?;
     p.only(&["metric", "agg"])?;
     let agg = p.agg()?;
     let metric = p.one("metric")?.map(str::to_owned);
-    let exp = id(&exp, "an experiment")?;
-    let entry = state.summaries.get(&state.store, exp).await?;
-    let value = blocking(move || plot_data(&*entry.read()?, metric.as_deref(), agg, false)).await?;
+    let value = with_summary(&state, &scope, move |s| {
+        plot_data(s, metric.as_deref(), agg, false)
+    })
+    .await?;
     Ok(Json(value))
 }
 

@@ -12,12 +12,13 @@
 //! | page | JSON twin |
 //! |---|---|
 //! | `/` | `/api/experiments` |
-//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot`, `/api/experiments/{id}/groups`, `/api/experiments/{id}/artifacts`, `/api/experiments/{id}/events` (server-sent events) |
+//! | `/experiments/{id}` | `/api/experiments/{id}`, `/api/experiments/{id}/jobs`, `/api/experiments/{id}/plot`, `/api/experiments/{id}/groups`, `/api/experiments/{id}/groups/curves`, `/api/experiments/{id}/artifacts`, `/api/experiments/{id}/events` (server-sent events) |
 //! | `/jobs/{id}` | `/api/jobs/{id}`, `/api/jobs/{id}/metrics?name=` |
 //! | `/lineage/{digest}` | `/api/lineage/{digest}` |
 //! | `/artifacts/{digest}` | (the artifact's bytes) |
 //! | `/artifacts/{digest}/preview`, `/artifacts/{digest}/view` | (a preview fragment; an image inline) |
 //! | `/compare?jobs=` | `/api/compare?jobs=` |
+//! | `/projects/{name}` | `/api/projects/{name}`, and its `/jobs`, `/plot`, `/groups`, `/groups/curves` |
 
 pub mod access;
 pub mod api;
@@ -36,6 +37,7 @@ pub mod plot;
 pub mod preview;
 pub mod query;
 pub mod report;
+pub mod scope;
 pub mod state;
 pub mod table;
 pub mod token;
@@ -73,6 +75,13 @@ pub fn router(config: Config) -> Router {
         .route("/", get(pages::experiments))
         .route("/experiments/{id}", get(pages::experiment))
         .route("/experiments/{id}/table", get(pages::table))
+        .route("/projects/{name}", get(pages::experiment))
+        .route("/projects/{name}/table", get(pages::table))
+        .route("/api/projects/{name}", get(api::experiment))
+        .route("/api/projects/{name}/jobs", get(api::jobs))
+        .route("/api/projects/{name}/plot", get(api::plot))
+        .route("/api/projects/{name}/groups", get(groups::groups))
+        .route("/api/projects/{name}/groups/curves", get(groups::curves))
         .route("/jobs/{id}", get(pages::job))
         .route("/lineage/{digest}", get(pages::lineage))
         .route("/artifacts/{digest}", get(artifact::download))
@@ -86,6 +95,7 @@ pub fn router(config: Config) -> Router {
         .route("/api/experiments/{id}/jobs", get(api::jobs))
         .route("/api/experiments/{id}/plot", get(api::plot))
         .route("/api/experiments/{id}/groups", get(groups::groups))
+        .route("/api/experiments/{id}/groups/curves", get(groups::curves))
         .route("/api/experiments/{id}/artifacts", get(gallery::artifacts))
         .route("/api/experiments/{id}/events", get(events::events))
         .route("/api/jobs/{id}", get(api::job))

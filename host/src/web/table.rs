@@ -23,6 +23,8 @@ pub enum Column {
     Duration,
     /// Its attempt number.
     Attempt,
+    /// Its experiment's id (in a project's table).
+    Experiment,
     /// A label or parameter column, by its place in [`Summary::columns`].
     Cell(usize),
     /// A parameter with the same value in every job.
@@ -79,6 +81,7 @@ impl Summary {
             "status" => Some(Column::Status),
             "duration_ms" | "duration" => Some(Column::Duration),
             "attempt" => Some(Column::Attempt),
+            crate::views::summary::EXPERIMENT => Some(Column::Experiment),
             _ => {
                 if let Some(metric) = name.strip_prefix("metrics.") {
                     self.metric_id(metric).map(Column::Metric)
@@ -94,9 +97,16 @@ impl Summary {
             }
         };
         column.ok_or_else(|| {
-            let mut known: Vec<String> = ["id", "position", "status", "duration_ms", "attempt"]
-                .map(String::from)
-                .to_vec();
+            let mut known: Vec<String> = [
+                "id",
+                "experiment",
+                "position",
+                "status",
+                "duration_ms",
+                "attempt",
+            ]
+            .map(String::from)
+            .to_vec();
             known.extend(self.columns.cells().cloned());
             known.extend(
                 self.metric_order
@@ -120,6 +130,7 @@ impl Summary {
                 .duration_ms
                 .map_or(Key::Missing, |d| Key::Num(d as f64)),
             Column::Attempt => Key::Num(job.row.attempt as f64),
+            Column::Experiment => Key::Num(job.row.experiment_id as f64),
             Column::Cell(i) => Key::of(&job.cells[*i]),
             Column::Constant(v) => Key::of(v),
             Column::Metric(m) => job.value(*m, agg).map_or(Key::Missing, Key::Num),

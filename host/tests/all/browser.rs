@@ -249,8 +249,6 @@ impl Session {
 
     /// Clicks the first element matching `css`.
     pub fn click(&self, css: &str) {
-        // The W3C name of an element reference in a command's answer.
-        const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
         let find = json!({ "using": "css selector", "value": css });
         self.browser
             .command("POST", "/element", Some(&find))
@@ -285,19 +283,22 @@ impl Session {
         );
         let png = self.browser.command("GET", "/screenshot", None);
         let _ = self.window_size(1400, 1000);
-        let png = png
-            .and_then(|b64| {
-                use base64::Engine as _;
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64.as_str().unwrap_or_default())
-                    .map_err(|e| e.to_string())
-            })
-            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-        let dir = screenshot_dir();
-        std::fs::create_dir_all(&dir).expect("screenshot dir");
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).expect("write screenshot");
-        path
+        save_png(name, png)
+    }
+
+    /// Saves a PNG of the first element matching `css` (scrolled into
+    /// view) as `name.png` beside the page screenshots.
+    pub fn screenshot_of(&self, css: &str, name: &str) -> PathBuf {
+        let find = json!({ "using": "css selector", "value": css });
+        let png = self
+            .browser
+            .command("POST", "/element", Some(&find))
+            .and_then(|found| {
+                let id = found[ELEMENT].as_str().ok_or("no element reference")?;
+                self.browser
+                    .command("GET", &format!("/element/{id}/screenshot"), None)
+            });
+        save_png(name, png)
     }
 
     /// Turns the browser's network off (`true`) or on again, through
@@ -339,6 +340,27 @@ impl Drop for Session {
             .browser
             .command("POST", "/url", Some(&json!({ "url": "about:blank" })));
     }
+}
+
+/// The W3C name of an element reference in a command's answer.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// Writes a screenshot command's answer (base64 PNG) as `name.png` under
+/// [`screenshot_dir`].
+fn save_png(name: &str, answer: Result<Value, String>) -> PathBuf {
+    let png = answer
+        .and_then(|b64| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.as_str().unwrap_or_default())
+                .map_err(|e| e.to_string())
+        })
+        .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).expect("write screenshot");
+    path
 }
 
 /// Where screenshots go: `<target dir>/ui-screenshots`.

@@ -256,6 +256,10 @@ fn compare_and_group_iris(backend: Backend) {
     );
     ready(&b);
     b.screenshot(&format!("grouped-{}", backend_name(&backend)));
+    b.screenshot_of(
+        "section.plots .dims",
+        &format!("grouped-plots-{}", backend_name(&backend)),
+    );
 }
 
 fn backend_name(backend: &Backend) -> &'static str {
@@ -413,6 +417,10 @@ fn artifact_previews(backend: Backend) {
         "Array.from(document.querySelectorAll('.gallery-items img')).every(i => i.complete && i.naturalWidth > 0)",
     );
     b.screenshot(&format!("gallery-{}", backend_name(&backend)));
+    b.screenshot_of(
+        "section.gallery",
+        &format!("gallery-only-{}", backend_name(&backend)),
+    );
 
     // Opened by themselves, the SVG and the HTML run nothing here either.
     b.goto(&ui.url(&format!("/artifacts/{svg}/view")));
@@ -464,7 +472,7 @@ fn events_until(ui: &Ui, done: impl Fn(&Value) -> bool) -> Vec<Value> {
 /// `/api/experiments/{id}/events` sends the counts at once and then each
 /// change while jobs run.
 fn live_events(backend: Backend) {
-    let t = TestDir::on(backend);
+    let t = TestDir::on(backend.clone());
     let yml = steps_experiment(&t, "slow", 4, 20, 2_000_000, "");
     djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
     let ui = Ui::start(&t, &[]);
@@ -478,6 +486,134 @@ fn live_events(backend: Backend) {
     let finished: Vec<u64> = seen.iter().filter_map(|c| c["finished"].as_u64()).collect();
     assert!(finished.windows(2).all(|w| w[0] <= w[1]), "{finished:?}");
     assert!(seen.len() >= 2, "{seen:?}");
+
+    // Grouped curves: one mean curve per group, over its jobs' steps.
+    let (status, g) =
+        ui.json("/api/experiments/1/groups/curves?by=labels.id&metric=acc&spread=minmax");
+    assert_eq!(status, 200, "{g}");
+    assert_eq!(g["x"], "i", "{g}");
+    let groups = g["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 4, "{g}");
+    let (status, one) = ui.json("/api/jobs/1/metrics?name=acc");
+    assert_eq!(status, 200, "{one}");
+    for p in groups[0]["points"].as_array().expect("points") {
+        let step = p[0].as_f64().expect("x");
+        let own = one["points"]
+            .as_array()
+            .expect("job's points")
+            .iter()
+            .find(|q| q[0].as_f64() == Some(step))
+            .expect("the same step");
+        // One job in the group: the mean is its value, the band is empty.
+        assert_eq!(
+            (p[1].clone(), p[2].clone(), p[3].clone()),
+            (own[1].clone(), own[1].clone(), own[1].clone())
+        );
+    }
+    let Some(b) = browser("live_events") else {
+        return;
+    };
+    b.goto(&ui.url("/experiments/1?group=labels.id"));
+    ready(&b);
+    let bands = b.js(
+        "return echarts.getInstanceByDom(document.querySelector('.chart.curve')).getOption().series.filter(s => s.areaStyle).length",
+    );
+    assert_eq!(bands, 4, "a band per group");
+    b.screenshot_of(
+        "section.curves",
+        &format!("grouped-curves-{}", backend_name(&backend)),
+    );
 }
 
-on_both_stores!(compare_and_group_iris, artifact_previews, live_events);
+/// A project's experiments as one: the page (linked from the list), its
+/// combined table with an `experiment` column, grouping by experiment,
+/// its JSON twin, and `djx jobs --project`.
+fn project_page(backend: Backend) {
+    let t = TestDir::on(backend.clone());
+    for (name, project) in [
+        ("monday", "demo sweeps"),
+        ("tuesday", "demo sweeps"),
+        ("other", "x"),
+    ] {
+        let yml = steps_experiment(&t, name, 3, 2, 0, &format!("project: {project}"));
+        djx_ok(&t, &["add", yml.to_str().expect("utf-8")]);
+    }
+    djx_ok(&t, &["run", "1", "2", "3"]);
+
+    let lines = djx_ok(&t, &["jobs", "--project", "demo sweeps", "--json"]);
+    let exps: Vec<i64> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("json")["experiment_id"]
+                .as_i64()
+                .expect("id")
+        })
+        .collect();
+    assert_eq!(exps, [1, 1, 1, 2, 2, 2]);
+    let table = djx_ok(&t, &["jobs", "--project", "demo sweeps"]);
+    assert!(
+        table.lines().next().unwrap_or("").contains("experiment"),
+        "{table}"
+    );
+    assert_eq!(table.lines().count(), 7, "{table}");
+    let out = run(t.djx().args(["jobs", "--project", "nope"]));
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("no experiment has the project"),
+        "{}",
+        stderr(&out)
+    );
+
+    let ui = Ui::start(&t, &[]);
+    let (status, p) = ui.json("/api/projects/demo%20sweeps");
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["experiments"].as_array().map(Vec::len), Some(2), "{p}");
+    assert_eq!(p["jobs"]["finished"], 6, "{p}");
+    assert_eq!(p["dimensions"][0], "experiment", "{p}");
+    let (_, rows) = ui.json("/api/projects/demo%20sweeps/jobs?filter=experiment%3D2");
+    assert_eq!(rows["matched"], 3, "{rows}");
+    let (_, g) = ui.json("/api/projects/demo%20sweeps/groups?by=experiment&metric=acc");
+    let sizes: Vec<u64> = g["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter_map(|g| g["jobs"].as_u64())
+        .collect();
+    assert_eq!(sizes, [3, 3], "{g}");
+    assert_eq!(ui.json("/api/projects/nope").0, 404);
+
+    let Some(b) = browser("project_page") else {
+        return;
+    };
+    b.goto(&format!("{}/?token={}", ui.base, ui.token));
+    b.wait_for("the list", 10, "document.querySelector('a.project')");
+    b.click("a.project");
+    ready(&b);
+    assert!(b.url().contains("/projects/demo%20sweeps"), "{}", b.url());
+    assert_eq!(
+        b.js("return document.querySelectorAll('table.project-experiments tbody tr').length"),
+        2
+    );
+    assert_eq!(
+        b.js("return document.querySelectorAll('table.jobs tbody tr').length"),
+        6
+    );
+    assert_eq!(
+        b.js("return Array.from(document.querySelectorAll('table.jobs tbody tr')).map(r => r.cells[document.querySelector('th[data-col=experiment]').cellIndex].textContent).join()"),
+        "1,1,1,2,2,2"
+    );
+    b.click("input[name=group][value=\"experiment\"]");
+    b.wait_for(
+        "grouped by experiment",
+        10,
+        "document.querySelectorAll('table.grouped tbody tr').length === 2",
+    );
+    b.screenshot(&format!("project-{}", backend_name(&backend)));
+}
+
+on_both_stores!(
+    compare_and_group_iris,
+    artifact_previews,
+    live_events,
+    project_page,
+);

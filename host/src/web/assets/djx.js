@@ -320,6 +320,10 @@
     const select = $('select.curve-metric', section);
     if (!el || !select || !select.value || $('.curves', section)?.hidden) return;
     const metric = select.value;
+    if (state.group && state.group.length && !state.data.curves) {
+      await drawGroupCurves(el, state, metric);
+      return;
+    }
     const jobs = Array.from(state.selected);
     const curves = (await Promise.all(jobs.map((j) => curveOf(state, j, metric))))
       .filter((c) => c && c.points && c.points.length);
@@ -335,6 +339,39 @@
       dataZoom: [{ type: 'inside' }],
       series: curves.map((c, i) => ({ type: 'line', name: 'job ' + c.job, data: c.points,
         showSymbol: false, lineStyle: { width: 1.5 }, color: COLORS[i % COLORS.length] })),
+    });
+  }
+
+  // Grouped: one mean curve per group, with its band (the spread over
+  // the group's jobs at each step), computed on the server.
+  async function drawGroupCurves(el, state, metric) {
+    const q = new URLSearchParams({ by: state.group.join(','), metric, spread: state.spread });
+    const g = await getJSON(state.data.api + '/groups/curves?' + q);
+    const series = [];
+    const names = [];
+    g.groups.forEach((grp, i) => {
+      if (!grp.points.length) return;
+      const color = COLORS[i % COLORS.length];
+      const name = Object.entries(grp.key).map(([k, v]) => tail(k) + '=' + text(v)).join(', ') +
+        ' (' + grp.jobs.length + ' jobs)';
+      names.push(name);
+      const band = { type: 'line', name, stack: 'band' + i, symbol: 'none', silent: true,
+        color, lineStyle: { opacity: 0 }, tooltip: { show: false } };
+      series.push(Object.assign({}, band, { data: grp.points.map((p) => [p[0], p[2]]) }));
+      series.push(Object.assign({}, band, { data: grp.points.map((p) => [p[0], p[3] - p[2]]),
+        areaStyle: { color, opacity: 0.18 } }));
+      series.push({ type: 'line', name, data: grp.points.map((p) => [p[0], p[1]]),
+        showSymbol: false, lineStyle: { width: 2, color }, itemStyle: { color } });
+    });
+    const spreadName = { std: '± std', sem: '± s.e.', minmax: 'min–max' }[state.spread] || state.spread;
+    draw(el, {
+      tooltip: { trigger: 'axis' },
+      legend: { top: 0, type: 'scroll', data: names },
+      grid: { left: 60, right: 20, top: 36, bottom: 40 },
+      xAxis: { type: 'value', name: g.x || 'record', nameLocation: 'middle', nameGap: 26, scale: true },
+      yAxis: { type: 'value', name: metric + ', mean ' + spreadName, scale: true },
+      dataZoom: [{ type: 'inside' }],
+      series,
     });
   }
 
@@ -415,6 +452,7 @@
       state.group = group;
       state.spread = spread;
       await drawPlots(section, state);
+      await drawCurves(section, state);
     }
     window.djxRefreshes = (window.djxRefreshes || 0) + 1;
   }
@@ -498,7 +536,7 @@
       }
       setTimeout(poll, active ? 1000 : 5000);
     };
-    if (!window.EventSource) {
+    if (!window.EventSource || state.data.events === false) {
       window.djxLive = 'poll';
       setTimeout(poll, 1000);
       return;
@@ -681,7 +719,7 @@
     if (data.mode === 'live') {
       wireTable(section, state);
       live(section, state);
-      work.push(startGallery(section, state));
+      if (data.gallery !== false) work.push(startGallery(section, state));
     } else {
       reportTable(section);
     }

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::super::plot::plot_data;
 use super::super::query::JobsQuery;
+use super::super::scope::Scope;
 use super::super::table::{Page, page};
 use super::format::{cell, duration_ms, number, when};
 use super::layout::json_script;
@@ -128,43 +129,71 @@ fn agg_select(agg: Aggregate) -> Markup {
 }
 
 /// The data the page's script starts from.
-pub fn boot_data(summary: &Summary, query: &JobsQuery, path: &str) -> Value {
-    let id = summary.experiment.id;
+pub fn boot_data(summary: &Summary, query: &JobsQuery, scope: &Scope) -> Value {
     let agg = query.agg;
+    let single = matches!(scope, Scope::Experiment(_));
     json!({
-        "id": id,
+        "id": summary.experiment.id,
         "mode": "live",
         "group": query.group,
         "spread": query.spread,
         "jobs": summary.counts,
-        "api": format!("/api/experiments/{id}"),
-        "table": format!("{path}/table"),
+        "api": scope.api(),
+        "table": format!("{}/table", scope.path()),
+        // A project's page polls, and has no gallery.
+        "events": single,
+        "gallery": single,
         "plot": plot_data(summary, None, agg, false).unwrap_or(Value::Null),
     })
 }
 
-/// The whole experiment page body.
+/// A project's header: its name and its experiments, with their counts.
+pub fn project_header(name: &str, summary: &Summary) -> Markup {
+    html! {
+        h1 { (name) }
+        p.project { "project: " (summary.experiments.len()) " experiments, one table" }
+        table.small.project-experiments {
+            thead { tr { th { "experiment" } th { "name" } th { "created" } } }
+            tbody { @for e in &summary.experiments {
+                tr data-exp=(e.id) {
+                    td.num { a href=(format!("/experiments/{}", e.id)) { (e.id) } }
+                    td { (e.locked.name) }
+                    td { (when(&e.created_at)) }
+                }
+            } }
+        }
+        (counts(&summary.counts))
+    }
+}
+
+/// The whole experiment (or project) page body.
 pub fn body(
     summary: &Summary,
     query: &JobsQuery,
-    path: &str,
+    scope: &Scope,
 ) -> Result<Markup, super::super::error::WebError> {
-    let jobs = jobs_section(summary, query, Mode::Live(path))?;
+    let path = scope.path();
+    let jobs = jobs_section(summary, query, Mode::Live(&path))?;
     Ok(html! {
         section.experiment data-exp=(summary.experiment.id) {
-            (header(summary, true))
+            @match scope {
+                Scope::Project(name) => (project_header(name, summary)),
+                Scope::Experiment(_) => (header(summary, true)),
+            }
             (plots(summary, query.agg))
             section.jobs { (jobs) }
-            section.gallery hidden {
-                h2 { "Artifacts" }
-                div.controls {
-                    label { "artifact " select.gallery-name {} }
-                    label { input.gallery-ticked type="checkbox"; " only the ticked jobs" }
-                    span.hint { " the artifact of one name across jobs, side by side" }
+            @if matches!(scope, Scope::Experiment(_)) {
+                section.gallery hidden {
+                    h2 { "Artifacts" }
+                    div.controls {
+                        label { "artifact " select.gallery-name {} }
+                        label { input.gallery-ticked type="checkbox"; " only the ticked jobs" }
+                        span.hint { " the artifact of one name across jobs, side by side" }
+                    }
+                    div.gallery-items {}
                 }
-                div.gallery-items {}
             }
-            script.djx-data type="application/json" { (json_script(&boot_data(summary, query, path))) }
+            script.djx-data type="application/json" { (json_script(&boot_data(summary, query, scope))) }
         }
     })
 }
@@ -328,7 +357,7 @@ fn table_head(summary: &Summary, links: &Links<'_>) -> Markup {
     html! {
             thead {
             tr.groups {
-                th colspan=(1 + usize::from(has_ticks)) {}
+                th colspan=(1 + usize::from(has_ticks) + usize::from(!summary.experiments.is_empty())) {}
                 @if !summary.columns.labels.is_empty() { th.group colspan=(summary.columns.labels.len()) { "labels" } }
                 @if !summary.columns.params.is_empty() { th.group colspan=(summary.columns.params.len()) { "parameters" } }
                 th colspan="2" {}
@@ -338,6 +367,7 @@ fn table_head(summary: &Summary, links: &Links<'_>) -> Markup {
             tr {
                 @if has_ticks { th.tick title="tick jobs to compare them or overlay their curves" { "✓" } }
                 (header("id", "id", true))
+                @if !summary.experiments.is_empty() { (header("experiment", "experiment", true)) }
                 @for path in &summary.columns.labels {
                     (header(path, path.strip_prefix("labels.").unwrap_or(path), false))
                 }
@@ -376,6 +406,9 @@ fn table_body(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<
                             td.tick { input.tick type="checkbox" data-job=(row.id) data-finished[row.status == JobStatus::Finished] title="tick to compare, or to overlay its curves"; }
                         }
                         td.num data-v=(row.id) { @if report { (row.id) } @else { a href=(format!("/jobs/{}", row.id)) { (row.id) } } }
+                        @if !summary.experiments.is_empty() {
+                            td.num data-v=(row.experiment_id) { a href=(format!("/experiments/{}", row.experiment_id)) { (row.experiment_id) } }
+                        }
                         @for value in &job.cells { (cell(value)) }
                         td { span class=(format!("status {}", row.status)) { (row.status.as_str()) } }
                         @match row.cached_from {
@@ -397,11 +430,11 @@ fn table_body(summary: &Summary, query: &JobsQuery, page: &Page<'_>, mode: Mode<
 }
 
 /// The query string of a page's JSON twin for the table.
-pub fn jobs_api(id: i64, query: &JobsQuery) -> String {
+pub fn jobs_api(scope: &Scope, query: &JobsQuery) -> String {
     let q = query.to_query();
     if q.is_empty() {
-        format!("/api/experiments/{id}/jobs")
+        format!("{}/jobs", scope.api())
     } else {
-        format!("/api/experiments/{id}/jobs?{q}")
+        format!("{}/jobs?{q}", scope.api())
     }
 }

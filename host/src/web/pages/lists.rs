@@ -22,7 +22,9 @@ pub fn experiments(list: &[ExperimentSummary], submissions: &[Submission]) -> Ma
                 } }
                 tbody { @for e in list { tr data-exp=(e.id) {
                     td.num { a href=(format!("/experiments/{}", e.id)) { (e.id) } }
-                    td { (e.project.as_deref().unwrap_or("")) }
+                    td { @if let Some(project) = &e.project {
+                        a.project href=(crate::web::scope::Scope::Project(project.clone()).path()) title="the project's experiments as one" { (project) }
+                    } }
                     td { a href=(format!("/experiments/{}", e.id)) { (e.name) } }
                     td { (when(&e.created_at)) }
                     td.num { (e.jobs.total()) }

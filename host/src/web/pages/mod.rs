@@ -20,6 +20,7 @@ use axum::response::Html;
 use super::error::{PageError, WebError};
 use super::handlers::{blocking, id, params};
 use super::query::{JOBS_PARAMS, JobsQuery};
+use super::scope::{Scope, with_summary};
 use super::state::AppState;
 use crate::views::detail::JobDetail;
 use crate::views::lineage::{Lineage, check_prefix};
@@ -47,51 +48,44 @@ pub async fn experiments(State(state): State<Arc<AppState>>, q: Q) -> PageResult
     ))
 }
 
-/// `GET /experiments/{id}`: one experiment.
-pub async fn experiment(
-    State(state): State<Arc<AppState>>,
-    Path(exp): Path<String>,
-    q: Q,
-) -> PageResult {
+/// `GET /experiments/{id}`: one experiment; `GET /projects/{name}`: a
+/// project's experiments as one.
+pub async fn experiment(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> PageResult {
     let p = params(q)?;
     let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
-    let exp = id(&exp, "an experiment")?;
-    let entry = state.summaries.get(&state.store, exp).await?;
-    let path = format!("/experiments/{exp}");
-    let api = experiment::jobs_api(exp, &query);
-    let (name, body) = blocking(move || {
-        let s = entry.read()?;
-        Ok((
-            s.experiment.locked.name.clone(),
-            experiment::body(&s, &query, &path)?,
-        ))
+    let api = experiment::jobs_api(&scope, &query);
+    let s2 = scope.clone();
+    let (name, body) = with_summary(&state, &scope, move |s| {
+        let name = match &s2 {
+            Scope::Project(name) => name.clone(),
+            Scope::Experiment(_) => s.experiment.locked.name.clone(),
+        };
+        Ok((name, experiment::body(s, &query, &s2)?))
     })
     .await?;
+    let crumb = match &scope {
+        Scope::Experiment(exp) => format!("experiment {exp}"),
+        Scope::Project(name) => format!("project {name}"),
+    };
     Ok(layout::page(
         &name,
-        &[(format!("experiment {exp}"), None)],
+        &[(crumb, None)],
         Some(&api),
         true,
         body,
     ))
 }
 
-/// `GET /experiments/{id}/table`: the job table alone, which the page's
-/// script swaps in when it sorts, filters, pages or refreshes.
-pub async fn table(
-    State(state): State<Arc<AppState>>,
-    Path(exp): Path<String>,
-    q: Q,
-) -> PageResult {
+/// `GET /experiments/{id}/table` (and `/projects/{name}/table`): the job
+/// table alone, which the page's script swaps in when it sorts, filters,
+/// pages or refreshes.
+pub async fn table(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> PageResult {
     let p = params(q)?;
     let query = JobsQuery::parse(p.only(&JOBS_PARAMS)?)?;
-    let exp = id(&exp, "an experiment")?;
-    let entry = state.summaries.get(&state.store, exp).await?;
-    let html = blocking(move || {
-        let s = entry.read()?;
-        let path = format!("/experiments/{exp}");
+    let path = scope.path();
+    let html = with_summary(&state, &scope, move |s| {
         let counts = experiment::counts(&s.counts);
-        let table = experiment::jobs_section(&s, &query, experiment::Mode::Live(&path))?;
+        let table = experiment::jobs_section(s, &query, experiment::Mode::Live(&path))?;
         Ok(maud::html! {
             div.fragment-counts { (counts) }
             div.fragment-table { (table) }

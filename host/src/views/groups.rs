@@ -153,8 +153,14 @@ pub enum GroupError {
 
 impl Grouping {
     /// Groups `summary`'s jobs by the label or parameter columns `by`,
-    /// each job's metric value taken by `agg`.
-    pub fn of(summary: &Summary, by: &[String], agg: Aggregate) -> Result<Grouping, GroupError> {
+    /// each job's metric value taken by `agg`; with `keep`, only the jobs
+    /// it marks (by place in the summary).
+    pub fn of(
+        summary: &Summary,
+        by: &[String],
+        agg: Aggregate,
+        keep: Option<&[bool]>,
+    ) -> Result<Grouping, GroupError> {
         if by.is_empty() {
             return Err(GroupError::NoColumn);
         }
@@ -176,6 +182,9 @@ impl Grouping {
         let mut index: HashMap<Vec<usize>, usize> = HashMap::new();
         let mut members: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
         for j in 0..summary.jobs.len() {
+            if keep.is_some_and(|k| !k.get(j).copied().unwrap_or(false)) {
+                continue;
+            }
             let codes: Vec<usize> = dims.iter().map(|d| d.codes[j]).collect();
             let g = *index.entry(codes.clone()).or_insert_with(|| {
                 members.push((codes, Vec::new()));

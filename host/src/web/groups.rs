@@ -1,4 +1,4 @@
-//! Grouping over the web: `GET /api/experiments/{id}/groups?by=&metric=&agg=&spread=`
+//! Grouping over the web: `GET /api/experiments/{id}/groups?by=&metric=&agg=&spread=&filter=`
 //! and the JSON the grouped plots draw from. The grouping itself is
 //! [`crate::views::groups`], on the same summary the job table uses.
 
@@ -11,8 +11,10 @@ use serde_json::{Map, Value, json};
 use super::api::{ApiResult, Q};
 use super::error::WebError;
 use super::handlers::params;
+use super::query::{Filter, Params};
 use super::scope::{Scope, with_summary};
 use super::state::AppState;
+use super::table::kept;
 use crate::views::agg::Aggregate;
 use crate::views::groups::{Grouping, Spread};
 use crate::views::summary::Summary;
@@ -21,8 +23,17 @@ use crate::views::summary::Summary;
 pub const MAX_IDS: usize = 1000;
 
 /// Groups `summary` by `by`, or a 400 that names the columns.
-pub fn grouping(summary: &Summary, by: &[String], agg: Aggregate) -> Result<Grouping, WebError> {
-    Grouping::of(summary, by, agg).map_err(|e| WebError::BadRequest(e.to_string()))
+pub fn grouping(
+    summary: &Summary,
+    by: &[String],
+    agg: Aggregate,
+    filters: &[Filter],
+) -> Result<Grouping, WebError> {
+    let keep = match filters {
+        [] => None,
+        some => Some(kept(summary, some, agg)?),
+    };
+    Grouping::of(summary, by, agg, keep.as_deref()).map_err(|e| WebError::BadRequest(e.to_string()))
 }
 
 /// The grouping as JSON: the grouped dimensions, and each group's key,
@@ -83,18 +94,28 @@ pub fn grouping_json(
 /// (and under `/api/projects/{name}`).
 pub async fn groups(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> ApiResult {
     let p = params(q)?;
-    p.only(&["by", "metric", "agg", "spread"])?;
+    p.only(&["by", "metric", "agg", "spread", "filter"])?;
     let by = p.columns("by");
+    let filters = filters(&p)?;
     let agg = p.agg()?;
     let spread = p.spread()?;
     let metric = p.one("metric")?.map(str::to_owned);
     let value = with_summary(&state, &scope, move |s| {
         let m = metric.map(|name| metric_id(s, &name)).transpose()?;
-        let g = grouping(s, &by, agg)?;
+        let g = grouping(s, &by, agg, &filters)?;
         Ok(grouping_json(s, &g, m, spread))
     })
     .await?;
     Ok(Json(value))
+}
+
+/// The `filter=` parameters (as the job table reads them).
+fn filters(p: &Params) -> Result<Vec<Filter>, WebError> {
+    p.all("filter")
+        .into_iter()
+        .filter(|f| !f.trim().is_empty())
+        .map(Filter::parse)
+        .collect()
 }
 
 /// The number of metric `name`, or a 400.
@@ -121,8 +142,9 @@ pub const CURVE_POINTS: usize = 500;
 /// bins (each job's points in a bin averaged first).
 pub async fn curves(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> ApiResult {
     let p = params(q)?;
-    p.only(&["by", "metric", "spread"])?;
+    p.only(&["by", "metric", "spread", "filter"])?;
     let by = p.columns("by");
+    let filters = filters(&p)?;
     let spread = p.spread()?;
     let Some(metric) = p.one("metric")?.map(str::to_owned) else {
         return Err(WebError::BadRequest("metric= names the curve's metric".into()).into());
@@ -130,7 +152,7 @@ pub async fn curves(State(state): State<Arc<AppState>>, scope: Scope, q: Q) -> A
     let m = metric.clone();
     let (exp, keys, members) = with_summary(&state, &scope, move |s| {
         let mid = metric_id(s, &m)?;
-        let g = grouping(s, &by, Aggregate::Last)?;
+        let g = grouping(s, &by, Aggregate::Last, &filters)?;
         let mut keys = Vec::new();
         let mut members = Vec::new();
         for group in g.groups.iter().take(CURVE_GROUPS) {

@@ -112,7 +112,7 @@ fn section(
         Some((by, over)) => {
             let mut by_agg = Map::new();
             for agg in Aggregate::ALL {
-                let g = grouping(summary, by, agg)?;
+                let g = grouping(summary, by, agg, &[])?;
                 by_agg.insert(
                     agg.to_string(),
                     grouping_json(summary, &g, None, Spread::default()),

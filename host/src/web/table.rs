@@ -167,13 +167,27 @@ fn passes(key: &Key<'_>, op: Op, value: &str) -> bool {
     }
 }
 
-/// The page `query` asks for. Unknown columns are a 400.
-pub fn page<'s>(summary: &'s Summary, query: &JobsQuery) -> Result<Page<'s>, WebError> {
-    let filters: Vec<(Column, &Filter)> = query
-        .filters
+/// Which jobs of `summary` pass every filter of `query` (by place).
+/// Unknown columns are a 400.
+pub fn kept(summary: &Summary, filters: &[Filter], agg: Aggregate) -> Result<Vec<bool>, WebError> {
+    let filters: Vec<(Column, &Filter)> = filters
         .iter()
         .map(|f| Ok((summary.column(&f.column)?, f)))
         .collect::<Result<_, WebError>>()?;
+    Ok(summary
+        .jobs
+        .iter()
+        .map(|job| {
+            filters
+                .iter()
+                .all(|(c, f)| passes(&summary.key(job, c, agg), f.op, &f.value))
+        })
+        .collect())
+}
+
+/// The page `query` asks for. Unknown columns are a 400.
+pub fn page<'s>(summary: &'s Summary, query: &JobsQuery) -> Result<Page<'s>, WebError> {
+    let keep = kept(summary, &query.filters, query.agg)?;
     let sort = query
         .sort
         .as_ref()
@@ -183,11 +197,9 @@ pub fn page<'s>(summary: &'s Summary, query: &JobsQuery) -> Result<Page<'s>, Web
     let mut picked: Vec<&JobEntry> = summary
         .jobs
         .iter()
-        .filter(|job| {
-            filters
-                .iter()
-                .all(|(c, f)| passes(&summary.key(job, c, agg), f.op, &f.value))
-        })
+        .zip(&keep)
+        .filter(|(_, kept)| **kept)
+        .map(|(job, _)| job)
         .collect();
     let matched = picked.len();
     if let Some((column, desc)) = &sort {

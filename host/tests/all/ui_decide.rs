@@ -152,6 +152,19 @@ fn compare_and_group_iris(backend: Backend) {
                 .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() < 1e-12 && (x.2 - y.2).abs() < 1e-12)
     };
     assert!(close(&got, &expected), "{got:?} != {expected:?}");
+    // The table's filters apply to the groups: 3 of each depth's 12 jobs
+    // are many_both.
+    let (status, some) = ui.json(
+        "/api/experiments/1/groups?by=labels.max_depth&metric=mean_test_accuracy&filter=labels.min_samples%3Dmany_both",
+    );
+    assert_eq!(status, 200, "{some}");
+    let ns: Vec<Value> = some["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["metrics"]["mean_test_accuracy"]["n"].clone())
+        .collect();
+    assert_eq!(ns, [3, 3, 3], "{some}");
 
     let Some(b) = browser("compare_and_group_iris") else {
         return;
@@ -247,6 +260,24 @@ fn compare_and_group_iris(backend: Backend) {
            .filter(s => s.type === 'custom').reduce((n, s) => n + s.data.length, 0)",
     );
     assert_eq!(bars, 3, "an error bar per depth");
+    // A filter narrows the groups, in the table and in the plot.
+    b.js("const i = document.querySelector('form.filters input.add'); i.value = 'labels.min_samples=many_both'; i.form.requestSubmit(); return 1");
+    b.wait_for(
+        "the filtered groups",
+        10,
+        "Array.from(document.querySelectorAll('table.grouped tbody tr')).every(r => r.cells[2].textContent === '3')",
+    );
+    b.wait_for(
+        "the filtered plot",
+        10,
+        "echarts.getInstanceByDom(document.querySelector('.dims .chart')).getOption().series.some(s => s.type === 'line' && s.data.every(d => d.stats.n === 3))",
+    );
+    b.click("span.filter a");
+    b.wait_for(
+        "the filter removed",
+        10,
+        "Array.from(document.querySelectorAll('table.grouped tbody tr')).every(r => r.cells[2].textContent === '12')",
+    );
     // Two dimensions: one series per min_samples along max_depth.
     b.click("input[name=group][value=\"labels.min_samples\"]");
     b.wait_for(

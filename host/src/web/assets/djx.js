@@ -296,12 +296,19 @@
     drawParallel(section, state, y);
   }
 
+  // The table's filters (in the page's address) apply to the groups too.
+  function withFilters(q, state) {
+    const page = new URL(state.url || location.href, location.href);
+    page.searchParams.getAll('filter').filter(Boolean).forEach((f) => q.append('filter', f));
+  }
+
   // The grouping: asked of the server, or (in a report) the one it carries.
   async function groupsOf(state) {
     const have = state.data.groups;
     if (have) return have[state.agg] || null;
     const q = new URLSearchParams({ by: state.group.join(','), metric: state.metric,
       agg: state.agg, spread: state.spread });
+    withFilters(q, state);
     return getJSON(state.data.api + '/groups?' + q);
   }
 
@@ -346,6 +353,7 @@
   // the group's jobs at each step), computed on the server.
   async function drawGroupCurves(el, state, metric) {
     const q = new URLSearchParams({ by: state.group.join(','), metric, spread: state.spread });
+    withFilters(q, state);
     const g = await getJSON(state.data.api + '/groups/curves?' + q);
     const series = [];
     const names = [];
@@ -448,9 +456,12 @@
     // A new grouping (or error bar) redraws the plots.
     const group = path.searchParams.getAll('group').join(',').split(',').filter(Boolean);
     const spread = path.searchParams.get('spread') || 'std';
-    if (group.join(',') !== state.group.join(',') || spread !== state.spread) {
+    const filters = path.searchParams.getAll('filter').join('\n');
+    if (group.join(',') !== state.group.join(',') || spread !== state.spread ||
+        (group.length && filters !== state.filters)) {
       state.group = group;
       state.spread = spread;
+      state.filters = filters;
       await drawPlots(section, state);
       await drawCurves(section, state);
     }

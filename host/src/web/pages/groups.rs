@@ -56,13 +56,15 @@ fn spread_text(s: Spread) -> &'static str {
 /// The grouped table of `summary` under `query` (`query.group` is not
 /// empty).
 pub fn table(summary: &Summary, query: &JobsQuery, mode: Mode<'_>) -> Result<Markup, WebError> {
-    let g = grouping(summary, &query.group, query.agg)?;
+    let g = grouping(summary, &query.group, query.agg, &query.filters)?;
+    // Each group's jobs: the filters, and the group's own values.
     let link = |key: &[serde_json::Value]| -> String {
         let Mode::Live(path) = mode else {
             return String::new();
         };
         let mut q = JobsQuery {
             agg: query.agg,
+            filters: query.filters.clone(),
             sort: query.sort.clone().or(Some(Sort {
                 column: "id".into(),
                 desc: false,
@@ -83,7 +85,10 @@ pub fn table(summary: &Summary, query: &JobsQuery, mode: Mode<'_>) -> Result<Mar
     };
     let agg = (query.agg != Aggregate::Last).then(|| format!(" ({})", query.agg));
     Ok(html! {
-        p.pager { (g.groups.len()) " groups of " (summary.jobs.len()) " jobs, by " (query.group.join(", ")) }
+        p.pager {
+            (g.groups.len()) " groups of " (g.groups.iter().map(|x| x.jobs.len()).sum::<usize>()) " jobs, by " (query.group.join(", "))
+            @if !query.filters.is_empty() { " (the jobs that pass the filters; " (summary.jobs.len()) " in all)" }
+        }
         div.scroll {
         table.grouped {
             thead {

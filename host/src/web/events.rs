@@ -1,4 +1,5 @@
 //! Live updates by server-sent events: `GET /api/experiments/{id}/events`
+//! (and `/api/projects/{name}/events`)
 //! sends a `counts` event (the job counts by status, as JSON) when the
 //! page connects and whenever they change. The server looks every second
 //! while jobs are queued or running, and every five when none are. The
@@ -9,14 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 
 use super::api::Q;
 use super::error::ApiError;
-use super::handlers::{id, params};
+use super::handlers::params;
+use super::scope::{Scope, with_summary};
 use super::state::AppState;
 use crate::store::StatusCounts;
 
@@ -30,7 +32,7 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Where one stream is.
 struct Feed {
     state: Arc<AppState>,
-    exp: i64,
+    exp: Scope,
     /// The counts read before the stream started, to send first.
     first: Option<StatusCounts>,
     /// The counts sent last.
@@ -44,13 +46,12 @@ struct Feed {
 /// `GET /api/experiments/{id}/events`.
 pub async fn events(
     State(state): State<Arc<AppState>>,
-    Path(exp): Path<String>,
+    exp: Scope,
     q: Q,
 ) -> Result<Response, ApiError> {
     params(q)?.only(&[])?;
-    let exp = id(&exp, "an experiment")?;
     // The first read answers 404 for an experiment that is not there.
-    let first = counts(&state, exp).await?;
+    let first = counts(&state, &exp).await?;
     let feed = Feed {
         state,
         exp,
@@ -71,7 +72,7 @@ pub async fn events(
                     let wait = if active { ACTIVE } else { IDLE };
                     tokio::time::sleep(wait).await;
                     f.quiet += wait;
-                    match counts(&f.state, f.exp).await {
+                    match counts(&f.state, &f.exp).await {
                         Ok(c) => c,
                         // The store is away: say so and end the stream; the
                         // page falls back to polling, which retries.
@@ -107,8 +108,6 @@ pub async fn events(
     Ok(response)
 }
 
-async fn counts(state: &Arc<AppState>, exp: i64) -> Result<StatusCounts, ApiError> {
-    let entry = state.summaries.get(&state.store, exp).await?;
-    let counts = entry.read()?.counts;
-    Ok(counts)
+async fn counts(state: &Arc<AppState>, scope: &Scope) -> Result<StatusCounts, ApiError> {
+    Ok(with_summary(state, scope, |s| Ok(s.counts)).await?)
 }

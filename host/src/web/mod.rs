@@ -18,7 +18,7 @@
 //! | `/artifacts/{digest}` | (the artifact's bytes) |
 //! | `/artifacts/{digest}/preview`, `/artifacts/{digest}/view` | (a preview fragment; an image inline) |
 //! | `/compare?jobs=` | `/api/compare?jobs=` |
-//! | `/projects/{name}` | `/api/projects/{name}`, and its `/jobs`, `/plot`, `/groups`, `/groups/curves` |
+//! | `/projects/{name}` | `/api/projects/{name}`, and its `/jobs`, `/plot`, `/groups`, `/groups/curves`, `/events` |
 
 pub mod access;
 pub mod api;
@@ -82,6 +82,7 @@ pub fn router(config: Config) -> Router {
         .route("/api/projects/{name}/plot", get(api::plot))
         .route("/api/projects/{name}/groups", get(groups::groups))
         .route("/api/projects/{name}/groups/curves", get(groups::curves))
+        .route("/api/projects/{name}/events", get(events::events))
         .route("/jobs/{id}", get(pages::job))
         .route("/lineage/{digest}", get(pages::lineage))
         .route("/artifacts/{digest}", get(artifact::download))

@@ -620,6 +620,11 @@ fn project_page(backend: Backend) {
     b.wait_for("the list", 10, "document.querySelector('a.project')");
     b.click("a.project");
     ready(&b);
+    assert_eq!(
+        b.js("return window.djxLive"),
+        "sse",
+        "a project's page is live too"
+    );
     assert!(b.url().contains("/projects/demo%20sweeps"), "{}", b.url());
     assert_eq!(
         b.js("return document.querySelectorAll('table.project-experiments tbody tr').length"),

@@ -140,8 +140,7 @@ pub fn boot_data(summary: &Summary, query: &JobsQuery, scope: &Scope) -> Value {
         "jobs": summary.counts,
         "api": scope.api(),
         "table": format!("{}/table", scope.path()),
-        // A project's page polls, and has no gallery.
-        "events": single,
+        // A project's page has no gallery.
         "gallery": single,
         "plot": plot_data(summary, None, agg, false).unwrap_or(Value::Null),
     })

@@ -18,6 +18,7 @@ use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, Records};
 use crate::store::{AttemptResult, ClaimedJob};
 use crate::sync::Unpoisoned;
+use crate::views::curve_sketch::StoredCurve;
 
 /// The longest an ended attempt waits for others before it is committed.
 pub const MAX_WAIT: Duration = Duration::from_millis(50);
@@ -47,6 +48,8 @@ pub struct Done {
     pub duration: Duration,
     /// Its result digest (finished attempts).
     pub result_digest: Option<Digest>,
+    /// The sketches of its curves (when it streamed its records).
+    pub curves: Vec<StoredCurve>,
 }
 
 impl Done {
@@ -62,6 +65,7 @@ impl Done {
             log: &self.log,
             duration: self.duration,
             result_digest: self.result_digest,
+            curves: &self.curves,
         }
     }
 }

@@ -14,7 +14,8 @@
 //!
 //! The writer also feeds each chunk to the attempt's result digest, and
 //! drops it once stored, so a job's memory does not grow with the number
-//! of records it streams.
+//! of records it streams. The job's own thread sketches its curves from
+//! each chunk as it hands it out ([`CurveSketches`]).
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -24,6 +25,7 @@ use crate::records::result_digest::ResultHasher;
 use crate::runtime::RecordSink;
 use crate::store::Store;
 use crate::sync::Unpoisoned;
+use crate::views::curve_sketch::CurveSketches;
 
 /// Chunks waiting for the writer, over all jobs of a run: a job that
 /// records faster than the store writes waits for it here, so memory stays
@@ -46,6 +48,9 @@ struct Progress {
     changed: Condvar,
     /// Only the writer touches this until the job has ended.
     taken: Mutex<Taken>,
+    /// The job's curves, sketched on the job's own thread as it hands out
+    /// each chunk (the writer is the busier thread).
+    sketches: Mutex<CurveSketches>,
 }
 
 /// What the writer made of the chunks.
@@ -156,6 +161,7 @@ struct StoreSink {
 
 impl RecordSink for StoreSink {
     fn take(&mut self, first: usize, records: Records) {
+        self.progress.sketches.lock_unpoisoned().records(&records);
         self.progress.state().queued += 1;
         let chunk = Chunk {
             job: self.job,
@@ -191,6 +197,8 @@ pub struct Streamed {
     pub unstored: Records,
     /// All of them, hashed in order: the start of the result digest.
     pub hasher: ResultHasher,
+    /// All of them, sketched as curves.
+    pub sketches: CurveSketches,
 }
 
 impl StreamEnd {
@@ -211,6 +219,7 @@ impl StreamEnd {
             stored,
             unstored: taken.unstored,
             hasher: taken.hasher,
+            sketches: std::mem::take(&mut *self.progress.sketches.lock_unpoisoned()),
         }
     }
 }

@@ -42,7 +42,7 @@ pub fn claim(
 }
 
 /// Ends each of `attempts` that `worker` still holds, with its records,
-/// artifacts, log and attempt row; says, for each, whether it was kept.
+/// curve sketches, artifacts, log and attempt row; says, for each, whether it was kept.
 pub fn finish_all(db: &mut dyn Sql, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>> {
     let now = now_text();
     attempts
@@ -108,6 +108,17 @@ fn finish_one(
             query!("insert_artifact.sql"),
             &[&this[..], &artifact].concat(),
         )?;
+    }
+    for curve in result.curves {
+        let sketch = curve.sketch_bytes();
+        let row = [
+            ("name", Param::Text(&curve.name)),
+            ("x", Param::OptText(curve.x.as_deref())),
+            ("total", Param::Int(curve.total as i64)),
+            ("points", Param::Int(curve.points as i64)),
+            ("sketch", Param::Bytes(&sketch)),
+        ];
+        db.execute(query!("insert_curve.sql"), &[&this[..], &row].concat())?;
     }
     if !result.log.is_empty() {
         let log = ("log", Param::Bytes(result.log));

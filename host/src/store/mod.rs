@@ -302,6 +302,16 @@ pub trait Store: Send + Sync {
     /// The log of one attempt of a job (empty if none was kept).
     fn attempt_log(&self, job: i64, attempt: i64) -> Result<Vec<u8>>;
 
+    /// The sketch of metric `name`'s curve kept with one attempt of a job
+    /// (`None` when it has none: it streamed no records, or too many
+    /// metrics).
+    fn attempt_curve(
+        &self,
+        job: i64,
+        attempt: i64,
+        name: &str,
+    ) -> Result<Option<crate::views::curve_sketch::StoredCurve>>;
+
     /// Records that workers for `experiments` were submitted to a
     /// scheduler (one row per experiment).
     fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()>;

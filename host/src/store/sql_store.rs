@@ -19,6 +19,7 @@ use crate::experiment::locked::LockedExperiment;
 use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, RecordText, Records};
 use crate::store::timestamp::{now_ms, now_text};
+use crate::views::curve_sketch::StoredCurve;
 
 /// What one database gives the store: connections and transactions.
 pub trait Backend: Send + Sync {
@@ -340,6 +341,34 @@ impl<B: Backend> Store for B {
             })
         })?;
         Ok(log.unwrap_or_default())
+    }
+
+    fn attempt_curve(&self, job: i64, attempt: i64, name: &str) -> Result<Option<StoredCurve>> {
+        let params = [
+            &attempt_of(job, attempt)[..],
+            &[("name", Param::Text(name))],
+        ]
+        .concat();
+        self.with_sql(|db| {
+            db.first(query!("attempt_curve.sql"), &params, |r| {
+                let bytes = r.bytes("sketch")?;
+                let sketch = StoredCurve::sketch_of(bytes).ok_or_else(|| StoreError::Corrupt {
+                    what: "curve sketch",
+                    message: format!(
+                        "{name:?} in attempt {attempt} of job {job} has {} bytes, \
+                         not a whole number of points",
+                        bytes.len()
+                    ),
+                })?;
+                Ok(StoredCurve {
+                    name: name.to_owned(),
+                    x: r.opt_text("x")?.map(str::to_owned),
+                    total: r.int("total")? as u64,
+                    points: r.int("points")? as u64,
+                    sketch,
+                })
+            })
+        })
     }
 
     fn add_submission(&self, submission: &NewSubmission, experiments: &[i64]) -> Result<()> {

@@ -278,6 +278,8 @@ pub struct AttemptResult<'a> {
     pub duration: Duration,
     /// The result digest (of a finished attempt).
     pub result_digest: Option<Digest>,
+    /// The sketches of its curves (an attempt that streamed its records).
+    pub curves: &'a [crate::views::curve_sketch::StoredCurve],
 }
 
 impl AttemptResult<'_> {

@@ -1,13 +1,15 @@
 //! A metric's curve in one job: its values by step (a step-like context
 //! key, or the record's place when it has none), read straight from the
 //! stored text (one pass over each record's bytes, nothing decoded but the
-//! two numbers) and downsampled before it leaves the server.
+//! two numbers) and downsampled before it leaves the server; or, for a job
+//! that recorded many, from the sketch kept when it ended
+//! ([`super::curve_sketch`]).
 
 use serde::Serialize;
 
+use super::curve_axis::CurveAxis;
 use super::downsample::min_max;
-use super::json_scan::{Field, KeyPattern};
-use super::steps::step_of;
+use super::json_scan::KeyPattern;
 use crate::store::{Result, Store};
 
 /// Points a curve has unless `points=` says otherwise.
@@ -35,7 +37,9 @@ pub struct Curve {
 
 /// Reads metric `name` of attempt `attempt` of `job` (the attempt whose
 /// records are the job's result), with `x` (or a step-like key) on the x
-/// axis, downsampled to at most `max_points` (min/max per bucket).
+/// axis, downsampled to at most `max_points` (min/max per bucket): from
+/// the curve's stored sketch when the attempt has one for that axis,
+/// else from its records.
 pub fn read(
     store: &dyn Store,
     job: i64,
@@ -44,43 +48,60 @@ pub fn read(
     x: Option<&str>,
     max_points: usize,
 ) -> Result<Curve> {
+    if let Some(stored) = store.attempt_curve(result_job, attempt, name)?
+        && (x.is_none() || x == stored.x.as_deref())
+    {
+        return Ok(stored.curve(job, max_points));
+    }
     let metric = KeyPattern::new(name);
-    let mut x_key: Option<KeyPattern> = x.map(KeyPattern::new);
+    let mut axis = CurveAxis::new(x);
     let mut points: Vec<(f64, f64)> = Vec::new();
-    let mut total = 0u64;
     let mut sorted = true;
     store.visit_attempt_metrics(result_job, attempt, &mut |context, metrics| {
         let Some(y) = metric.find(metrics) else {
             return;
         };
-        total += 1;
-        if total == 1 && x_key.is_none() {
-            x_key = step_of(context).map(|(k, _)| KeyPattern::new(k));
-        }
-        let xv = match &x_key {
-            Some(k) => match k.find(context) {
-                Some(Field::Number(v)) => v,
-                _ => return,
-            },
-            None => (total - 1) as f64,
-        };
-        if let Field::Number(y) = y {
-            if points.last().is_some_and(|last| last.0 > xv) {
+        if let Some(point) = axis.point(context, y) {
+            if points.last().is_some_and(|last| last.0 > point.0) {
                 sorted = false;
             }
-            points.push((xv, y));
+            points.push(point);
         }
     })?;
     if !sorted {
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
-    let kept = min_max(&points, max_points);
-    Ok(Curve {
+    Ok(Curve::of(
         job,
-        name: name.to_owned(),
-        x: x_key.map(|k| k.key().to_owned()),
-        total,
-        downsampled: kept.len() < points.len(),
-        points: kept.into_iter().map(|(x, y)| [x, y]).collect(),
-    })
+        name,
+        axis.key(),
+        axis.total(),
+        &points,
+        points.len() as u64,
+        max_points,
+    ))
+}
+
+impl Curve {
+    /// The curve of `job`'s metric `name` drawn from `points` (by x): all
+    /// of its `count` points, or a sketch of them.
+    pub fn of(
+        job: i64,
+        name: &str,
+        x: Option<&str>,
+        total: u64,
+        points: &[(f64, f64)],
+        count: u64,
+        max_points: usize,
+    ) -> Curve {
+        let kept = min_max(points, max_points);
+        Curve {
+            job,
+            name: name.to_owned(),
+            x: x.map(str::to_owned),
+            total,
+            downsampled: (kept.len() as u64) < count,
+            points: kept.into_iter().map(|(x, y)| [x, y]).collect(),
+        }
+    }
 }

@@ -10,8 +10,9 @@
 //! - [`groups`]: jobs grouped by dimensions, with means and spreads
 //!   ([`dims`] codes a dimension's values).
 //! - [`lineage`]: who produced or reused an artifact, and who used an input.
-//! - [`curve`]: a metric over steps ([`steps`]), downsampled
-//!   ([`downsample`]), read with the JSON scanner of [`json_scan`].
+//! - [`curve`]: a metric over steps ([`steps`], [`curve_axis`]), downsampled
+//!   ([`downsample`]), read with the JSON scanner of [`json_scan`], or
+//!   from the min/max sketch stored when the job ended ([`curve_sketch`]).
 //! - [`preview`]: what an artifact looks like without downloading it.
 //! - [`format`]: how durations and digests are shown.
 
@@ -19,6 +20,8 @@ pub mod agg;
 pub mod columns;
 pub mod compare;
 pub mod curve;
+pub mod curve_axis;
+pub mod curve_sketch;
 pub mod detail;
 pub mod dims;
 pub mod downsample;

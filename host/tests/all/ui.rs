@@ -738,6 +738,117 @@ fn long_curves_are_downsampled(backend: Backend) {
     assert_eq!(status, 400, "at most 5,000 points");
 }
 
+/// A job that streams its records has its curves sketched when it ends:
+/// the UI draws them from the sketch (the records deleted, the curve is
+/// the same), every spike survives, and a curve whose step goes back, or
+/// a job too short to stream, is read from its records.
+fn long_curves_are_sketched(backend: Backend) {
+    let t = TestDir::on(backend);
+    let loss = |step: f64| 1.0 / (1.0 + step);
+    for (i, (name, parameter)) in [
+        ("spiky", "{points: 40000, spikes: [12345, -30001]}"),
+        ("epochs", "{points: 40000, period: 10000}"),
+        ("short", "{points: 1000}"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let yml = format!(
+            "name: {name}\nmodule: {}\njob:\n  parameter: {parameter}\n",
+            djx_fixtures::FIREHOSE
+        );
+        std::fs::write(t.path().join(format!("{name}.yml")), yml).expect("write");
+        djx_ok(&t, &["add", &format!("{name}.yml")]);
+        djx_ok(&t, &["run", &(i + 1).to_string()]);
+    }
+    let store = t.store();
+    let stored = store
+        .attempt_curve(1, 1, "loss")
+        .expect("read")
+        .expect("the streamed job's curve is sketched");
+    assert_eq!((stored.total, stored.points), (40000, 40000));
+    assert_eq!(stored.x.as_deref(), Some("step"));
+    assert!(
+        stored.sketch.len() > 5000 && stored.sketch.len() <= 2 * 16384 + 2,
+        "{} points kept",
+        stored.sketch.len()
+    );
+    assert_eq!(
+        store.attempt_curve(2, 1, "loss").expect("read"),
+        None,
+        "a step that goes back is not bucketed"
+    );
+    assert_eq!(
+        store.attempt_curve(3, 1, "loss").expect("read"),
+        None,
+        "a job that did not stream has no sketch"
+    );
+    drop(store);
+
+    let ui = Ui::start(&t, &[]);
+    let (status, spiky) = ui.json("/api/jobs/1/metrics?name=loss&points=5000");
+    assert_eq!(status, 200, "{spiky}");
+    assert_eq!(spiky["total"], 40000);
+    assert_eq!(spiky["downsampled"], true);
+    let points: Vec<(f64, f64)> = spiky["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| (p[0].as_f64().expect("x"), p[1].as_f64().expect("y")))
+        .collect();
+    assert!(
+        points.len() <= 5000 && points.len() > 4000,
+        "{}",
+        points.len()
+    );
+    assert_eq!(points[0], (0.0, 1.0), "the first point");
+    assert_eq!(
+        points[points.len() - 1],
+        (39999.0, loss(39999.0)),
+        "the last point"
+    );
+    assert!(points.windows(2).all(|w| w[0].0 < w[1].0), "by step");
+    assert!(
+        points.contains(&(12345.0, loss(12345.0) * 100.0)),
+        "the spike up"
+    );
+    assert!(
+        points.contains(&(30001.0, loss(30001.0) - 100.0)),
+        "the spike down"
+    );
+    for (x, y) in &points {
+        let real = [loss(*x), loss(*x) * 100.0, loss(*x) - 100.0];
+        assert!(real.contains(y), "({x}, {y}) is a point of the curve");
+    }
+    let (status, epochs) = ui.json("/api/jobs/2/metrics?name=loss&points=100");
+    assert_eq!(status, 200, "{epochs}");
+    assert_eq!(epochs["total"], 40000);
+    let xs: Vec<f64> = epochs["points"]
+        .as_array()
+        .expect("points")
+        .iter()
+        .map(|p| p[0].as_f64().expect("x"))
+        .collect();
+    assert!(
+        xs.windows(2).all(|w| w[0] <= w[1]) && xs.last() == Some(&9999.0),
+        "{xs:?}"
+    );
+    let (status, short) = ui.json("/api/jobs/3/metrics?name=loss&points=5000");
+    assert_eq!(status, 200);
+    assert_eq!(short["points"].as_array().map(Vec::len), Some(1000));
+    drop(ui);
+
+    // Drawn from the sketch, not the records.
+    t.sql(
+        "DELETE FROM record WHERE job_id = 1",
+        "DELETE FROM record WHERE job_id = 1",
+    );
+    let ui = Ui::start(&t, &[]);
+    let (status, again) = ui.json("/api/jobs/1/metrics?name=loss&points=5000");
+    assert_eq!(status, 200);
+    assert_eq!(again, spiky, "the same curve without its records");
+}
+
 /// A random search's sampled keys are plot dimensions beside its grid's.
 fn random_search_dimensions(backend: Backend) {
     let t = TestDir::on(backend);
@@ -773,4 +884,5 @@ on_both_stores!(
     escaping,
     store_unreachable,
     long_curves_are_downsampled,
+    long_curves_are_sketched,
 );

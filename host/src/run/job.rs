@@ -80,15 +80,6 @@ pub fn run_job(exp: &Prepared, job: ClaimedJob, cx: &JobContext<'_>) -> Result<J
     let result_digest = failure
         .is_none()
         .then(|| exp.result_digest(streamed.hasher, &outcome, &log));
-    // A job that streamed its records gets its curves sketched: the
-    // sketches saw every chunk; the records after the last one go last.
-    let mut sketches = streamed.sketches;
-    let curves = if sketches.fed() {
-        sketches.records(&outcome.records);
-        sketches.finish()
-    } else {
-        Vec::new()
-    };
     // What the finish writes: the chunks that were not stored, then the
     // records after the last chunk.
     let mut records = streamed.unstored;
@@ -110,6 +101,6 @@ pub fn run_job(exp: &Prepared, job: ClaimedJob, cx: &JobContext<'_>) -> Result<J
         log,
         duration: outcome.duration,
         result_digest,
-        curves,
+        curves: outcome.curves,
     })))
 }

@@ -14,8 +14,7 @@
 //!
 //! The writer also feeds each chunk to the attempt's result digest, and
 //! drops it once stored, so a job's memory does not grow with the number
-//! of records it streams. The job's own thread sketches its curves from
-//! each chunk as it hands it out ([`CurveSketches`]).
+//! of records it streams.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -25,7 +24,6 @@ use crate::records::result_digest::ResultHasher;
 use crate::runtime::RecordSink;
 use crate::store::Store;
 use crate::sync::Unpoisoned;
-use crate::views::curve_sketch::CurveSketches;
 
 /// Chunks waiting for the writer, over all jobs of a run: a job that
 /// records faster than the store writes waits for it here, so memory stays
@@ -48,9 +46,6 @@ struct Progress {
     changed: Condvar,
     /// Only the writer touches this until the job has ended.
     taken: Mutex<Taken>,
-    /// The job's curves, sketched on the job's own thread as it hands out
-    /// each chunk (the writer is the busier thread).
-    sketches: Mutex<CurveSketches>,
 }
 
 /// What the writer made of the chunks.
@@ -161,7 +156,6 @@ struct StoreSink {
 
 impl RecordSink for StoreSink {
     fn take(&mut self, first: usize, records: Records) {
-        self.progress.sketches.lock_unpoisoned().records(&records);
         self.progress.state().queued += 1;
         let chunk = Chunk {
             job: self.job,
@@ -197,8 +191,6 @@ pub struct Streamed {
     pub unstored: Records,
     /// All of them, hashed in order: the start of the result digest.
     pub hasher: ResultHasher,
-    /// All of them, sketched as curves.
-    pub sketches: CurveSketches,
 }
 
 impl StreamEnd {
@@ -219,7 +211,6 @@ impl StreamEnd {
             stored,
             unstored: taken.unstored,
             hasher: taken.hasher,
-            sketches: std::mem::take(&mut *self.progress.sketches.lock_unpoisoned()),
         }
     }
 }

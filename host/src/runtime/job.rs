@@ -12,6 +12,7 @@ use crate::records::keys::RecordKeys;
 use crate::records::{ArtifactInfo, Records};
 use crate::runtime::limits::{LimitKind, Limits};
 use crate::runtime::log::{LogChunk, Stream};
+use crate::views::curve_sketch::StoredCurve;
 
 /// A dataset as the sandbox shows it: a host directory preopened read-only
 /// at `/data/<name>`. A WASI program's read-only file (its code, its
@@ -169,6 +170,8 @@ pub struct JobOutcome {
     pub records: Records,
     /// The keys all its records use (streamed ones too).
     pub record_keys: RecordKeys,
+    /// The sketches of its curves, when it streamed its records.
+    pub curves: Vec<StoredCurve>,
     /// The artifacts, in the order they were stored.
     pub artifacts: Vec<ArtifactInfo>,
     /// The job's log.

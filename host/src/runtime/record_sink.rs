@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+use serde_json::{Map, Value};
+
 use crate::records::Records;
+use crate::views::curve_sketch::{CurveSketches, StoredCurve};
 
 /// Records per chunk handed to a [`RecordSink`]: large enough that a chunk
 /// is one cheap transaction, small enough that a job recording thousands
@@ -31,15 +34,41 @@ pub struct RunHooks {
     pub sink: Option<Box<dyn RecordSink>>,
 }
 
-/// A job's sink and how far it has been fed.
+/// A job's sink, how far it has been fed, and its curves so far: a job
+/// that streams records enough to need it has them sketched as it emits
+/// them ([`CurveSketches`]), from the values, on the job's thread.
 pub(crate) struct Stream {
     sink: Box<dyn RecordSink>,
     sent: usize,
+    curves: CurveSketches,
 }
 
 impl Stream {
     pub(crate) fn new(sink: Box<dyn RecordSink>) -> Stream {
-        Stream { sink, sent: 0 }
+        Stream {
+            sink,
+            sent: 0,
+            curves: CurveSketches::default(),
+        }
+    }
+
+    /// Sketches the curves of the record just emitted.
+    pub(crate) fn sketch(
+        &mut self,
+        bound: &Map<String, Value>,
+        own: &Map<String, Value>,
+        metrics: &[(String, f64)],
+    ) {
+        self.curves.add_record(bound, own, metrics);
+    }
+
+    /// The curve sketches to store: none unless a chunk was handed out (a
+    /// job with fewer records is read back quickly enough).
+    pub(crate) fn curves(self) -> Vec<StoredCurve> {
+        if self.sent == 0 {
+            return Vec::new();
+        }
+        self.curves.finish()
     }
 
     /// Hands `records` (the job's records from number [`Stream::sent`] on)

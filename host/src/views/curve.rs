@@ -61,7 +61,7 @@ pub fn read(
         let Some(y) = metric.find(metrics) else {
             return;
         };
-        if let Some(point) = axis.point(context, y) {
+        if let Some(point) = axis.point(context, y.number()) {
             if points.last().is_some_and(|last| last.0 > point.0) {
                 sorted = false;
             }

@@ -1,31 +1,35 @@
-//! Min/max sketches of a job's curves, made as its records go by, so that
-//! the UI draws a curve of a million points without reading a million
+//! Min/max sketches of a job's curves, made as it emits its records, so
+//! that the UI draws a curve of a million points without reading a million
 //! records (W3 in BENCHMARKS.md).
 //!
-//! A job that streams its records (one that records [`CHUNK_RECORDS`] or
-//! more) has each of its metrics, up to [`MAX_CURVES`], followed in a
-//! fixed number of buckets: every point while there are at most
-//! [`BUCKETS`]; past that, buckets of 2, 4, 8… consecutive points, each
-//! keeping its lowest and highest point (two neighbours merge when the
-//! buckets fill, so memory stays at [`BUCKETS`] per metric however long
-//! the job runs). When the job ends, each sketch is stored with its
-//! attempt ([`StoredCurve`]): the first and last point and every bucket's
-//! extremes, in x order. A request then downsamples those 8,192 to 32,770
-//! points as it would the full curve ([`min_max`]): every spike survives,
-//! and a drawn bucket's extremes are exact except where a stored bucket
-//! straddles two drawn ones (a drawn bucket of 5,000 points spans at least
-//! 3 stored ones).
+//! Under `djx run`, each metric (up to [`MAX_CURVES`] per attempt) is
+//! followed from the values the job emits, on the job's own thread (the
+//! record writer is the busier one), in a fixed number of buckets: every
+//! point while there are at most [`BUCKETS`]; past that, buckets of 2, 4,
+//! 8… consecutive points, each keeping its lowest and highest point (two
+//! neighbours merge when the buckets fill, so memory stays at [`BUCKETS`]
+//! per metric however long the job runs). When a job that streamed its
+//! records (one that recorded [`CHUNK_RECORDS`] or more) ends, each sketch
+//! is stored with its attempt ([`StoredCurve`]), in the same transaction:
+//! the first and last point and every bucket's extremes, in x order. A
+//! request then downsamples those 8,192 to 32,770 points as it would the
+//! full curve ([`Curve::of`]): every spike survives, and a drawn bucket's
+//! extremes are exact except where a stored bucket straddles two drawn
+//! ones (a drawn bucket of a 5,000-point curve spans at least 3 stored
+//! ones).
 //!
-//! A curve whose x goes back (a step that restarts) cannot be bucketed in
-//! order: it is stored only while exact (sorted at the end, as a read
+//! A point is what a read of the stored records makes of the record
+//! ([`CurveAxis`]), so a sketch draws the curve the records would. A
+//! curve whose x goes back (a step that restarts) cannot be bucketed in
+//! order: it is stored only while whole (sorted at the end, as a read
 //! sorts it); past that, it is read from the records.
 //!
 //! [`CHUNK_RECORDS`]: crate::runtime::record_sink::CHUNK_RECORDS
 
+use serde_json::{Map, Value};
+
 use super::curve::Curve;
-use super::curve_axis::CurveAxis;
-use super::json_scan::each_field;
-use crate::records::Records;
+use super::curve_axis::{CurveAxis, Merged};
 
 /// Buckets a sketch keeps; a curve of at most this many points is kept
 /// whole.
@@ -182,37 +186,33 @@ impl Sketch {
 #[derive(Debug, Default)]
 pub struct CurveSketches {
     sketches: Vec<Sketch>,
-    fed: bool,
 }
 
 impl CurveSketches {
-    /// Feeds the next `records` (in the order the job emitted them).
-    pub fn records(&mut self, records: &Records) {
-        self.fed = true;
-        for record in records.iter() {
-            if record.metrics.len() <= 2 {
-                continue;
-            }
-            each_field(record.metrics, &mut |name, y| {
-                let at = match self.sketches.iter().position(|s| s.name == name) {
-                    Some(at) => at,
-                    None if self.sketches.len() < MAX_CURVES => {
-                        self.sketches.push(Sketch::new(name));
-                        self.sketches.len() - 1
-                    }
-                    None => return,
-                };
-                let sketch = &mut self.sketches[at];
-                if let Some(point) = sketch.axis.point(record.context, y) {
-                    sketch.push(point);
+    /// Feeds the next record, as the job emits it: its own context merged
+    /// over the bound one, and its metrics (a non-finite value is stored
+    /// as `null`: not a point).
+    pub fn add_record(
+        &mut self,
+        bound: &Map<String, Value>,
+        own: &Map<String, Value>,
+        metrics: &[(String, f64)],
+    ) {
+        for (name, y) in metrics {
+            let at = match self.sketches.iter().position(|s| s.name == *name) {
+                Some(at) => at,
+                None if self.sketches.len() < MAX_CURVES => {
+                    self.sketches.push(Sketch::new(name));
+                    self.sketches.len() - 1
                 }
-            });
+                None => continue,
+            };
+            let sketch = &mut self.sketches[at];
+            let y = y.is_finite().then_some(*y);
+            if let Some(point) = sketch.axis.point(Merged { bound, own }, y) {
+                sketch.push(point);
+            }
         }
-    }
-
-    /// Whether any records were fed.
-    pub fn fed(&self) -> bool {
-        self.fed
     }
 
     /// The sketches to store.
@@ -268,7 +268,7 @@ impl StoredCurve {
     /// The pairs of [`StoredCurve::sketch_bytes`]; `None` when `bytes` is
     /// not a whole number of pairs.
     pub fn sketch_of(bytes: &[u8]) -> Option<Vec<(f64, f64)>> {
-        if bytes.len() % 16 != 0 {
+        if !bytes.len().is_multiple_of(16) {
             return None;
         }
         let f = |b: &[u8]| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
@@ -284,29 +284,23 @@ impl StoredCurve {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::RecordText;
-    use crate::views::downsample::min_max;
+    use serde_json::json;
 
-    /// Records of metric `loss` at `step`, as a job emits them.
-    fn records(points: &[(f64, f64)]) -> Records {
-        let mut records = Records::new();
-        for (x, y) in points {
-            let context = format!("{{\"step\":{x}}}");
-            let metrics = format!("{{\"loss\":{y}}}");
-            records.push(RecordText {
-                event: "step",
-                context: &context,
-                metrics: &metrics,
-                artifacts: "{}",
-            });
-        }
-        records
+    use crate::records::Records;
+    use crate::views::curve_axis::StepContext;
+    use crate::views::downsample::min_max;
+    use crate::views::json_scan::KeyPattern;
+
+    fn object(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
     }
 
     fn sketch(points: &[(f64, f64)]) -> Option<StoredCurve> {
         let mut sketches = CurveSketches::default();
-        for chunk in points.chunks(1000) {
-            sketches.records(&records(chunk));
+        let bound = object(json!({"phase": "train"}));
+        for (x, y) in points {
+            let own = object(json!({ "step": x }));
+            sketches.add_record(&bound, &own, &[("loss".to_owned(), *y)]);
         }
         let mut curves = sketches.finish();
         assert!(curves.len() <= 1);
@@ -415,50 +409,69 @@ mod tests {
         );
     }
 
+    /// The sketch of records as emitted is the curve their stored text
+    /// reads as: the same axis, totals and points.
     #[test]
-    fn nulls_and_missing_steps_count_but_are_not_points() {
-        let mut records = Records::new();
-        for (context, metrics) in [
-            (r#"{"step":0}"#, r#"{"loss":1}"#),
-            (r#"{"step":1}"#, r#"{"loss":null}"#),
-            (r#"{}"#, r#"{"loss":3}"#),
-            (r#"{"step":3}"#, r#"{"acc":0.5,"loss":4}"#),
-        ] {
-            records.push(RecordText {
-                event: "e",
-                context,
-                metrics,
-                artifacts: "{}",
-            });
-        }
+    fn sketched_as_emitted_is_read_as_stored() {
+        let bound = object(json!({"phase": "train", "epoch": 1}));
+        let emitted: Vec<(Value, Vec<(String, f64)>)> = vec![
+            (json!({"step": 0}), vec![("loss".into(), 1.0)]),
+            (json!({"step": 1}), vec![("loss".into(), f64::NAN)]),
+            (json!({"step": "warm"}), vec![("loss".into(), 3.0)]),
+            (
+                json!({"step": 3}),
+                vec![("acc".into(), 0.5), ("loss".into(), 4.0)],
+            ),
+            (json!({"step": 4.5}), vec![("loss".into(), -0.0)]),
+            (
+                json!({}),
+                vec![("acc".into(), f64::INFINITY), ("loss".into(), 5.0)],
+            ),
+        ];
         let mut sketches = CurveSketches::default();
-        sketches.records(&records);
+        let mut records = Records::new();
+        for (own, metrics) in &emitted {
+            let own = object(own.clone());
+            sketches.add_record(&bound, &own, metrics);
+            records.push_merged("e", &bound, &own, metrics, &[]);
+        }
         let curves = sketches.finish();
+        for name in ["loss", "acc"] {
+            let pattern = KeyPattern::new(name);
+            let mut axis = CurveAxis::new(None);
+            let mut points = Vec::new();
+            for r in records.iter() {
+                if let Some(y) = pattern.find(r.metrics) {
+                    points.extend(axis.point(r.context, y.number()));
+                }
+            }
+            let stored = curves.iter().find(|c| c.name == name).expect("sketched");
+            assert_eq!(stored.x.as_deref(), axis.key(), "{name}");
+            assert_eq!(stored.total, axis.total(), "{name}");
+            assert_eq!(stored.sketch, points, "{name}");
+        }
         let loss = curves.iter().find(|c| c.name == "loss").expect("loss");
-        assert_eq!((loss.total, loss.points), (4, 2));
-        assert_eq!(loss.sketch, vec![(0.0, 1.0), (3.0, 4.0)]);
-        let acc = curves.iter().find(|c| c.name == "acc").expect("acc");
-        assert_eq!(acc.sketch, vec![(3.0, 0.5)]);
+        assert_eq!(loss.x.as_deref(), Some("step"));
+        assert_eq!((loss.total, loss.points), (6, 3), "{loss:?}");
+        // The first step-like key, as emitted and as stored (an own step
+        // that is not a number gives way to the bound epoch).
+        for ((own, _), r) in emitted.iter().zip(records.iter()) {
+            let own = object(own.clone());
+            let merged = Merged {
+                bound: &bound,
+                own: &own,
+            };
+            assert_eq!(merged.step_key(), r.context.step_key(), "{}", r.context);
+        }
     }
 
     #[test]
     fn at_most_max_curves_metrics_are_sketched() {
-        let mut records = Records::new();
-        let metrics: String = format!(
-            "{{{}}}",
-            (0..MAX_CURVES + 5)
-                .map(|i| format!("\"m{i:03}\":{i}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
-        records.push(RecordText {
-            event: "e",
-            context: "{}",
-            metrics: &metrics,
-            artifacts: "{}",
-        });
+        let metrics: Vec<(String, f64)> = (0..MAX_CURVES + 5)
+            .map(|i| (format!("m{i:03}"), i as f64))
+            .collect();
         let mut sketches = CurveSketches::default();
-        sketches.records(&records);
+        sketches.add_record(&Map::new(), &Map::new(), &metrics);
         assert_eq!(sketches.finish().len(), MAX_CURVES);
     }
 

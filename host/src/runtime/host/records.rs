@@ -71,6 +71,7 @@ impl Host for JobView<'_> {
         ctx.record_keys
             .add_record(&ctx.bound, &context, &metrics, &refs);
         if let Some(stream) = &mut ctx.stream {
+            stream.sketch(&ctx.bound, &context, &metrics);
             stream.feed(&mut ctx.records);
         }
         Ok(Ok(()))

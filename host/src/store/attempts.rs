@@ -42,7 +42,8 @@ pub fn claim(
 }
 
 /// Ends each of `attempts` that `worker` still holds, with its records,
-/// curve sketches, artifacts, log and attempt row; says, for each, whether it was kept.
+/// curve sketches, artifacts, log and attempt row; says, for each,
+/// whether it was kept.
 pub fn finish_all(db: &mut dyn Sql, worker: &str, attempts: &[Ended<'_>]) -> Result<Vec<bool>> {
     let now = now_text();
     attempts
